@@ -1,0 +1,3 @@
+"""Member loyalty API."""
+
+__version__ = "0.1.0"

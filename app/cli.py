@@ -1,0 +1,160 @@
+"""The ``loyalty`` command: serve, migrate, openapi, seed-demo, create-tenant, create-key."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from app.db import PROJECT_ROOT, create_engine, create_sessionmaker, embedded_postgres, migrate
+from app.domain.errors import DomainError
+from app.services import access, demo
+from app.settings import Settings
+from app.uow import UnitOfWork
+
+
+@contextlib.contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """The configured database URL, or an embedded server's for the duration."""
+    if settings.database_url:
+        yield settings.database_url
+    else:
+        with embedded_postgres(settings.data_dir) as url:
+            yield url
+
+
+async def _with_uow(url: str, use):
+    engine = create_engine(url, pool_size=2, max_overflow=0)
+    try:
+        return await use(UnitOfWork(create_sessionmaker(engine)))
+    finally:
+        await engine.dispose()
+
+
+def run(settings: Settings, use):
+    with database(settings) as url:
+        return asyncio.run(_with_uow(url, use))
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    with database(settings) as url:
+        migrate(url)
+    print("database migrated to head")
+
+
+def cmd_openapi(settings: Settings, args: argparse.Namespace) -> None:
+    from app.main import create_app
+
+    schema = create_app(settings).openapi()
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    print(f"wrote {out}")
+
+
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
+    key_file = settings.data_dir / "demo-key"
+    remembered = key_file.read_text().strip() if key_file.exists() else None
+    key = run(settings, lambda uow: demo.seed(uow, remembered))
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
+    print(f"demo tenant ready; admin API key: {key}")
+
+
+def cmd_create_tenant(settings: Settings, args: argparse.Namespace) -> None:
+    tenant, issued = run(settings, lambda uow: access.create_tenant(uow, args.name, args.time_zone))
+    print(f"tenant id: {tenant.id}\nadmin key: {issued.secret}")
+
+
+def cmd_create_key(settings: Settings, args: argparse.Namespace) -> None:
+    issued = run(settings, lambda uow: access.create_key(uow, args.tenant, args.name, args.scopes))
+    print(f"key id: {issued.key.id}\nscopes: {' '.join(issued.key.scopes)}\nkey: {issued.secret}")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    with database(settings) as url:
+        # Workers inherit the resolved URL, so they share the one embedded server.
+        os.environ["LOYALTY_DATABASE_URL"] = url
+        if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="loyalty-metrics-")
+        key_file = settings.data_dir / "demo-key"
+        print(f"API docs: http://{args.host}:{args.port}/docs", flush=True)
+        if key_file.exists():
+            print(f"demo API key: {key_file.read_text().strip()}", flush=True)
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+            server_header=False,
+        )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="loyalty", description="Member loyalty API")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="upgrade the database to the latest schema").set_defaults(
+        func=cmd_migrate
+    )
+
+    openapi = sub.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", default=str(PROJECT_ROOT / "openapi" / "openapi.json"))
+    openapi.set_defaults(func=cmd_openapi)
+
+    sub.add_parser("seed-demo", help="create the demo tenant and print its key").set_defaults(
+        func=cmd_seed_demo
+    )
+
+    tenant = sub.add_parser("create-tenant", help="create a tenant and an admin key")
+    tenant.add_argument("name")
+    tenant.add_argument("--time-zone", default="Asia/Shanghai")
+    tenant.set_defaults(func=cmd_create_tenant)
+
+    key = sub.add_parser("create-key", help="create an API key for a tenant")
+    key.add_argument("--tenant", required=True, help="tenant id")
+    key.add_argument(
+        "--scopes",
+        nargs="+",
+        required=True,
+        choices=["admin", "pos", "app", "partner", "analytics"],
+    )
+    key.add_argument("--name", default="cli")
+    key.set_defaults(func=cmd_create_key)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    try:
+        args.func(settings, args)
+    except DomainError as exc:
+        print(f"error: {exc.detail} ({exc.code})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

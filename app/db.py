@@ -1,0 +1,103 @@
+"""Database plumbing: URL normalisation, the embedded server, engine and sessionmaker."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "loyalty"
+
+
+def async_url(url: str) -> str:
+    """Accept postgresql://, postgres:// and postgresql+asyncpg:// and return the asyncpg form."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise ValueError(f"not a PostgreSQL URL: {parsed.render_as_string(hide_password=True)}")
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def plain_url(url: str) -> str:
+    """The libpq form (postgresql://) of a URL, for tools that are not SQLAlchemy."""
+    return (
+        make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+
+
+@contextlib.contextmanager
+def embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iterator[str]:
+    """Start (or join) a pgserver instance under ``data_dir/pg`` and yield its URL.
+
+    pgserver counts the processes using a data directory and stops the server when the
+    last one leaves, so nested or parallel use (CLI plus workers) is safe; data persists.
+    """
+    import pgserver  # imported lazily: only needed without a database URL
+
+    pgdata = (data_dir / "pg").resolve()
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    try:
+        # ``database`` is our own constant, never user input.
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
+        if "(1 row)" not in exists:
+            server.psql(f'CREATE DATABASE "{database}";')
+        url = make_url(server.get_uri()).set(database=database)
+        log.info("embedded postgres ready", extra={"pgdata": str(pgdata)})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        server.cleanup()
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": 5,  # fail fast (readiness, CLI) instead of asyncpg's 60 s default
+            "server_settings": {"application_name": "loyalty", "timezone": "UTC"},
+        },
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def alembic_config(url: str | None = None):
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    if url:
+        config.set_main_option("sqlalchemy.url", async_url(url).replace("%", "%%"))
+    return config
+
+
+def migration_head() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Upgrade the database to ``revision``. Blocking (alembic runs its own event loop)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)

@@ -1,0 +1,1 @@
+"""Pure business rules: standard library only (numpy/scipy allowed for model fitting)."""

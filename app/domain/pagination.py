@@ -1,0 +1,48 @@
+"""Opaque keyset cursors: the sort key of the last item of a page, base64url-encoded JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from app.domain.errors import Invalid
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(key: list) -> str:
+    raw = json.dumps(key, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list | None:
+    """The sort key a cursor carries, or None for the first page."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        key = None
+    if not isinstance(key, list) or len(key) != arity:
+        raise Invalid("invalid_cursor", "The cursor is not one this API issued.", field="cursor")
+    return key
+
+
+def page_of(rows: list[T], limit: int, key_of) -> Page[T]:
+    """Build a page from up to ``limit + 1`` rows fetched in sort order."""
+    has_more = len(rows) > limit
+    items = rows[:limit]
+    return Page(items, encode_cursor(key_of(items[-1])) if has_more and items else None)

@@ -1,0 +1,106 @@
+"""Application factory. The lifespan owns the database engine (and an embedded server)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app import __version__
+from app.db import create_engine, create_sessionmaker, embedded_postgres, migration_head
+from app.observability import Metrics, RequestContextMiddleware, configure_logging
+from app.routers import ops, problems, v1
+from app.schemas.common import Problem
+from app.services.access import ensure_demo_tenant
+from app.settings import Settings
+from app.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+A headless member loyalty API for retailers: card classes and cards, member pricing at
+checkout, a points ledger and customer analytics.
+
+**Authentication.** Every `/v1` call sends an API key: `Authorization: Bearer lk_…`.
+Keys belong to one tenant and carry scopes (`admin`, `pos`, `app`, `partner`,
+`analytics`); each operation says which scopes it accepts. A missing or revoked key gets
+401, a key without the scope 403. Nothing of another tenant is ever visible: it is 404.
+
+**Conventions.** Errors are RFC 9457 `application/problem+json` bodies with a stable
+`code` and, for invalid input, `errors: [{field, message}]`. Lists are cursor-paginated
+(`?cursor=&limit=`, default 50, max 500) and answer `{items, next_cursor}`. Money and
+rates are decimal strings (`"0.90"`), times ISO-8601 with offset, ids opaque strings.
+Every response carries `X-Request-ID` (yours if you send one).
+"""
+
+TAGS = [
+    {"name": "stores", "description": "The tenant's stores (门店)."},
+    {"name": "api keys", "description": "Keys, their scopes and revocation."},
+    {"name": "operations", "description": "Health, readiness and metrics."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_format, settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with contextlib.ExitStack() as stack:
+            url = settings.database_url or stack.enter_context(embedded_postgres(settings.data_dir))
+            engine = create_engine(
+                url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+            )
+            app.state.sessionmaker = create_sessionmaker(engine)
+            try:
+                if settings.bootstrap_key:
+                    await ensure_demo_tenant(
+                        UnitOfWork(app.state.sessionmaker),
+                        settings.bootstrap_key.get_secret_value(),
+                    )
+                    log.info("bootstrap key ensured for tenant 'demo'")
+                yield
+            finally:
+                await engine.dispose()
+
+    app = FastAPI(
+        title="Member Loyalty API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.migration_head = migration_head()
+
+    problems.install(app)
+    app.include_router(ops.router)
+    app.include_router(v1.router)
+    # Added innermost first: request context wraps everything, so every line has the id.
+    app.add_middleware(problems.BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(problems.UnexpectedErrorMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.openapi = lambda: _openapi(app)
+    return app
+
+
+def _openapi(app: FastAPI) -> dict:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(problem.pop("$defs", {}))
+        components["Problem"] = problem
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,1 @@
+"""Data access: an AsyncSession in, domain objects out. Flush, never commit."""

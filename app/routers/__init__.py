@@ -1,0 +1,1 @@
+"""HTTP edge: thin endpoints (schema -> service -> schema) and the error table."""

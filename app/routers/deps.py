@@ -1,0 +1,44 @@
+"""Request-scoped dependencies: the unit of work and the authenticated principal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.domain.access import Principal, Scope
+from app.domain.pagination import MAX_LIMIT
+from app.services.access import authenticate
+from app.uow import UnitOfWork
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer lk_…`")
+
+
+def get_uow(request: Request) -> UnitOfWork:
+    return UnitOfWork(request.app.state.sessionmaker)
+
+
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+def scoped(*scopes: Scope):
+    """A dependency resolving the caller and requiring one of ``scopes`` (401 / 403)."""
+    allowed = frozenset(scopes)
+
+    async def principal(
+        uow: Uow,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    ) -> Principal:
+        header = f"Bearer {credentials.credentials}" if credentials else None
+        found = await authenticate(uow, header)
+        found.require(allowed)
+        return found
+
+    return Depends(principal)
+
+
+Cursor = Annotated[
+    str | None, Query(max_length=512, description="Opaque cursor from a previous page.")
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]

@@ -1,0 +1,66 @@
+"""Documented error responses, so every operation lists the problems it can answer."""
+
+from __future__ import annotations
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+_EXAMPLES = {
+    400: ("malformed_json", "Bad Request", "The body is not valid JSON: Expecting value."),
+    401: (
+        "missing_credentials",
+        "Authentication required",
+        "Send an API key as 'Authorization: Bearer <key>'.",
+    ),
+    403: ("insufficient_scope", "Forbidden", "This operation needs one of the scopes: admin."),
+    404: ("not_found", "Not found", "No such resource."),
+    409: ("conflict", "Conflict", "The change conflicts with the current state."),
+    413: (
+        "payload_too_large",
+        "Payload Too Large",
+        "The request body exceeds the limit of 1048576 bytes.",
+    ),
+    422: ("validation_error", "Invalid input", "The request is invalid. name: Field required"),
+    429: ("too_many_attempts", "Too many attempts", "Try again later."),
+    503: ("database_unavailable", "Service unavailable", "The database cannot be reached."),
+}
+
+_DESCRIPTIONS = {
+    400: "Malformed JSON.",
+    401: "Missing, unknown or revoked API key.",
+    403: "The key lacks the scope this operation needs.",
+    404: "Not found (including anything that belongs to another tenant).",
+    409: "Conflict with the current state.",
+    413: "The body is too large.",
+    422: "Validation failed; `errors` lists the offending fields.",
+    429: "Too many attempts.",
+    503: "Not ready.",
+}
+
+
+def problems(*statuses: int, examples: dict[int, tuple[str, str]] | None = None) -> dict:
+    """``responses=`` entries for the given statuses; ``examples`` overrides (code, detail)."""
+    out = {}
+    for status in statuses:
+        code, title, detail = _EXAMPLES[status]
+        if examples and status in examples:
+            code, detail = examples[status]
+        example = {
+            "type": f"urn:loyalty:problem:{code}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": code,
+            "errors": [],
+        }
+        if status == 422:
+            example["errors"] = [{"field": "name", "message": "Field required"}]
+        out[status] = {
+            "description": _DESCRIPTIONS[status],
+            "content": {"application/problem+json": {"schema": PROBLEM_REF, "example": example}},
+        }
+    return out
+
+
+# Every authenticated JSON operation can answer these.
+AUTH_ERRORS = problems(401, 403, 422)
+BODY_ERRORS = problems(400, 413)

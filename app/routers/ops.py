@@ -1,0 +1,49 @@
+"""Liveness, readiness and metrics for load balancers and Prometheus."""
+
+from fastapi import APIRouter, Request, Response
+
+from app.routers.deps import Uow
+from app.routers.openapi_docs import problems
+from app.schemas.ops import Health, Readiness
+from app.services.health import readiness
+
+router = APIRouter(tags=["operations"])
+
+METRICS_EXAMPLE = 'http_requests_total{method="GET",route="/healthz",status="200"} 4.0\n'
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness: the process is up")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Readiness: the database is reachable and migrated to head",
+    responses=problems(503),
+)
+async def readyz(request: Request, uow: Uow) -> Readiness:
+    current = await readiness(uow, request.app.state.migration_head)
+    return Readiness(status="ready", database="ok", migration=current)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Request counts and latency histograms per route template.",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/plain": {
+                    "schema": {"type": "string"},
+                    "example": METRICS_EXAMPLE,
+                }
+            }
+        }
+    },
+)
+async def metrics(request: Request) -> Response:
+    body, content_type = request.app.state.metrics.render()
+    return Response(body, media_type=content_type)

@@ -1,0 +1,193 @@
+"""The one table from error kind to HTTP status, rendered as RFC 9457 problem details.
+
+Every error a client can cause leaves here as ``application/problem+json`` with a stable
+``code``; unexpected failures become a bare 500 problem with the request id, never a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+    Unavailable,
+)
+from app.schemas.common import Problem
+
+log = logging.getLogger("app.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+STATUS_OF: dict[type[DomainError], int] = {
+    Invalid: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    TooManyAttempts: 429,
+    Unavailable: 503,
+}
+
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict] | None = None,
+    extra: dict | None = None,
+    headers: dict | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=f"urn:loyalty:problem:{code}",
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        code=code,
+        errors=errors or [],
+    ).model_dump()
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field(loc: tuple) -> str:
+    """('body', 'lines', 0, 'qty') -> 'lines[0].qty'; ('query', 'limit') -> 'limit'."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    status = next(s for kind, s in STATUS_OF.items() if isinstance(exc, kind))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+    return problem_response(
+        status,
+        exc.code,
+        exc.detail,
+        title=exc.title,
+        errors=errors,
+        extra=exc.extra,
+        headers=headers,
+    )
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    raw = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in raw):
+        detail = next(e for e in raw if e.get("type") == "json_invalid").get("ctx", {})
+        return problem_response(
+            400,
+            "malformed_json",
+            f"The body is not valid JSON: {detail.get('error', 'syntax')}.",
+            errors=[{"field": "body", "message": "Malformed JSON"}],
+        )
+    errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in raw]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return problem_response(
+        422,
+        "validation_error",
+        f"The request is invalid. {summary}",
+        title="Invalid input",
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No route matches {request.method} {request.url.path}."
+    return problem_response(exc.status_code, code, detail, headers=exc.headers)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+
+
+class UnexpectedErrorMiddleware:
+    """Last resort: a bug answers a 500 problem carrying the request id, never a trace."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error")
+            if scope["type"] != "http" or started:
+                raise
+            response = problem_response(
+                500, "internal_error", "An unexpected error occurred; it has been logged."
+            )
+            await response(scope, receive, send)
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over ``limit`` bytes: by Content-Length up front, else while streaming."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._too_large()(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                # FastAPI re-raises HTTPException from body reading; the handler renders it.
+                raise HTTPException(413, self._detail())
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    def _detail(self) -> str:
+        return f"The request body exceeds the limit of {self.limit} bytes."
+
+    def _too_large(self) -> JSONResponse:
+        return problem_response(413, "payload_too_large", self._detail())

@@ -1,0 +1,1 @@
+"""Request and response models (pydantic v2): XCreate / XUpdate / XRead."""

@@ -1,0 +1,1 @@
+"""Use cases: verbs taking a unit of work, calling the domain, committing."""

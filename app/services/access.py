@@ -1,0 +1,109 @@
+"""Tenants, API keys and authentication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.domain.access import (
+    ApiKey,
+    Principal,
+    Scope,
+    Tenant,
+    display_prefix,
+    hash_api_key,
+    new_api_key,
+    parse_scopes,
+)
+from app.domain.errors import NotFound, Unauthenticated
+from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.stores import DEFAULT_TIME_ZONE, check_time_zone
+from app.uow import UnitOfWork
+
+DEMO_TENANT = "demo"
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A newly created key: the only moment its secret is known to anyone."""
+
+    key: ApiKey
+    secret: str
+
+
+async def authenticate(uow: UnitOfWork, authorization: str | None) -> Principal:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(
+            "missing_credentials", "Send an API key as 'Authorization: Bearer <key>'."
+        )
+    principal = await uow.api_keys.principal_for_secret(token.strip())
+    if principal is None:
+        raise Unauthenticated("invalid_credentials", "The API key is unknown or revoked.")
+    return principal
+
+
+async def issue_key(
+    uow: UnitOfWork, tenant_id: str, name: str, scopes: tuple[Scope, ...], secret: str | None = None
+) -> IssuedKey:
+    """Store a key (a new random one unless ``secret`` is given) inside an open unit of work."""
+    secret = secret or new_api_key()
+    key = await uow.api_keys.add(
+        tenant_id, name, hash_api_key(secret), display_prefix(secret), scopes
+    )
+    return IssuedKey(key, secret)
+
+
+async def create_tenant(
+    uow: UnitOfWork, name: str, time_zone: str = DEFAULT_TIME_ZONE
+) -> tuple[Tenant, IssuedKey]:
+    """A new tenant with one admin key."""
+    async with uow:
+        tenant = await uow.tenants.add(name, check_time_zone(time_zone))
+        issued = await issue_key(uow, tenant.id, "admin", (Scope.ADMIN,), None)
+        await uow.commit()
+    return tenant, issued
+
+
+async def create_key(uow: UnitOfWork, tenant_id: str, name: str, scopes: list[str]) -> IssuedKey:
+    parsed = parse_scopes(scopes)
+    async with uow:
+        if await uow.tenants.get(tenant_id) is None:
+            raise NotFound("tenant_not_found", f"No tenant with id {tenant_id}.", field="tenant")
+        issued = await issue_key(uow, tenant_id, name, parsed, None)
+        await uow.commit()
+    return issued
+
+
+async def list_keys(
+    uow: UnitOfWork, principal: Principal, cursor: str | None, limit: int
+) -> Page[ApiKey]:
+    after = decode_cursor(cursor, 1)
+    async with uow:
+        rows = await uow.api_keys.list(principal.tenant_id, after[0] if after else None, limit)
+    return page_of(rows, limit, lambda k: [k.id])
+
+
+async def revoke_key(uow: UnitOfWork, principal: Principal, key_id: str) -> ApiKey:
+    async with uow:
+        key = await uow.api_keys.revoke(principal.tenant_id, key_id)
+        if key is None:
+            raise NotFound("api_key_not_found", f"No API key with id {key_id}.")
+        await uow.commit()
+    return key
+
+
+async def ensure_demo_tenant(uow: UnitOfWork, admin_key: str | None = None) -> tuple[Tenant, bool]:
+    """Idempotently make sure tenant 'demo' exists and, if given, that ``admin_key`` is one of
+    its active admin keys. Returns the tenant and whether the key had to be created."""
+    async with uow:
+        tenant = await uow.tenants.get_by_name(DEMO_TENANT)
+        if tenant is None:
+            tenant = await uow.tenants.add(DEMO_TENANT, DEFAULT_TIME_ZONE)
+        created = False
+        if admin_key:
+            existing = await uow.api_keys.get_by_hash(hash_api_key(admin_key))
+            if existing is None:
+                await issue_key(uow, tenant.id, "bootstrap", (Scope.ADMIN,), admin_key)
+                created = True
+        await uow.commit()
+    return tenant, created

@@ -1,0 +1,63 @@
+"""Unit of work: one database transaction exposing the repositories.
+
+It rolls back unless ``commit()`` is called, and turns unique/foreign-key violations into
+domain conflicts by constraint name, so a race between two requests is a clean 409.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.domain.errors import Conflict, DomainError, Invalid, Unavailable
+from app.repositories.health import HealthRepository
+from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
+
+# constraint name -> (code, message, field)
+CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
+    "pk_stores": ("store_exists", "A store with this code already exists.", "code"),
+    "uq_tenants_name": ("tenant_exists", "A tenant with this name already exists.", "name"),
+}
+
+
+def constraint_error(exc: IntegrityError) -> DomainError:
+    cause = getattr(exc.orig, "__cause__", None)
+    name = getattr(cause, "constraint_name", None)
+    code, message, field = CONSTRAINT_ERRORS.get(
+        name or "", ("integrity_conflict", "The change conflicts with existing data.", None)
+    )
+    return Conflict(code, message, field=field)
+
+
+class UnitOfWork:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessionmaker()
+        self.tenants = TenantRepository(self.session)
+        self.api_keys = ApiKeyRepository(self.session)
+        self.stores = StoreRepository(self.session)
+        self.health = HealthRepository(self.session)
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            await self.session.rollback()
+            await self.session.close()
+        except (OSError, TimeoutError, InterfaceError, OperationalError):
+            if exc is None:
+                raise
+        if isinstance(exc, (OSError, TimeoutError, InterfaceError, OperationalError)):
+            raise Unavailable("database_unavailable", "The database cannot be reached.") from exc
+        if isinstance(exc, IntegrityError):
+            raise constraint_error(exc) from exc
+        if isinstance(exc, DataError):
+            # e.g. a NUL character or an out-of-range number that passed schema validation
+            raise Invalid("unstorable_value", "A value cannot be stored as given.") from exc
+
+    async def commit(self) -> None:
+        try:
+            await self.session.commit()
+        except IntegrityError as exc:
+            raise constraint_error(exc) from exc
