@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -84,7 +85,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: request context wraps everything, so every line has the id.
     app.add_middleware(problems.BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(problems.UnexpectedErrorMiddleware)
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=app.state.metrics,
+        route_templates=functools.cache(lambda: _route_templates(app)),
+    )
     app.openapi = lambda: _openapi(app)
     return app
 
@@ -104,3 +109,11 @@ def _openapi(app: FastAPI) -> dict:
         components["Problem"] = problem
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _route_templates(app: FastAPI) -> dict[str, str]:
+    return {
+        operation["operationId"]: path
+        for path, operations in app.openapi()["paths"].items()
+        for operation in operations.values()
+    }

@@ -26,7 +26,12 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 access_log = logging.getLogger("app.access")
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "request_id",
+    "color_message",
+}
 
 
 class RequestIdFilter(logging.Filter):
@@ -44,13 +49,7 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
         }
-        entry.update(
-            {
-                k: v
-                for k, v in record.__dict__.items()
-                if k not in _STANDARD_ATTRS and k != "request_id"
-            }
-        )
+        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
@@ -75,6 +74,7 @@ def configure_logging(log_format: str, level: str) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class Metrics:
@@ -107,9 +107,11 @@ class Metrics:
 class RequestContextMiddleware:
     """Assigns the request id, times the request, logs it and counts it per route."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, route_templates) -> None:
         self.app = app
         self.metrics = metrics
+        # operationId -> full path template; included routers only know their own suffix.
+        self.route_templates = route_templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -134,7 +136,9 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
-            template = getattr(route, "path_format", None) or "unmatched"
+            template = (
+                self.route_templates().get(route.name, route.path_format) if route else "unmatched"
+            )
             method = scope["method"]
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(elapsed)

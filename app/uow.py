@@ -6,7 +6,7 @@ domain conflicts by constraint name, so a race between two requests is a clean 4
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.errors import Conflict, DomainError, Invalid, Unavailable
@@ -20,9 +20,13 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
 }
 
 
+def _driver_error(exc: DBAPIError) -> object:
+    """asyncpg's own exception (it carries sqlstate and constraint_name)."""
+    return getattr(exc.orig, "__cause__", None)
+
+
 def constraint_error(exc: IntegrityError) -> DomainError:
-    cause = getattr(exc.orig, "__cause__", None)
-    name = getattr(cause, "constraint_name", None)
+    name = getattr(_driver_error(exc), "constraint_name", None)
     code, message, field = CONSTRAINT_ERRORS.get(
         name or "", ("integrity_conflict", "The change conflicts with existing data.", None)
     )
@@ -52,8 +56,11 @@ class UnitOfWork:
             raise Unavailable("database_unavailable", "The database cannot be reached.") from exc
         if isinstance(exc, IntegrityError):
             raise constraint_error(exc) from exc
-        if isinstance(exc, DataError):
-            # e.g. a NUL character or an out-of-range number that passed schema validation
+        if isinstance(exc, DBAPIError) and str(
+            getattr(_driver_error(exc), "sqlstate", "")
+        ).startswith("22"):
+            # SQLSTATE class 22, data exception: e.g. a NUL character or an out-of-range number
+            # that passed schema validation. The client's input, so a 422, not a 500.
             raise Invalid("unstorable_value", "A value cannot be stored as given.") from exc
 
     async def commit(self) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import ApiKey, Principal, Scope, Tenant, hash_api_key
@@ -52,6 +53,15 @@ class TenantRepository:
         await self.session.refresh(row)
         return _tenant(row)
 
+    async def get_or_create(self, name: str, time_zone: str) -> Tenant:
+        """Race-safe: concurrent callers (e.g. several workers starting) get the same tenant."""
+        await self.session.execute(
+            insert(TenantRow)
+            .values(id=uuid.uuid4(), name=name, time_zone=time_zone)
+            .on_conflict_do_nothing(index_elements=[TenantRow.name])
+        )
+        return await self.get_by_name(name)
+
     async def get(self, tenant_id: str) -> Tenant | None:
         tid = as_uuid(tenant_id)
         row = await self.session.get(TenantRow, tid) if tid else None
@@ -82,6 +92,25 @@ class ApiKeyRepository:
         await self.session.refresh(row)
         return _key(row)
 
+    async def add_if_absent(
+        self, tenant_id: str, name: str, key_hash: str, prefix: str, scopes: tuple[Scope, ...]
+    ) -> bool:
+        """Insert unless a key with this hash exists; True if inserted. Race-safe."""
+        inserted = await self.session.scalar(
+            insert(ApiKeyRow)
+            .values(
+                id=uuid.uuid4(),
+                tenant_id=uuid.UUID(tenant_id),
+                name=name,
+                key_hash=key_hash,
+                display_prefix=prefix,
+                scopes=[s.value for s in scopes],
+            )
+            .on_conflict_do_nothing(index_elements=[ApiKeyRow.key_hash])
+            .returning(ApiKeyRow.id)
+        )
+        return inserted is not None
+
     async def principal_for_secret(self, secret: str) -> Principal | None:
         """The active key's principal for a presented secret, or None."""
         row = await self.session.scalar(
@@ -94,10 +123,6 @@ class ApiKeyRepository:
         return Principal(
             str(row.tenant_id), str(row.id), row.name, frozenset(Scope(s) for s in row.scopes)
         )
-
-    async def get_by_hash(self, key_hash: str) -> ApiKey | None:
-        row = await self.session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash))
-        return _key(row) if row else None
 
     async def list(self, tenant_id: str, after: str | None, limit: int) -> list[ApiKey]:
         query = select(ApiKeyRow).where(ApiKeyRow.tenant_id == uuid.UUID(tenant_id))

@@ -107,6 +107,13 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
             f"The body is not valid JSON: {detail.get('error', 'syntax')}.",
             errors=[{"field": "body", "message": "Malformed JSON"}],
         )
+    content_type = request.headers.get("content-type", "")
+    if content_type and "json" not in content_type and any(e.get("loc") == ("body",) for e in raw):
+        return problem_response(
+            415,
+            "unsupported_media_type",
+            f"Send the body as application/json, not {content_type.split(';')[0]}.",
+        )
     errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in raw]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     return problem_response(

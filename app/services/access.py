@@ -36,7 +36,8 @@ async def authenticate(uow: UnitOfWork, authorization: str | None) -> Principal:
         raise Unauthenticated(
             "missing_credentials", "Send an API key as 'Authorization: Bearer <key>'."
         )
-    principal = await uow.api_keys.principal_for_secret(token.strip())
+    async with uow:
+        principal = await uow.api_keys.principal_for_secret(token.strip())
     if principal is None:
         raise Unauthenticated("invalid_credentials", "The API key is unknown or revoked.")
     return principal
@@ -96,14 +97,13 @@ async def ensure_demo_tenant(uow: UnitOfWork, admin_key: str | None = None) -> t
     """Idempotently make sure tenant 'demo' exists and, if given, that ``admin_key`` is one of
     its active admin keys. Returns the tenant and whether the key had to be created."""
     async with uow:
-        tenant = await uow.tenants.get_by_name(DEMO_TENANT)
-        if tenant is None:
-            tenant = await uow.tenants.add(DEMO_TENANT, DEFAULT_TIME_ZONE)
-        created = False
-        if admin_key:
-            existing = await uow.api_keys.get_by_hash(hash_api_key(admin_key))
-            if existing is None:
-                await issue_key(uow, tenant.id, "bootstrap", (Scope.ADMIN,), admin_key)
-                created = True
+        tenant = await uow.tenants.get_or_create(DEMO_TENANT, DEFAULT_TIME_ZONE)
+        created = bool(admin_key) and await uow.api_keys.add_if_absent(
+            tenant.id,
+            "bootstrap",
+            hash_api_key(admin_key),
+            display_prefix(admin_key),
+            (Scope.ADMIN,),
+        )
         await uow.commit()
     return tenant, created

@@ -246,8 +246,16 @@ def test_track_tampering_rejected() -> None:
     _assert_bad_track(f"{number}={flipped}")
     _assert_bad_track(f"S01VIP00004218={mac}")  # card changed, MAC kept
     _assert_bad_track(track, secret=b"another-secret")
-    for malformed in ("", number, f"{number}=", f"={mac}", f"{number}={mac.upper()}",
-                      f"{number}={mac}0", f"{number}=={mac}", f"A={number}={mac}"):
+    for malformed in (
+        "",
+        number,
+        f"{number}=",
+        f"={mac}",
+        f"{number}={mac.upper()}",
+        f"{number}={mac}0",
+        f"{number}=={mac}",
+        f"A={number}={mac}",
+    ):
         _assert_bad_track(malformed)
 
 
@@ -266,7 +274,7 @@ def test_verification_code_hash_and_verify(code: str) -> None:
     scheme, iterations, salt_hex, digest_hex = stored.split("$")
     assert scheme == "pbkdf2_sha256" and int(iterations) >= 100_000
     assert len(salt_hex) == 32 and len(digest_hex) == 64
-    # Random salt and hash are hex, so a chance 6-digit run is ~1e-5; never the code itself.
+    # Only salt and digest vary; a chance run of these 6 digits in their hex is ~1e-5.
     assert code not in stored
     assert verify_verification_code(code, stored)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
@@ -275,6 +283,13 @@ def test_verification_code_hash_and_verify(code: str) -> None:
 
 
 def test_verify_rejects_malformed_hash() -> None:
-    for stored in ("", "plain", "md5$1$00$00", "pbkdf2_sha256$x$00$00",
-                   "pbkdf2_sha256$0$00$00", "pbkdf2_sha256$1$zz$00", "pbkdf2_sha256$1$00$"):
+    for stored in (
+        "",
+        "plain",
+        "md5$1$00$00",
+        "pbkdf2_sha256$x$00$00",
+        "pbkdf2_sha256$0$00$00",
+        "pbkdf2_sha256$1$zz$00",
+        "pbkdf2_sha256$1$00$",
+    ):
         assert not verify_verification_code("123456", stored)

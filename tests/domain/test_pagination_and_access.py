@@ -1,0 +1,46 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.domain.access import Principal, Scope, hash_api_key, new_api_key, parse_scopes
+from app.domain.errors import Forbidden, Invalid
+from app.domain.pagination import decode_cursor, encode_cursor, page_of
+
+keys = st.lists(st.one_of(st.text(max_size=20), st.integers()), min_size=1, max_size=3)
+
+
+@given(keys)
+def test_cursor_round_trip(key):
+    assert decode_cursor(encode_cursor(key), len(key)) == key
+
+
+@pytest.mark.parametrize("bad", ["%%%", "bm90IGpzb24", encode_cursor(["a", "b"]), "e30"])
+def test_foreign_cursors_are_invalid(bad):
+    with pytest.raises(Invalid) as err:
+        decode_cursor(bad, 1)
+    assert err.value.code == "invalid_cursor" and err.value.errors[0].field == "cursor"
+
+
+@given(st.lists(st.integers(), max_size=30), st.integers(min_value=1, max_value=10))
+def test_page_of_has_cursor_only_when_more(rows, limit):
+    page = page_of(rows[: limit + 1], limit, lambda r: [r])
+    assert page.items == rows[:limit]
+    assert (page.next_cursor is not None) == (len(rows) > limit)
+
+
+def test_keys_are_random_and_hashed():
+    a, b = new_api_key(), new_api_key()
+    assert a != b and a.startswith("lk_") and len(a) > 40
+    assert hash_api_key(a) != hash_api_key(b) and a not in hash_api_key(a)
+    assert len(hash_api_key(a)) == 64
+
+
+def test_scopes():
+    assert parse_scopes(["pos", "admin", "pos"]) == (Scope.ADMIN, Scope.POS)
+    for bad in ([], ["root"]):
+        with pytest.raises(Invalid):
+            parse_scopes(bad)
+    p = Principal("t", "k", "till", frozenset({Scope.POS}))
+    p.require(frozenset({Scope.POS, Scope.ADMIN}))
+    with pytest.raises(Forbidden):
+        p.require(frozenset({Scope.ADMIN}))
