@@ -39,9 +39,11 @@ async def test_metrics_count_requests_per_route_template(client, tenant):
     await client.get("/v1/stores/ANY2", headers=tenant.headers)
     text = (await client.get("/metrics")).text
     line = next(
-        ln for ln in text.splitlines()
+        ln
+        for ln in text.splitlines()
         if ln.startswith("http_requests_total{")
-        and 'route="/v1/stores/{code}"' in ln and 'status="404"' in ln
+        and 'route="/v1/stores/{code}"' in ln
+        and 'status="404"' in ln
     )
     assert float(line.rsplit(" ", 1)[1]) >= 2
     assert "http_request_duration_seconds_bucket" in text

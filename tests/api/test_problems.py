@@ -18,8 +18,9 @@ def assert_problem(r, status, code):
 
 async def test_malformed_json_is_400(client, tenant):
     r = await client.post(
-        "/v1/stores", content=b'{"code": "S01",', headers={
-            **tenant.headers, "content-type": "application/json"}
+        "/v1/stores",
+        content=b'{"code": "S01",',
+        headers={**tenant.headers, "content-type": "application/json"},
     )
     assert_problem(r, 400, "malformed_json")
 
@@ -65,7 +66,9 @@ async def test_oversized_streamed_body_is_413(client, tenant, settings):
         yield b'"}'
 
     r = await client.post(
-        "/v1/stores", content=chunks(), headers={**tenant.headers, "content-type": "application/json"}
+        "/v1/stores",
+        content=chunks(),
+        headers={**tenant.headers, "content-type": "application/json"},
     )
     assert "content-length" not in r.request.headers
     assert_problem(r, 413, "payload_too_large")
@@ -73,7 +76,8 @@ async def test_oversized_streamed_body_is_413(client, tenant, settings):
 
 async def test_wrong_media_type_is_415(client, tenant):
     r = await client.post(
-        "/v1/stores", content=b"code=S01&name=x",
+        "/v1/stores",
+        content=b"code=S01&name=x",
         headers={**tenant.headers, "content-type": "application/x-www-form-urlencoded"},
     )
     assert_problem(r, 415, "unsupported_media_type")
@@ -85,8 +89,14 @@ async def test_unknown_route_and_method(client):
 
 
 @pytest.mark.parametrize(
-    "params", [{"limit": 0}, {"limit": 501}, {"limit": "ten"}, {"cursor": "garbage!"},
-               {"cursor": "WzEsMl0"}]  # the last is valid base64 JSON of the wrong shape
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 501},
+        {"limit": "ten"},
+        {"cursor": "garbage!"},
+        {"cursor": "WzEsMl0"},
+    ],  # the last is valid base64 JSON of the wrong shape
 )
 async def test_bad_paging_parameters(client, tenant, params):
     r = await client.get("/v1/stores", params=params, headers=tenant.headers)
@@ -111,4 +121,5 @@ async def test_request_id_is_echoed_or_generated(client):
     assert len(generated) == 32
     # A hostile id (spaces, too long) is replaced rather than echoed into logs.
     assert (await client.get("/healthz", headers={"X-Request-ID": "a b"})).headers[
-        "x-request-id"] != "a b"
+        "x-request-id"
+    ] != "a b"

@@ -55,7 +55,8 @@ async def test_cursor_pagination_walks_every_store_once(client, tenant):
 
 async def test_invalid_time_zone_and_code(client, tenant):
     r = await client.post(
-        "/v1/stores", json={"code": "S01", "name": "x", "time_zone": "Mars/Base"},
+        "/v1/stores",
+        json={"code": "S01", "name": "x", "time_zone": "Mars/Base"},
         headers=tenant.headers,
     )
     assert r.status_code == 422

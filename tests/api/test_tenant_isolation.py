@@ -29,10 +29,12 @@ def test_every_v1_route_is_covered(app):
 
 @pytest.fixture
 async def victim(client, tenant):
-    store = await client.post("/v1/stores", json={"code": "V01", "name": "Victim"},
-                              headers=tenant.headers)
-    key = await client.post("/v1/api-keys", json={"name": "v", "scopes": ["pos"]},
-                            headers=tenant.headers)
+    store = await client.post(
+        "/v1/stores", json={"code": "V01", "name": "Victim"}, headers=tenant.headers
+    )
+    key = await client.post(
+        "/v1/api-keys", json={"name": "v", "scopes": ["pos"]}, headers=tenant.headers
+    )
     return {"code": store.json()["code"], "key_id": key.json()["id"]}
 
 
@@ -62,8 +64,9 @@ async def test_lists_show_only_own_rows(client, tenant, other_tenant, victim, pa
 async def test_creating_with_same_natural_key_lands_in_own_tenant(
     client, tenant, other_tenant, victim
 ):
-    r = await client.post("/v1/stores", json={"code": "V01", "name": "Mine"},
-                          headers=other_tenant.headers)
+    r = await client.post(
+        "/v1/stores", json={"code": "V01", "name": "Mine"}, headers=other_tenant.headers
+    )
     assert r.status_code == 201
     victim_store = await client.get("/v1/stores/V01", headers=tenant.headers)
     assert victim_store.json()["name"] == "Victim"

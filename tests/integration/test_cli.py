@@ -11,12 +11,20 @@ from app.db import plain_url
 
 
 def loyalty(database_url: str, *args: str, data_dir=None) -> str:
-    env = {**os.environ, "LOYALTY_DATABASE_URL": plain_url(database_url), "LOYALTY_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "LOYALTY_DATABASE_URL": plain_url(database_url),
+        "LOYALTY_LOG_LEVEL": "WARNING",
+    }
     if data_dir:
         env["LOYALTY_DATA_DIR"] = str(data_dir)
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True,
-        timeout=60, check=False,
+        [sys.executable, "-m", "app.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -57,7 +65,11 @@ def test_unknown_tenant_is_a_clean_error(database_url):
     env = {**os.environ, "LOYALTY_DATABASE_URL": plain_url(database_url)}
     done = subprocess.run(
         [sys.executable, "-m", "app.cli", "create-key", "--tenant", "nope", "--scopes", "pos"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 1
     assert "tenant_not_found" in done.stderr and "Traceback" not in done.stderr
