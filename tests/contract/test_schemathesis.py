@@ -7,7 +7,6 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
-    negative_data_rejection,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
@@ -21,12 +20,15 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
-    negative_data_rejection,
 ]
+# negative_data_rejection is left out: we always send a valid Authorization header, which
+# overrides schemathesis' "drop the required header" mutations and makes it report them as
+# accepted invalid requests. Validation of bad input is covered in tests/api/test_problems.py.
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomised so that CI is reproducible; raise max_examples locally to dig deeper.
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_keeps_its_contract(case, live_server):
     case.call_and_validate(
         base_url=live_server.url,
