@@ -59,7 +59,9 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per request. A connection broken by a database
+        # restart fails one request with a 503 and is then replaced by the pool.
+        pool_recycle=1800,
         connect_args={
             "timeout": 5,  # fail fast (readiness, CLI) instead of asyncpg's 60 s default
             "server_settings": {"application_name": "loyalty", "timezone": "UTC"},

@@ -2,6 +2,8 @@
 
 It rolls back unless ``commit()`` is called, and turns unique/foreign-key violations into
 domain conflicts by constraint name, so a race between two requests is a clean 409.
+Entering it again while it is open (authentication, then the use case, in one request)
+reuses the same session, so a request costs one connection checkout.
 """
 
 from __future__ import annotations
@@ -36,19 +38,24 @@ def constraint_error(exc: IntegrityError) -> DomainError:
 class UnitOfWork:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
+        self._depth = 0
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessionmaker()
-        self.tenants = TenantRepository(self.session)
-        self.api_keys = ApiKeyRepository(self.session)
-        self.stores = StoreRepository(self.session)
-        self.health = HealthRepository(self.session)
+        if self._depth == 0:
+            self.session = self._sessionmaker()
+            self.tenants = TenantRepository(self.session)
+            self.api_keys = ApiKeyRepository(self.session)
+            self.stores = StoreRepository(self.session)
+            self.health = HealthRepository(self.session)
+        self._depth += 1
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
+        self._depth -= 1
         try:
-            await self.session.rollback()
-            await self.session.close()
+            await self.session.rollback()  # whatever was not committed; a no-op otherwise
+            if self._depth == 0:
+                await self.session.close()
         except (OSError, TimeoutError, InterfaceError, OperationalError):
             if exc is None:
                 raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Security
@@ -15,8 +16,10 @@ from app.uow import UnitOfWork
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer lk_…`")
 
 
-def get_uow(request: Request) -> UnitOfWork:
-    return UnitOfWork(request.app.state.sessionmaker)
+async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    """One unit of work per request, shared by authentication and the use case."""
+    async with UnitOfWork(request.app.state.sessionmaker) as uow:
+        yield uow
 
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
