@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+run: export LOYALTY_LOG_FORMAT ?= text
 run: $(STAMP)
 	$(BIN)/loyalty migrate
 	$(BIN)/loyalty seed-demo

@@ -1,8 +1,18 @@
 from __future__ import annotations
 
-from typing import ClassVar, Generic, TypeVar
+import re
+from decimal import Decimal
+from typing import Annotated, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
 T = TypeVar("T")
 
@@ -53,3 +63,24 @@ class Patch(Strict):
 
     def changes(self) -> dict:
         return self.model_dump(exclude_unset=True)
+
+
+DECIMAL_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$"
+
+
+def _decimal_from_string(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, str) and re.fullmatch(DECIMAL_PATTERN, value):
+        return Decimal(value)
+    raise ValueError('must be a decimal number written as a JSON string, e.g. "0.90"')
+
+
+# Money, rates and quantities travel as JSON strings ("0.90") so no client parses them as
+# binary floats. Range and precision rules belong to the domain, which reports the field.
+DecimalString = Annotated[
+    Decimal,
+    BeforeValidator(_decimal_from_string),
+    PlainSerializer(lambda d: format(d, "f"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN, "examples": ["0.90"]}),
+]
