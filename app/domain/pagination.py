@@ -27,8 +27,9 @@ def encode_cursor(key: list) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, arity: int) -> list | None:
-    """The sort key a cursor carries, or None for the first page."""
+def decode_cursor(cursor: str | None, arity: int, types: tuple[type, ...] = (str,)) -> list | None:
+    """The sort key a cursor carries, or None for the first page. Each element must be of one
+    of ``types``, so a forged cursor can't reach the database with the wrong type."""
     if not cursor:
         return None
     try:
@@ -36,7 +37,11 @@ def decode_cursor(cursor: str | None, arity: int) -> list | None:
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         key = None
-    if not isinstance(key, list) or len(key) != arity:
+    if (
+        not isinstance(key, list)
+        or len(key) != arity
+        or not all(isinstance(k, types) and not isinstance(k, bool) for k in key)
+    ):
         raise Invalid("invalid_cursor", "The cursor is not one this API issued.", field="cursor")
     return key
 

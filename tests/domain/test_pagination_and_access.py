@@ -11,7 +11,13 @@ keys = st.lists(st.one_of(st.text(max_size=20), st.integers()), min_size=1, max_
 
 @given(keys)
 def test_cursor_round_trip(key):
-    assert decode_cursor(encode_cursor(key), len(key)) == key
+    assert decode_cursor(encode_cursor(key), len(key), (str, int)) == key
+
+
+def test_cursor_element_types_are_enforced():
+    with pytest.raises(Invalid):
+        decode_cursor(encode_cursor([5]), 1)  # str expected
+    assert decode_cursor(encode_cursor([5]), 1, (int,)) == [5]
 
 
 @pytest.mark.parametrize("bad", ["%%%", "bm90IGpzb24", encode_cursor(["a", "b"]), "e30"])
