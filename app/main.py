@@ -11,11 +11,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app import __version__
+from app.crypto import Vault
 from app.db import create_engine, create_sessionmaker, embedded_postgres, migration_head
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.routers import ops, problems, v1
 from app.schemas.common import Problem
 from app.services.access import ensure_demo_tenant
+from app.services.cards import CardKit
 from app.settings import Settings
 from app.uow import UnitOfWork
 
@@ -39,7 +41,11 @@ Every response carries `X-Request-ID` (yours if you send one).
 
 TAGS = [
     {"name": "stores", "description": "The tenant's stores (门店)."},
+    {"name": "card classes", "description": "Card classes (会员卡类别) and their change log."},
+    {"name": "sharing groups", "description": "Who bears member discounts (折扣分担)."},
     {"name": "api keys", "description": "Keys, their scopes and revocation."},
+    {"name": "members", "description": "Members (会员) and their protected personal data."},
+    {"name": "cards", "description": "Cards: issue, lifecycle, and identifying a customer."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -77,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
+    app.state.vault = Vault(settings.secret_key.get_secret_value())
+    app.state.card_kit = CardKit(app.state.vault)
     app.state.migration_head = migration_head()
 
     problems.install(app)

@@ -12,13 +12,32 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.errors import Conflict, DomainError, Invalid, Unavailable
+from app.repositories.card_classes import CardClassRepository, SharingGroupRepository
+from app.repositories.cards import CardRepository
 from app.repositories.health import HealthRepository
+from app.repositories.members import MemberRepository
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
 
 # constraint name -> (code, message, field)
 CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
     "pk_stores": ("store_exists", "A store with this code already exists.", "code"),
+    "pk_card_classes": ("card_class_exists", "A card class with this code already exists.", "code"),
+    "pk_sharing_groups": (
+        "sharing_group_exists",
+        "A sharing group with this code already exists.",
+        "code",
+    ),
     "uq_tenants_name": ("tenant_exists", "A tenant with this name already exists.", "name"),
+    "uq_members_tenant_id_external_ref": (
+        "member_exists",
+        "A member with this external_ref already exists.",
+        "external_ref",
+    ),
+    "pk_cards": (
+        "card_number_taken",
+        "Another class already issued this number: give classes distinct prefixes or ranges.",
+        "card_class",
+    ),
 }
 
 
@@ -46,6 +65,10 @@ class UnitOfWork:
             self.tenants = TenantRepository(self.session)
             self.api_keys = ApiKeyRepository(self.session)
             self.stores = StoreRepository(self.session)
+            self.card_classes = CardClassRepository(self.session)
+            self.sharing_groups = SharingGroupRepository(self.session)
+            self.members = MemberRepository(self.session)
+            self.cards = CardRepository(self.session)
             self.health = HealthRepository(self.session)
         self._depth += 1
         return self

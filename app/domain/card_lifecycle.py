@@ -1,4 +1,4 @@
-"""Card lifecycle (DOMAIN §1): statuses, allowed transitions, expiry and the verification lockout."""
+"""Card lifecycle (DOMAIN §1): statuses, transitions, expiry and the verification lockout."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def next_status(current: CardStatus, action: CardAction) -> CardStatus:
         raise Conflict(
             "invalid_card_transition",
             f"A {current.value} card cannot be {_PAST[action]}.",
-            extra={"status": current.value},
+            extra={"card_status": current.value},
         )
     return target
 

@@ -1,6 +1,20 @@
 """SQLAlchemy tables: persistence only, no business rules."""
 
 from app.models.base import Base
+from app.models.card_classes import CardClassChangeRow, CardClassRow, SharingGroupRow
+from app.models.cards import CardEventRow, CardRow
+from app.models.members import MemberRow
 from app.models.tenancy import ApiKeyRow, StoreRow, TenantRow
 
-__all__ = ["ApiKeyRow", "Base", "StoreRow", "TenantRow"]
+__all__ = [
+    "ApiKeyRow",
+    "Base",
+    "CardClassChangeRow",
+    "CardClassRow",
+    "CardEventRow",
+    "CardRow",
+    "MemberRow",
+    "SharingGroupRow",
+    "StoreRow",
+    "TenantRow",
+]

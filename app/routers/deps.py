@@ -1,4 +1,4 @@
-"""Request-scoped dependencies: the unit of work and the authenticated principal."""
+"""Request-scoped dependencies: the unit of work, the authenticated principal, the vault."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.crypto import Vault
 from app.domain.access import Principal, Scope
 from app.domain.pagination import MAX_LIMIT
 from app.services.access import authenticate
@@ -23,6 +24,14 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+async def get_vault(request: Request) -> Vault:
+    """The keys derived from the server secret, built once in create_app (async: no thread hop)."""
+    return request.app.state.vault
+
+
+VaultDep = Annotated[Vault, Depends(get_vault)]
 
 
 def scoped(*scopes: Scope):

@@ -69,7 +69,8 @@ def problem_response(
         code=code,
         errors=errors or [],
     ).model_dump()
-    body.update(extra or {})
+    # Extension members may add to the standard ones but never replace them.
+    body = {**(extra or {}), **body}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 

@@ -25,9 +25,19 @@ NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 def card(**overrides) -> Card:
     values = dict(
-        tenant_id="t", number="S0100000018", card_class="GOLD", store_code="S01", serial=1,
-        member_id="m", status=CardStatus.ACTIVE, issued_at=NOW, expires_at=None,
-        replaced_by=None, verification_hash=None, failed_attempts=0, first_failed_at=None,
+        tenant_id="t",
+        number="S0100000018",
+        card_class="GOLD",
+        store_code="S01",
+        serial=1,
+        member_id="m",
+        status=CardStatus.ACTIVE,
+        issued_at=NOW,
+        expires_at=None,
+        replaced_by=None,
+        verification_hash=None,
+        failed_attempts=0,
+        first_failed_at=None,
         locked_until=None,
     )
     return Card(**{**values, **overrides})
@@ -54,7 +64,7 @@ def test_transition_table_is_exactly_the_domain_lifecycle(status, action):
         with pytest.raises(Conflict) as err:
             next_status(status, action)
         assert err.value.code == "invalid_card_transition"
-        assert err.value.extra == {"status": status.value}
+        assert err.value.extra == {"card_status": status.value}
     else:
         assert next_status(status, action) is expected
     assert set(TRANSITIONS) == set(CardAction)
@@ -91,8 +101,10 @@ def test_add_months(start, months, expected):
     assert add_months(start, months) == expected
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
-       st.integers(min_value=1, max_value=240))
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.integers(min_value=1, max_value=240),
+)
 def test_add_months_moves_by_whole_months(start, months):
     end = add_months(start, months)
     assert (end.year - start.year) * 12 + end.month - start.month == months

@@ -1,8 +1,12 @@
 from fastapi import APIRouter
 
 from app.routers.openapi_docs import AUTH_ERRORS
-from app.routers.v1 import api_keys, stores
+from app.routers.v1 import api_keys, card_classes, cards, members, sharing_groups, stores
 
 router = APIRouter(prefix="/v1", responses=AUTH_ERRORS)
 router.include_router(stores.router)
+router.include_router(card_classes.router)
+router.include_router(sharing_groups.router)
 router.include_router(api_keys.router)
+router.include_router(members.router)
+router.include_router(cards.router)

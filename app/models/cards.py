@@ -1,0 +1,67 @@
+"""Issued cards and their event history (status and tier changes)."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, created_at_column
+
+
+class CardRow(Base):
+    __tablename__ = "cards"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "class_code"], ["card_classes.tenant_id", "card_classes.code"]
+        ),
+        ForeignKeyConstraint(["tenant_id", "store_code"], ["stores.tenant_id", "stores.code"]),
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        UniqueConstraint("tenant_id", "class_code", "serial"),
+        Index("ix_cards_tenant_member", "tenant_id", "member_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), primary_key=True)
+    class_code: Mapped[str] = mapped_column(String(12))
+    store_code: Mapped[str] = mapped_column(String(12))
+    serial: Mapped[int] = mapped_column(BigInteger)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(16))
+    verification_hash: Mapped[str | None] = mapped_column(Text)
+    issued_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replaced_by: Mapped[str | None] = mapped_column(String(40))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CardEventRow(Base):
+    """Append-only: issue, every status change and every tier change, with its reason."""
+
+    __tablename__ = "card_events"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "card_number"], ["cards.tenant_id", "cards.number"]),
+        Index("ix_card_events_tenant_card", "tenant_id", "card_number", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    card_number: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))  # issued | status | tier
+    from_value: Mapped[str | None] = mapped_column(String(40))
+    to_value: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = created_at_column()

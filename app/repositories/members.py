@@ -1,0 +1,125 @@
+"""Members: the one place that encrypts and decrypts their personal fields.
+
+Methods take the Vault so that plaintext exists only in domain objects and ciphertext only
+in rows. Each ciphertext is bound to its tenant, member and field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.crypto import Vault
+from app.domain.members import Consent, Gender, Member
+from app.models import MemberRow
+from app.repositories.tenancy import as_uuid
+
+
+def _context(row: MemberRow, field: str) -> str:
+    return f"{row.tenant_id}/{row.id}/{field}"
+
+
+def _member(row: MemberRow, vault: Vault) -> Member:
+    phone = birthday = None
+    if row.phone_ciphertext is not None:
+        phone = vault.decrypt(row.phone_ciphertext, _context(row, "phone"))
+    if row.birthday_ciphertext is not None:
+        birthday = date.fromisoformat(
+            vault.decrypt(row.birthday_ciphertext, _context(row, "birthday"))
+        )
+    return Member(
+        id=str(row.id),
+        tenant_id=str(row.tenant_id),
+        external_ref=row.external_ref,
+        name=row.name,
+        phone=phone,
+        birthday=birthday,
+        gender=Gender(row.gender),
+        region=row.region,
+        occupation=row.occupation,
+        source_channel=row.source_channel,
+        tags=tuple(row.tags),
+        consent=Consent(row.consent_marketing, row.consent_updated_at),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        erased_at=row.erased_at,
+    )
+
+
+def _write(row: MemberRow, fields: dict, vault: Vault) -> None:
+    """Set domain-named fields on the row, sealing the personal ones."""
+    for name, value in fields.items():
+        if name == "phone":
+            row.phone_ciphertext = vault.encrypt(value, _context(row, "phone")) if value else None
+            row.phone_hash = vault.phone_hash(str(row.tenant_id), value) if value else None
+        elif name == "birthday":
+            row.birthday_ciphertext = (
+                vault.encrypt(value.isoformat(), _context(row, "birthday")) if value else None
+            )
+        elif name == "consent":
+            row.consent_marketing, row.consent_updated_at = value.marketing, value.updated_at
+        elif name == "tags":
+            row.tags = list(value)
+        else:
+            setattr(row, name, value)
+
+
+class MemberRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, tenant_id: str, fields: dict, vault: Vault) -> Member:
+        row = MemberRow(id=uuid.uuid4(), tenant_id=uuid.UUID(tenant_id))
+        _write(row, fields, vault)
+        self.session.add(row)
+        await self.session.flush()
+        await self.session.refresh(row)
+        return _member(row, vault)
+
+    async def _row(self, tenant_id: str, member_id: str, lock: bool) -> MemberRow | None:
+        mid = as_uuid(member_id)
+        if mid is None:
+            return None
+        query = select(MemberRow).where(
+            MemberRow.tenant_id == uuid.UUID(tenant_id), MemberRow.id == mid
+        )
+        return await self.session.scalar(query.with_for_update() if lock else query)
+
+    async def get(
+        self, tenant_id: str, member_id: str, vault: Vault, *, lock: bool = False
+    ) -> Member | None:
+        """``lock``: hold the row until commit, so a change is decided on its current state."""
+        row = await self._row(tenant_id, member_id, lock)
+        return _member(row, vault) if row else None
+
+    async def update(self, member: Member, fields: dict, vault: Vault) -> Member:
+        """Change a member loaded with ``lock=True`` in this unit of work."""
+        row = await self.session.get(MemberRow, uuid.UUID(member.id))  # from the identity map
+        _write(row, fields, vault)
+        await self.session.flush()
+        await self.session.refresh(row)
+        return _member(row, vault)
+
+    async def list(
+        self,
+        tenant_id: str,
+        vault: Vault,
+        *,
+        phone: str | None,
+        external_ref: str | None,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[Member]:
+        """Oldest first, by (created_at, id)."""
+        query = select(MemberRow).where(MemberRow.tenant_id == uuid.UUID(tenant_id))
+        if phone is not None:
+            query = query.where(MemberRow.phone_hash == vault.phone_hash(tenant_id, phone))
+        if external_ref is not None:
+            query = query.where(MemberRow.external_ref == external_ref)
+        if after is not None:
+            query = query.where(tuple_(MemberRow.created_at, MemberRow.id) > after)
+        query = query.order_by(MemberRow.created_at, MemberRow.id).limit(limit + 1)
+        return [_member(r, vault) for r in await self.session.scalars(query)]

@@ -1,0 +1,209 @@
+"""Card classes with their change log, and the sharing groups they point to."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from app.domain.access import Principal
+from app.domain.card_classes import (
+    CardClass,
+    ChangeAction,
+    ClassChange,
+    ClassTerms,
+    ShareOverride,
+    SharingGroup,
+    changed_fields,
+    check_change,
+    check_class,
+    check_sharing_group,
+    terms_of,
+)
+from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.pagination import Page, decode_cursor, page_of
+from app.uow import UnitOfWork
+
+
+def _missing(code: str) -> NotFound:
+    return NotFound("card_class_not_found", f"No card class with code {code}.")
+
+
+def _missing_group(code: str) -> NotFound:
+    return NotFound("sharing_group_not_found", f"No sharing group with code {code}.")
+
+
+async def _check_references(
+    uow: UnitOfWork, tenant_id: str, code: str, terms: ClassTerms
+) -> None:
+    """The sharing group and upgrade class must be the tenant's own, and following
+    ``upgrade_to`` from this class must never lead back to it (members would bounce)."""
+    if terms.sharing_group and await uow.sharing_groups.get(tenant_id, terms.sharing_group) is None:
+        raise Invalid(
+            "unknown_sharing_group",
+            f"No sharing group with code {terms.sharing_group}.",
+            field="sharing_group",
+        )
+    seen, step = {code}, terms.upgrade_to
+    while step is not None and step not in seen:
+        target = await uow.card_classes.get(tenant_id, step)
+        if target is None:
+            raise Invalid("unknown_card_class", f"No card class with code {step}.", field="upgrade_to")
+        seen.add(step)
+        step = target.upgrade_to
+    if step == code:
+        raise Invalid(
+            "upgrade_cycle",
+            f"Upgrading to {terms.upgrade_to} would lead back to {code}.",
+            field="upgrade_to",
+        )
+
+
+async def create_card_class(
+    uow: UnitOfWork, principal: Principal, code: str, terms: ClassTerms
+) -> CardClass:
+    check_class(code, terms)
+    async with uow:
+        await _check_references(uow, principal.tenant_id, code, terms)
+        created = await uow.card_classes.add(principal.tenant_id, code, terms)
+        await uow.card_classes.log_changes(
+            principal.tenant_id,
+            code,
+            ChangeAction.CREATE,
+            principal.key_name,
+            changed_fields(None, created),
+        )
+        await uow.commit()
+    return created
+
+
+async def get_card_class(uow: UnitOfWork, principal: Principal, code: str) -> CardClass:
+    async with uow:
+        found = await uow.card_classes.get(principal.tenant_id, code)
+    if found is None:
+        raise _missing(code)
+    return found
+
+
+async def list_card_classes(
+    uow: UnitOfWork, principal: Principal, cursor: str | None, limit: int
+) -> Page[CardClass]:
+    after = decode_cursor(cursor, 1)
+    async with uow:
+        rows = await uow.card_classes.list(principal.tenant_id, after[0] if after else None, limit)
+    return page_of(rows, limit, lambda c: [c.code])
+
+
+async def update_card_class(
+    uow: UnitOfWork, principal: Principal, code: str, changes: dict
+) -> CardClass:
+    async with uow:
+        # Locked so that no card is issued between the checks below and the commit.
+        current = await uow.card_classes.get(principal.tenant_id, code, lock=True)
+        if current is None:
+            raise _missing(code)
+        merged = replace(terms_of(current), **changes)
+        check_class(code, merged)
+        check_change(current, merged)
+        await _check_references(uow, principal.tenant_id, code, merged)
+        updated = await uow.card_classes.update(principal.tenant_id, code, changes)
+        await uow.card_classes.log_changes(
+            principal.tenant_id,
+            code,
+            ChangeAction.UPDATE,
+            principal.key_name,
+            changed_fields(current, updated),
+        )
+        await uow.commit()
+    return updated
+
+
+async def delete_card_class(uow: UnitOfWork, principal: Principal, code: str) -> None:
+    async with uow:
+        current = await uow.card_classes.get(principal.tenant_id, code, lock=True)
+        if current is None:
+            raise _missing(code)
+        if current.cards_issued:
+            raise Conflict(
+                "card_class_in_use",
+                f"Class {code} has issued {current.cards_issued} card(s) and cannot be deleted.",
+            )
+        referrers = await uow.card_classes.upgrading_to(principal.tenant_id, code)
+        if referrers:
+            raise Conflict(
+                "card_class_referenced",
+                f"Classes {', '.join(referrers)} upgrade to {code}; change them first.",
+            )
+        await uow.card_classes.delete(principal.tenant_id, code)
+        await uow.card_classes.log_changes(
+            principal.tenant_id,
+            code,
+            ChangeAction.DELETE,
+            principal.key_name,
+            changed_fields(current, None),
+        )
+        await uow.commit()
+
+
+async def list_card_class_changes(
+    uow: UnitOfWork, principal: Principal, code: str, cursor: str | None, limit: int
+) -> Page[ClassChange]:
+    """Newest first. Still readable after the class is deleted."""
+    before = decode_cursor(cursor, 1, (int,))
+    async with uow:
+        rows = await uow.card_classes.changes(
+            principal.tenant_id, code, before[0] if before else None, limit
+        )
+    # Every class logs its creation, so an empty first page means no such class ever existed.
+    if not rows and before is None:
+        raise _missing(code)
+    return page_of(rows, limit, lambda c: [c.id])
+
+
+async def create_sharing_group(
+    uow: UnitOfWork,
+    principal: Principal,
+    code: str,
+    name: str,
+    store_share: Decimal,
+    overrides: tuple[ShareOverride, ...],
+) -> SharingGroup:
+    check_sharing_group(code, name, store_share, overrides)
+    async with uow:
+        group = await uow.sharing_groups.add(
+            principal.tenant_id, code, name, store_share, overrides
+        )
+        await uow.commit()
+    return group
+
+
+async def get_sharing_group(uow: UnitOfWork, principal: Principal, code: str) -> SharingGroup:
+    async with uow:
+        group = await uow.sharing_groups.get(principal.tenant_id, code)
+    if group is None:
+        raise _missing_group(code)
+    return group
+
+
+async def list_sharing_groups(
+    uow: UnitOfWork, principal: Principal, cursor: str | None, limit: int
+) -> Page[SharingGroup]:
+    after = decode_cursor(cursor, 1)
+    async with uow:
+        rows = await uow.sharing_groups.list(
+            principal.tenant_id, after[0] if after else None, limit
+        )
+    return page_of(rows, limit, lambda g: [g.code])
+
+
+async def update_sharing_group(
+    uow: UnitOfWork, principal: Principal, code: str, changes: dict
+) -> SharingGroup:
+    async with uow:
+        current = await uow.sharing_groups.get(principal.tenant_id, code)
+        if current is None:
+            raise _missing_group(code)
+        merged = replace(current, **changes)
+        check_sharing_group(code, merged.name, merged.store_share, merged.overrides)
+        group = await uow.sharing_groups.update(principal.tenant_id, code, changes)
+        await uow.commit()
+    return group

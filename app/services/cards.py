@@ -1,0 +1,310 @@
+"""Issuing cards, their lifecycle, and identifying a customer at the till."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from app.crypto import Vault
+from app.domain.access import Principal
+from app.domain.card_classes import CardClass
+from app.domain.card_lifecycle import (
+    NO_FAILURES,
+    Card,
+    CardAction,
+    CardStatus,
+    add_months,
+    after_failure,
+    as_of,
+    effective_status,
+    is_locked,
+    next_status,
+)
+from app.domain.cards import (
+    CardNumberFormat,
+    hash_verification_code,
+    make_track,
+    new_verification_code,
+    parse_track,
+    verify_card_number,
+    verify_verification_code,
+)
+from app.domain.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts
+from app.domain.members import Member, masked, sees_full_profile
+from app.domain.pagination import Page, decode_cursor, page_of
+from app.repositories.cards import CardEvent
+from app.uow import UnitOfWork
+
+
+class NumberFormats:
+    """Per-process cache of each tenant's card-number formats, so a mistyped number is refused
+    from its check digits without touching the card table. Class formats never change once a
+    class has issued cards; a number that matches no cached format refreshes the cache (at
+    most once a second per tenant) in case a class was created since."""
+
+    REFRESH_INTERVAL = 1.0
+
+    def __init__(self) -> None:
+        self._formats: dict[str, list[CardNumberFormat]] = {}
+        self._loaded_at: dict[str, float] = {}
+
+    async def matches(self, uow: UnitOfWork, tenant_id: str, number: str) -> bool:
+        if self._valid(tenant_id, number):
+            return True
+        if time.monotonic() - self._loaded_at.get(tenant_id, 0.0) < self.REFRESH_INTERVAL:
+            return False
+        self._formats[tenant_id] = await uow.cards.number_formats(tenant_id)
+        self._loaded_at[tenant_id] = time.monotonic()
+        return self._valid(tenant_id, number)
+
+    def _valid(self, tenant_id: str, number: str) -> bool:
+        for fmt in self._formats.get(tenant_id, []):
+            try:
+                verify_card_number(number, fmt)
+                return True
+            except Invalid:
+                continue
+        return False
+
+
+@dataclass
+class CardKit:
+    """What the card use cases need from the running app."""
+
+    vault: Vault
+    formats: NumberFormats = field(default_factory=NumberFormats)
+
+    @property
+    def mac_key(self) -> bytes:
+        return self.vault.card_mac_key
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    card: Card
+    track: str
+    verification_code: str | None  # shown once, never stored in clear
+
+
+@dataclass(frozen=True)
+class Resolved:
+    card: Card
+    member: Member  # masked unless the caller may see the full profile
+    card_class: CardClass
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _issue(
+    uow: UnitOfWork, kit: CardKit, who: Principal, class_code: str, store_code: str, member_id: str
+) -> IssuedCard:
+    """Issue inside an open unit of work (used by issue and replace)."""
+    tenant = who.tenant_id
+    if await uow.stores.get(tenant, store_code) is None:
+        raise Invalid("store_not_found", f"No store with code {store_code}.", field="store_code")
+    member = await uow.members.get(tenant, member_id, kit.vault)
+    if member is None:
+        raise Invalid("member_not_found", f"No member with id {member_id}.", field="member_id")
+    if member.erased_at is not None:
+        raise Conflict("member_erased", "The member's personal data was erased.")
+    allocated = await uow.cards.allocate_serial(tenant, class_code)
+    if allocated is None:
+        if await uow.card_classes.get(tenant, class_code) is None:
+            raise Invalid(
+                "card_class_not_found", f"No card class {class_code}.", field="card_class"
+            )
+        raise Conflict(
+            "serial_range_exhausted",
+            f"Card class {class_code} has issued every serial in its range.",
+            field="card_class",
+        )
+    number = allocated.format.compose(store_code, allocated.serial)
+    code = new_verification_code() if allocated.verification == "code" else None
+    issued_at = _now()
+    expires = (
+        add_months(issued_at, allocated.validity_months) if allocated.validity_months else None
+    )
+    card = await uow.cards.add(
+        tenant,
+        number,
+        class_code,
+        store_code,
+        allocated.serial,
+        member_id,
+        hash_verification_code(code) if code else None,
+        issued_at,
+        expires,
+    )
+    await uow.cards.add_event(tenant, number, "issued", None, class_code, "issued", who.key_name)
+    return IssuedCard(card, make_track(kit.mac_key, number), code)
+
+
+async def issue_card(
+    uow: UnitOfWork, kit: CardKit, who: Principal, class_code: str, store_code: str, member_id: str
+) -> IssuedCard:
+    async with uow:
+        issued = await _issue(uow, kit, who, class_code, store_code, member_id)
+        await uow.commit()
+    return issued
+
+
+async def _existing(uow: UnitOfWork, who: Principal, number: str, *, lock: bool = False) -> Card:
+    card = await uow.cards.get(who.tenant_id, number, for_update=lock)
+    if card is None:
+        raise NotFound("card_not_found", f"No card {number}.")
+    return card
+
+
+async def get_card(uow: UnitOfWork, who: Principal, number: str) -> Card:
+    async with uow:
+        return as_of(await _existing(uow, who, number), _now())
+
+
+async def list_cards(
+    uow: UnitOfWork, who: Principal, member_id: str | None, cursor: str | None, limit: int
+) -> Page[Card]:
+    after = decode_cursor(cursor, 1)
+    async with uow:
+        rows = await uow.cards.list(who.tenant_id, member_id, after[0] if after else None, limit)
+    now = _now()
+    return page_of([as_of(c, now) for c in rows], limit, lambda c: [c.number])
+
+
+async def change_status(
+    uow: UnitOfWork, who: Principal, number: str, action: CardAction, reason: str | None
+) -> Card:
+    """freeze, unfreeze, report-lost or cancel; anything DOMAIN §1 doesn't allow is a 409."""
+    async with uow:
+        card = await _existing(uow, who, number, lock=True)
+        current = effective_status(card, _now())
+        target = next_status(current, action)
+        updated = await uow.cards.update(who.tenant_id, number, status=target.value)
+        await uow.cards.add_event(
+            who.tenant_id,
+            number,
+            "status",
+            current.value,
+            target.value,
+            reason or action.value,
+            who.key_name,
+        )
+        await uow.commit()
+    return as_of(updated, _now())
+
+
+async def replace_card(
+    uow: UnitOfWork,
+    kit: CardKit,
+    who: Principal,
+    number: str,
+    store_code: str | None,
+    reason: str | None,
+) -> IssuedCard:
+    """A lost card is replaced by a new one of the same class for the same member. Points and
+    the change balance belong to the member, so they carry over by construction."""
+    async with uow:
+        old = await _existing(uow, who, number, lock=True)
+        target = next_status(effective_status(old, _now()), CardAction.REPLACE)
+        new = await _issue(
+            uow, kit, who, old.card_class, store_code or old.store_code, old.member_id
+        )
+        await uow.cards.update(
+            who.tenant_id, number, status=target.value, replaced_by=new.card.number
+        )
+        await uow.cards.add_event(
+            who.tenant_id,
+            number,
+            "status",
+            old.status.value,
+            target.value,
+            reason or f"replaced by {new.card.number}",
+            who.key_name,
+        )
+        await uow.cards.add_event(
+            who.tenant_id,
+            new.card.number,
+            "issued",
+            None,
+            old.card_class,
+            f"replacement for {number}",
+            who.key_name,
+        )
+        await uow.commit()
+    return new
+
+
+async def card_events(
+    uow: UnitOfWork, who: Principal, number: str, cursor: str | None, limit: int
+) -> Page[CardEvent]:
+    before = decode_cursor(cursor, 1, (int,))
+    async with uow:
+        await _existing(uow, who, number)
+        rows = await uow.cards.events(who.tenant_id, number, before[0] if before else None, limit)
+    return page_of(rows, limit, lambda e: [e.id])
+
+
+async def resolve_card(
+    uow: UnitOfWork,
+    kit: CardKit,
+    who: Principal,
+    card_number: str | None,
+    track: str | None,
+    verification_code: str | None,
+) -> Resolved:
+    """Identify a customer as a till does: by swipe (track) or typed number.
+
+    Order matters: a bad MAC or check digits is refused before any card lookup; then the
+    lockout, the verification code (failures counted and committed even though the call
+    fails), and finally the status — only an active card is usable.
+    """
+    if track is not None:
+        number = parse_track(kit.mac_key, track)
+        if card_number is not None and card_number != number:
+            raise Invalid("track_mismatch", "card_number and track disagree.", field="track")
+    elif card_number is not None:
+        number = card_number
+    else:
+        raise Invalid("card_required", "Give card_number or track.", field="card_number")
+    async with uow:
+        if not await kit.formats.matches(uow, who.tenant_id, number):
+            raise Invalid(
+                "invalid_card_number",
+                "The card number's check digits are wrong: probably a typing error.",
+                field="card_number",
+            )
+        card = await _existing(uow, who, number, lock=True)
+        now = _now()
+        if is_locked(card, now):
+            raise TooManyAttempts(
+                "card_locked",
+                "Too many wrong verification codes: the card is locked for a while.",
+                extra={"locked_until": card.locked_until.isoformat()},
+            )
+        if card.verification_hash is not None:
+            if not verification_code or not verify_verification_code(
+                verification_code, card.verification_hash
+            ):
+                await uow.cards.set_attempts(who.tenant_id, number, after_failure(card, now))
+                await uow.commit()
+                raise Forbidden(
+                    "verification_failed",
+                    "This card needs its verification code, and the one given is missing or wrong.",
+                    field="verification_code",
+                )
+            if card.failed_attempts:
+                await uow.cards.set_attempts(who.tenant_id, number, NO_FAILURES)
+        status = effective_status(card, now)
+        if status is not CardStatus.ACTIVE:
+            raise Conflict(
+                f"card_{status.value}",
+                f"The card is {status.value}.",
+                extra={"card_status": status.value},
+            )
+        member = await uow.members.get(who.tenant_id, card.member_id, kit.vault)
+        card_class = await uow.card_classes.get(who.tenant_id, card.card_class)
+        await uow.commit()
+    view = member if sees_full_profile(who.scopes) else masked(member)
+    return Resolved(as_of(card, now), view, card_class)
