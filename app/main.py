@@ -46,6 +46,7 @@ TAGS = [
     {"name": "api keys", "description": "Keys, their scopes and revocation."},
     {"name": "members", "description": "Members (会员) and their protected personal data."},
     {"name": "cards", "description": "Cards: issue, lifecycle, and identifying a customer."},
+    {"name": "jobs", "description": "Periodic jobs that can also be run on demand."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 

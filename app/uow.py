@@ -17,6 +17,7 @@ from app.repositories.cards import CardRepository
 from app.repositories.health import HealthRepository
 from app.repositories.members import MemberRepository
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
+from app.repositories.tiers import TierRepository
 
 # constraint name -> (code, message, field)
 CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
@@ -69,6 +70,7 @@ class UnitOfWork:
             self.sharing_groups = SharingGroupRepository(self.session)
             self.members = MemberRepository(self.session)
             self.cards = CardRepository(self.session)
+            self.tiers = TierRepository(self.session)
             self.health = HealthRepository(self.session)
         self._depth += 1
         return self

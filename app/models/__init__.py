@@ -4,6 +4,7 @@ from app.models.base import Base
 from app.models.card_classes import CardClassChangeRow, CardClassRow, SharingGroupRow
 from app.models.cards import CardEventRow, CardRow
 from app.models.members import MemberRow
+from app.models.spend import MemberSpendRow
 from app.models.tenancy import ApiKeyRow, StoreRow, TenantRow
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "CardEventRow",
     "CardRow",
     "MemberRow",
+    "MemberSpendRow",
     "SharingGroupRow",
     "StoreRow",
     "TenantRow",

@@ -193,10 +193,6 @@ class CardClassUpdate(Patch):
     upgrade_to: str | None = Field(default=None, max_length=12)
     upgrade_spend_12m: DecimalString | None = None
 
-    def values(self) -> dict:
-        """The fields sent, as Python values (model_dump would turn decimals into strings)."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
-
 
 class CardClassRead(BaseModel):
     model_config = ConfigDict(
@@ -324,8 +320,8 @@ class SharingGroupUpdate(Patch):
         description=_OVERRIDES + " Replaces the whole list.", default=None, max_length=1000
     )
 
-    def values(self) -> dict:
-        out = {name: getattr(self, name) for name in self.model_fields_set}
+    def changes(self) -> dict:
+        out = super().changes()
         if "overrides" in out:
             out["overrides"] = tuple(o.domain() for o in out["overrides"])
         return out

@@ -62,7 +62,8 @@ class Patch(Strict):
         return self
 
     def changes(self) -> dict:
-        return self.model_dump(exclude_unset=True)
+        """The fields sent, as Python values (model_dump would turn decimals into strings)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 DECIMAL_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$"

@@ -33,7 +33,7 @@ def _domain_fields(data: dict) -> dict:
     """Body fields under the names the domain uses (consent travels as a nested object)."""
     consent = data.pop("consent", None)
     if consent is not None:
-        data["marketing_consent"] = consent["marketing"]
+        data["marketing_consent"] = consent.marketing
     return data
 
 
@@ -70,7 +70,7 @@ class MemberCreate(Strict):
     )
 
     def fields(self) -> dict:
-        return _domain_fields(self.model_dump())
+        return _domain_fields({name: getattr(self, name) for name in type(self).model_fields})
 
 
 class MemberUpdate(Patch):

@@ -32,9 +32,7 @@ def _missing_group(code: str) -> NotFound:
     return NotFound("sharing_group_not_found", f"No sharing group with code {code}.")
 
 
-async def _check_references(
-    uow: UnitOfWork, tenant_id: str, code: str, terms: ClassTerms
-) -> None:
+async def _check_references(uow: UnitOfWork, tenant_id: str, code: str, terms: ClassTerms) -> None:
     """The sharing group and upgrade class must be the tenant's own, and following
     ``upgrade_to`` from this class must never lead back to it (members would bounce)."""
     if terms.sharing_group and await uow.sharing_groups.get(tenant_id, terms.sharing_group) is None:
@@ -47,7 +45,9 @@ async def _check_references(
     while step is not None and step not in seen:
         target = await uow.card_classes.get(tenant_id, step)
         if target is None:
-            raise Invalid("unknown_card_class", f"No card class with code {step}.", field="upgrade_to")
+            raise Invalid(
+                "unknown_card_class", f"No card class with code {step}.", field="upgrade_to"
+            )
         seen.add(step)
         step = target.upgrade_to
     if step == code:

@@ -95,13 +95,14 @@ async def get_card_class(code: str, uow: Uow, who: Principal = ANY) -> CardClass
     "the result is validated as a whole. Once the class has issued a card its number format "
     "(prefix, serial_length, serial_start, check_digit_length, suffix) is frozen and "
     "serial_end cannot drop below the last issued serial (409 `card_class_in_use`). "
+    "`upgrade_to` may not lead back to this class (422 `upgrade_cycle`). "
     "Each changed field is logged.",
     responses={**BODY_ERRORS, **NOT_FOUND, **IN_USE, **INVALID},
 )
 async def update_card_class(
     code: str, body: CardClassUpdate, uow: Uow, who: Principal = ADMIN
 ) -> CardClassRead:
-    updated = await card_classes.update_card_class(uow, who, code, body.values())
+    updated = await card_classes.update_card_class(uow, who, code, body.changes())
     return CardClassRead.model_validate(updated)
 
 

@@ -97,5 +97,5 @@ async def get_sharing_group(code: str, uow: Uow, who: Principal = ANY) -> Sharin
 async def update_sharing_group(
     code: str, body: SharingGroupUpdate, uow: Uow, who: Principal = ADMIN
 ) -> SharingGroupRead:
-    group = await card_classes.update_sharing_group(uow, who, code, body.values())
+    group = await card_classes.update_sharing_group(uow, who, code, body.changes())
     return SharingGroupRead.model_validate(group)
