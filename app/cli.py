@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.crypto import Vault
 from app.db import PROJECT_ROOT, create_engine, create_sessionmaker, embedded_postgres, migrate
 from app.domain.errors import DomainError
 from app.services import access, demo
@@ -61,11 +62,13 @@ def cmd_openapi(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
     key_file = settings.data_dir / "demo-key"
     remembered = key_file.read_text().strip() if key_file.exists() else None
-    key = run(settings, lambda uow: demo.seed(uow, remembered))
+    vault = Vault(settings.secret_key.get_secret_value())
+    seeded = run(settings, lambda uow: demo.seed(uow, vault, remembered))
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.write_text(key + "\n")
+    key_file.write_text(seeded.admin_key + "\n")
     key_file.chmod(0o600)
-    print(f"demo tenant ready; admin API key: {key}")
+    print(f"demo tenant ready; admin API key: {seeded.admin_key}")
+    print(f"demo member's GOLD card: {seeded.card_number}")
 
 
 def cmd_create_tenant(settings: Settings, args: argparse.Namespace) -> None:

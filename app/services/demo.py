@@ -1,8 +1,15 @@
-"""The demo tenant `make run` serves: a few stores and an admin key."""
+"""The demo tenant `make run` serves: stores, a sharing group, three card classes that
+upgrade into each other, one member with a GOLD card, and an admin key."""
 
 from __future__ import annotations
 
-from app.domain.access import Scope
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.crypto import Vault
+from app.domain.access import Principal, Scope
+from app.domain.card_classes import ClassTerms, OverrideLevel, ShareOverride, Usage, Verification
+from app.services import card_classes, cards, members
 from app.services.access import ensure_demo_tenant, issue_key
 from app.uow import UnitOfWork
 
@@ -11,12 +18,72 @@ DEMO_STORES = [
     ("S02", "Xujiahui mall counter", "Asia/Shanghai"),
     ("B01", "Beijing Wangfujing", "Asia/Shanghai"),
 ]
+_SERIALS = {"serial_length": 7, "serial_start": 1, "serial_end": 9_999_999}
+DEMO_CLASSES = [  # created in this order: each upgrades into an earlier one
+    (
+        "DIAMOND",
+        ClassTerms(
+            name="Diamond",
+            usage=Usage.MEMBER,
+            prefix="3",
+            **_SERIALS,
+            validity_months=36,
+            verification=Verification.CODE,
+            identity_points_multiple=Decimal(2),
+            default_discount_rate=Decimal("0.85"),
+            sharing_group="STD",
+            stack_rate=Decimal("0.95"),
+            change_account_enabled=True,
+            change_account_limit=Decimal("200"),
+        ),
+    ),
+    (
+        "GOLD",
+        ClassTerms(
+            name="Gold",
+            usage=Usage.MEMBER,
+            prefix="2",
+            **_SERIALS,
+            validity_months=24,
+            identity_points_multiple=Decimal(1),
+            default_discount_rate=Decimal("0.9"),
+            sharing_group="STD",
+            stack_rate=Decimal("0.95"),
+            change_account_enabled=True,
+            change_account_limit=Decimal("100"),
+            upgrade_to="DIAMOND",
+            upgrade_spend_12m=Decimal("20000"),
+        ),
+    ),
+    (
+        "NORMAL",
+        ClassTerms(
+            name="Normal",
+            usage=Usage.MEMBER,
+            prefix="1",
+            **_SERIALS,
+            default_discount_rate=Decimal("0.95"),
+            sharing_group="STD",
+            receipt_open_threshold=Decimal("500"),
+            upgrade_to="GOLD",
+            upgrade_spend_12m=Decimal("5000"),
+        ),
+    ),
+]
+DEMO_MEMBER_REF = "DEMO-0001"
 
 
-async def seed(uow: UnitOfWork, remembered_key: str | None) -> str:
-    """Idempotent. Returns an active admin key of the demo tenant: ``remembered_key`` if it
-    still works, else a new one."""
+@dataclass(frozen=True)
+class DemoTenant:
+    admin_key: str
+    card_number: str | None  # the demo member's card, when this run issued or found one
+
+
+async def seed(uow: UnitOfWork, vault: Vault, remembered_key: str | None) -> DemoTenant:
+    """Idempotent. Returns an active admin key of the demo tenant (``remembered_key`` if it
+    still works, else a new one) and the demo member's card number."""
     tenant, _ = await ensure_demo_tenant(uow)
+    seeder = Principal(tenant.id, "seed-demo", "seed-demo", frozenset({Scope.ADMIN}))
     async with uow:
         for code, name, zone in DEMO_STORES:
             if await uow.stores.get(tenant.id, code) is None:
@@ -28,5 +95,48 @@ async def seed(uow: UnitOfWork, remembered_key: str | None) -> str:
             key = remembered_key
         else:
             key = (await issue_key(uow, tenant.id, "demo", (Scope.ADMIN,))).secret
+        has_group = await uow.sharing_groups.get(tenant.id, "STD") is not None
+        missing = [
+            (code, terms)
+            for code, terms in DEMO_CLASSES
+            if await uow.card_classes.get(tenant.id, code) is None
+        ]
         await uow.commit()
-    return key
+    if not has_group:
+        brand = ShareOverride(OverrideLevel.BRAND, "OLAY", Decimal("0.3"))
+        await card_classes.create_sharing_group(
+            uow, seeder, "STD", "Standard split", Decimal("0.5"), (brand,)
+        )
+    for code, terms in missing:
+        await card_classes.create_card_class(uow, seeder, code, terms)
+    return DemoTenant(key, await _demo_card(uow, vault, seeder))
+
+
+async def _demo_card(uow: UnitOfWork, vault: Vault, seeder: Principal) -> str | None:
+    found = await members.list_members(
+        uow, vault, seeder, phone=None, external_ref=DEMO_MEMBER_REF, cursor=None, limit=1
+    )
+    if found.items:
+        member_id = found.items[0].id
+    else:
+        member = await members.create_member(
+            uow,
+            vault,
+            seeder,
+            {
+                "external_ref": DEMO_MEMBER_REF,
+                "name": "王芳",
+                "phone": "13812345678",
+                "gender": "female",
+                "region": "上海",
+                "source_channel": "store",
+                "tags": ["demo"],
+                "marketing_consent": True,
+            },
+        )
+        member_id = member.id
+    existing = await cards.list_cards(uow, seeder, member_id, None, 1)
+    if existing.items:
+        return existing.items[0].number
+    issued = await cards.issue_card(uow, cards.CardKit(vault), seeder, "GOLD", "S01", member_id)
+    return issued.card.number

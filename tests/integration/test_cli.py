@@ -49,11 +49,19 @@ def test_seed_demo_is_idempotent_and_remembers_its_key(database_url, live_server
     first = loyalty(database_url, "seed-demo", data_dir=tmp_path)
     second = loyalty(database_url, "seed-demo", data_dir=tmp_path)
     key = re.search(r"admin API key: (\S+)", first).group(1)
-    assert key in second
+    card = re.search(r"GOLD card: (\S+)", first).group(1)
+    assert key in second and card in second  # same key, same card: nothing duplicated
     stores = httpx.get(
         f"{live_server.url}/v1/stores", headers={"Authorization": f"Bearer {key}"}
     ).json()["items"]
     assert {"S01", "S02", "B01"} <= {s["code"] for s in stores}
+    resolved = httpx.post(
+        f"{live_server.url}/v1/cards/resolve",
+        json={"card_number": card},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["member"]["name"] == "王芳"
     assert (tmp_path / "demo-key").stat().st_mode & 0o077 == 0
 
 
