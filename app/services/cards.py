@@ -246,6 +246,72 @@ async def card_events(
     return page_of(rows, limit, lambda e: [e.id])
 
 
+def _presented_number(kit: CardKit, card_number: str | None, track: str | None) -> str:
+    if track is not None:
+        number = parse_track(kit.mac_key, track)
+        if card_number is not None and card_number != number:
+            raise Invalid("track_mismatch", "card_number and track disagree.", field="track")
+        return number
+    if card_number is not None:
+        return card_number
+    raise Invalid("card_required", "Give card_number or track.", field="card_number")
+
+
+async def identify(
+    uow: UnitOfWork,
+    kit: CardKit,
+    who: Principal,
+    card_number: str | None,
+    track: str | None,
+    verification_code: str | None,
+) -> Card:
+    """Inside an open unit of work: the active card a customer presents, by swipe (track) or
+    typed number, as a till identifies it (also the first step of a checkout quote).
+
+    Order matters: a bad MAC or check digits is refused before any card lookup; then the
+    lockout, the verification code (failures counted and committed even though the call
+    fails), and finally the status — only an active card is usable. Only cards with a code
+    are read with a row lock (to count failures exactly); the others cost one plain read.
+    """
+    number = _presented_number(kit, card_number, track)
+    if not await kit.formats.matches(uow, who.tenant_id, number):
+        raise Invalid(
+            "invalid_card_number",
+            "The card number's check digits are wrong: probably a typing error.",
+            field="card_number",
+        )
+    card = await _existing(uow, who, number)
+    now = _now()
+    if card.verification_hash is not None:
+        card = await _existing(uow, who, number, lock=True)
+        if is_locked(card, now):
+            raise TooManyAttempts(
+                "card_locked",
+                "Too many wrong verification codes: the card is locked for a while.",
+                extra={"locked_until": card.locked_until.isoformat()},
+            )
+        if not verification_code or not verify_verification_code(
+            verification_code, card.verification_hash
+        ):
+            await uow.cards.set_attempts(who.tenant_id, number, after_failure(card, now))
+            await uow.commit()
+            raise Forbidden(
+                "verification_failed",
+                "This card needs its verification code, and the one given is missing or wrong.",
+                field="verification_code",
+            )
+        if card.failed_attempts:
+            await uow.cards.set_attempts(who.tenant_id, number, NO_FAILURES)
+    status = effective_status(card, now)
+    if status is not CardStatus.ACTIVE:
+        raise Conflict(
+            f"card_{status.value}",
+            f"The card is {status.value}.",
+            extra={"card_status": status.value},
+        )
+    return as_of(card, now)
+
+
 async def resolve_card(
     uow: UnitOfWork,
     kit: CardKit,
@@ -254,57 +320,11 @@ async def resolve_card(
     track: str | None,
     verification_code: str | None,
 ) -> Resolved:
-    """Identify a customer as a till does: by swipe (track) or typed number.
-
-    Order matters: a bad MAC or check digits is refused before any card lookup; then the
-    lockout, the verification code (failures counted and committed even though the call
-    fails), and finally the status — only an active card is usable.
-    """
-    if track is not None:
-        number = parse_track(kit.mac_key, track)
-        if card_number is not None and card_number != number:
-            raise Invalid("track_mismatch", "card_number and track disagree.", field="track")
-    elif card_number is not None:
-        number = card_number
-    else:
-        raise Invalid("card_required", "Give card_number or track.", field="card_number")
+    """The card, its holder and its class, for a till identifying a customer."""
     async with uow:
-        if not await kit.formats.matches(uow, who.tenant_id, number):
-            raise Invalid(
-                "invalid_card_number",
-                "The card number's check digits are wrong: probably a typing error.",
-                field="card_number",
-            )
-        card = await _existing(uow, who, number, lock=True)
-        now = _now()
-        if is_locked(card, now):
-            raise TooManyAttempts(
-                "card_locked",
-                "Too many wrong verification codes: the card is locked for a while.",
-                extra={"locked_until": card.locked_until.isoformat()},
-            )
-        if card.verification_hash is not None:
-            if not verification_code or not verify_verification_code(
-                verification_code, card.verification_hash
-            ):
-                await uow.cards.set_attempts(who.tenant_id, number, after_failure(card, now))
-                await uow.commit()
-                raise Forbidden(
-                    "verification_failed",
-                    "This card needs its verification code, and the one given is missing or wrong.",
-                    field="verification_code",
-                )
-            if card.failed_attempts:
-                await uow.cards.set_attempts(who.tenant_id, number, NO_FAILURES)
-        status = effective_status(card, now)
-        if status is not CardStatus.ACTIVE:
-            raise Conflict(
-                f"card_{status.value}",
-                f"The card is {status.value}.",
-                extra={"card_status": status.value},
-            )
+        card = await identify(uow, kit, who, card_number, track, verification_code)
         member = await uow.members.get(who.tenant_id, card.member_id, kit.vault)
         card_class = await uow.card_classes.get(who.tenant_id, card.card_class)
         await uow.commit()
     view = member if sees_full_profile(who.scopes) else masked(member)
-    return Resolved(as_of(card, now), view, card_class)
+    return Resolved(card, view, card_class)
