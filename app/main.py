@@ -18,6 +18,7 @@ from app.routers import ops, problems, v1
 from app.schemas.common import Problem
 from app.services.access import ensure_demo_tenant
 from app.services.cards import CardKit
+from app.services.pricing import PricingCache
 from app.settings import Settings
 from app.uow import UnitOfWork
 
@@ -47,6 +48,9 @@ TAGS = [
     {"name": "members", "description": "Members (会员) and their protected personal data."},
     {"name": "cards", "description": "Cards: issue, lifecycle, and identifying a customer."},
     {"name": "jobs", "description": "Periodic jobs that can also be run on demand."},
+    {"name": "discount rules", "description": "Discount rule documents (折扣规则单)."},
+    {"name": "settings", "description": "Tenant settings, e.g. the stacking mode (E3)."},
+    {"name": "checkout", "description": "Member prices for a basket at the till."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -86,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.vault = Vault(settings.secret_key.get_secret_value())
     app.state.card_kit = CardKit(app.state.vault)
+    app.state.pricing_cache = PricingCache()
     app.state.migration_head = migration_head()
 
     problems.install(app)

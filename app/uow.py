@@ -16,6 +16,7 @@ from app.repositories.card_classes import CardClassRepository, SharingGroupRepos
 from app.repositories.cards import CardRepository
 from app.repositories.health import HealthRepository
 from app.repositories.members import MemberRepository
+from app.repositories.pricing import DiscountRuleRepository, PricingRepository
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
 from app.repositories.tiers import TierRepository
 
@@ -71,6 +72,8 @@ class UnitOfWork:
             self.members = MemberRepository(self.session)
             self.cards = CardRepository(self.session)
             self.tiers = TierRepository(self.session)
+            self.discount_rules = DiscountRuleRepository(self.session)
+            self.pricing = PricingRepository(self.session)
             self.health = HealthRepository(self.session)
         self._depth += 1
         return self

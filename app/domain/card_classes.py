@@ -12,9 +12,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from app.domain.cards import CardNumberFormat
 from app.domain.errors import Conflict, FieldError, Invalid
+from app.domain.money import decimal_places
 from app.domain.stores import STORE_CODE
 
 CLASS_CODE = STORE_CODE
@@ -117,11 +119,6 @@ def terms_of(card_class: ClassTerms) -> ClassTerms:
 # --- validation ----------------------------------------------------------------------------
 
 
-def _places(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
 def _decimal_problem(
     value: Decimal, *, low: Decimal, low_open: bool, high: Decimal, high_open: bool, places: int
 ) -> str | None:
@@ -130,7 +127,7 @@ def _decimal_problem(
         return "must be a finite number"
     if value < low or (low_open and value == low) or value > high or (high_open and value == high):
         return f"must be in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-    if _places(value) > places:
+    if decimal_places(value) > places:
         return f"must have at most {places} decimal places"
     return None
 
@@ -324,6 +321,12 @@ class SharingGroup:
     name: str
     store_share: Decimal
     overrides: tuple[ShareOverride, ...]
+
+    @cached_property
+    def share_by_target(self) -> dict[tuple[OverrideLevel, str], Decimal]:
+        """Overrides by (level, code): checkout looks one up per basket line."""
+        return {(o.level, o.code): o.store_share for o in self.overrides}
+
     created_at: datetime
     updated_at: datetime
 
@@ -354,8 +357,7 @@ def check_sharing_group(
 def store_share_for(group: SharingGroup, counter: str | None, brand: str | None) -> Decimal:
     """The store's share of a line's member discount: a brand override beats a counter
     override, which beats the group's default."""
-    by_key = {(o.level, o.code): o.store_share for o in group.overrides}
     for key in ((OverrideLevel.BRAND, brand), (OverrideLevel.COUNTER, counter)):
-        if (share := by_key.get(key)) is not None:
+        if (share := group.share_by_target.get(key)) is not None:
             return share
     return group.store_share

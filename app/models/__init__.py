@@ -4,6 +4,13 @@ from app.models.base import Base
 from app.models.card_classes import CardClassChangeRow, CardClassRow, SharingGroupRow
 from app.models.cards import CardEventRow, CardRow
 from app.models.members import MemberRow
+from app.models.pricing import (
+    DiscountRuleChangeRow,
+    DiscountRuleEntryRow,
+    DiscountRuleRow,
+    PricingSettingsRow,
+    PricingVersionRow,
+)
 from app.models.spend import MemberSpendRow
 from app.models.tenancy import ApiKeyRow, StoreRow, TenantRow
 
@@ -14,8 +21,13 @@ __all__ = [
     "CardClassRow",
     "CardEventRow",
     "CardRow",
+    "DiscountRuleChangeRow",
+    "DiscountRuleEntryRow",
+    "DiscountRuleRow",
     "MemberRow",
     "MemberSpendRow",
+    "PricingSettingsRow",
+    "PricingVersionRow",
     "SharingGroupRow",
     "StoreRow",
     "TenantRow",

@@ -126,6 +126,12 @@ class CardClassRepository:
         rows = await self.session.scalars(query.order_by(CardClassRow.code).limit(limit + 1))
         return [_class(r) for r in rows]
 
+    async def all(self, tenant_id: str) -> list[CardClass]:
+        rows = await self.session.scalars(
+            select(CardClassRow).where(CardClassRow.tenant_id == uuid.UUID(tenant_id))
+        )
+        return [_class(r) for r in rows]
+
     async def update(self, tenant_id: str, code: str, changes: dict) -> CardClass | None:
         row = await self._row(tenant_id, code)
         if row is None:
@@ -225,6 +231,12 @@ class SharingGroupRepository:
         if after is not None:
             query = query.where(SharingGroupRow.code > after)
         rows = await self.session.scalars(query.order_by(SharingGroupRow.code).limit(limit + 1))
+        return [_group(r) for r in rows]
+
+    async def all(self, tenant_id: str) -> list[SharingGroup]:
+        rows = await self.session.scalars(
+            select(SharingGroupRow).where(SharingGroupRow.tenant_id == uuid.UUID(tenant_id))
+        )
         return [_group(r) for r in rows]
 
     async def update(self, tenant_id: str, code: str, changes: dict) -> SharingGroup | None:

@@ -72,6 +72,7 @@ async def create_card_class(
             principal.key_name,
             changed_fields(None, created),
         )
+        await uow.pricing.bump_pricing_version(principal.tenant_id)
         await uow.commit()
     return created
 
@@ -113,6 +114,7 @@ async def update_card_class(
             principal.key_name,
             changed_fields(current, updated),
         )
+        await uow.pricing.bump_pricing_version(principal.tenant_id)
         await uow.commit()
     return updated
 
@@ -141,6 +143,7 @@ async def delete_card_class(uow: UnitOfWork, principal: Principal, code: str) ->
             principal.key_name,
             changed_fields(current, None),
         )
+        await uow.pricing.bump_pricing_version(principal.tenant_id)
         await uow.commit()
 
 
@@ -172,6 +175,7 @@ async def create_sharing_group(
         group = await uow.sharing_groups.add(
             principal.tenant_id, code, name, store_share, overrides
         )
+        await uow.pricing.bump_pricing_version(principal.tenant_id)
         await uow.commit()
     return group
 
@@ -205,5 +209,6 @@ async def update_sharing_group(
         merged = replace(current, **changes)
         check_sharing_group(code, merged.name, merged.store_share, merged.overrides)
         group = await uow.sharing_groups.update(principal.tenant_id, code, changes)
+        await uow.pricing.bump_pricing_version(principal.tenant_id)
         await uow.commit()
     return group

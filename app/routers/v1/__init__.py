@@ -1,7 +1,18 @@
 from fastapi import APIRouter
 
 from app.routers.openapi_docs import AUTH_ERRORS
-from app.routers.v1 import api_keys, card_classes, cards, jobs, members, sharing_groups, stores
+from app.routers.v1 import (
+    api_keys,
+    card_classes,
+    cards,
+    checkout,
+    discount_rules,
+    jobs,
+    members,
+    settings,
+    sharing_groups,
+    stores,
+)
 
 router = APIRouter(prefix="/v1", responses=AUTH_ERRORS)
 router.include_router(stores.router)
@@ -11,3 +22,6 @@ router.include_router(api_keys.router)
 router.include_router(members.router)
 router.include_router(cards.router)
 router.include_router(jobs.router)
+router.include_router(discount_rules.router)
+router.include_router(settings.router)
+router.include_router(checkout.router)

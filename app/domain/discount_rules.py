@@ -1,0 +1,248 @@
+"""Discount rule documents (折扣规则单): validation, the draft → approved → voided
+transitions and the change log's diff (DOMAIN §2.1).
+
+A document sets, for targets at one level, a rate and a "may stack" flag per card class. It is
+edited as a draft, approved (审核) — from then on it is frozen and in effect from
+``effective_from``, never earlier than the approval, until ``effective_to`` — and can be
+voided, which ends it at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from app.domain.card_classes import rate_problem
+from app.domain.errors import Conflict, FieldError, Invalid
+from app.domain.pricing import Level
+
+MAX_ENTRIES = 5000
+MAX_TARGET_LENGTH = 64
+MAX_NOTE_LENGTH = 1000
+MAX_CLASS_CODE_LENGTH = 12
+MAX_ID = 2**63 - 1  # ids are BIGINT identities
+RULE_ID = re.compile(r"[0-9]{1,19}")
+
+
+class RuleStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    VOIDED = "voided"
+
+
+class RuleAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    APPROVE = "approve"
+    VOID = "void"
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    """One entry of a document: ``card_class`` members pay ``rate`` for ``target``."""
+
+    target: str
+    card_class: str
+    rate: Decimal
+    stackable: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleTerms:
+    """What an admin sets on a draft."""
+
+    level: Level
+    effective_from: datetime | None = None
+    effective_to: datetime | None = None
+    note: str | None = None
+    entries: tuple[RuleLine, ...]
+
+
+TERM_FIELDS = ("level", "effective_from", "effective_to", "note", "entries")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleSummary:
+    """A document without its entries, as lists show it."""
+
+    id: int
+    tenant_id: str
+    status: RuleStatus
+    level: Level
+    effective_from: datetime | None
+    effective_to: datetime | None
+    note: str | None
+    approved_at: datetime | None
+    voided_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    entry_count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscountRule(RuleSummary):
+    entries: tuple[RuleLine, ...]
+
+
+def terms_of(rule: DiscountRule) -> RuleTerms:
+    return RuleTerms(**{name: getattr(rule, name) for name in TERM_FIELDS})
+
+
+def parse_rule_id(text: str) -> int | None:
+    """Ids are opaque strings to clients; anything that is not one of ours matches nothing."""
+    if not RULE_ID.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def check_terms(terms: RuleTerms) -> None:
+    """Raise ``Invalid`` listing every field (named as in the API) that breaks a rule."""
+    problems: list[FieldError] = []
+
+    def check(ok: bool, field: str, message: str) -> None:
+        if not ok:
+            problems.append(FieldError(field, message))
+
+    check(terms.level in set(Level), "level", f"must be one of {', '.join(Level)}")
+    start, end = terms.effective_from, terms.effective_to
+    aware = True
+    for name, moment in (("effective_from", start), ("effective_to", end)):
+        if moment is not None and moment.utcoffset() is None:
+            aware = False
+            problems.append(FieldError(name, "must carry a UTC offset"))
+    if aware and start is not None and end is not None:
+        check(end > start, "effective_to", "must be later than effective_from")
+    if terms.note is not None:
+        check(
+            len(terms.note) <= MAX_NOTE_LENGTH,
+            "note",
+            f"must be at most {MAX_NOTE_LENGTH} characters",
+        )
+    check(1 <= len(terms.entries) <= MAX_ENTRIES, "entries", f"must hold 1-{MAX_ENTRIES} entries")
+    seen: set[tuple[str, str]] = set()
+    for i, entry in enumerate(terms.entries):
+        where = f"entries[{i}]"
+        check(
+            entry.target.strip() != "" and len(entry.target) <= MAX_TARGET_LENGTH,
+            f"{where}.target",
+            f"must be 1-{MAX_TARGET_LENGTH} characters, not blank",
+        )
+        check(
+            0 < len(entry.card_class) <= MAX_CLASS_CODE_LENGTH,
+            f"{where}.card_class",
+            f"must be a card class code of 1-{MAX_CLASS_CODE_LENGTH} characters",
+        )
+        if message := rate_problem(entry.rate):
+            problems.append(FieldError(f"{where}.rate", message))
+        key = (entry.target, entry.card_class)
+        check(key not in seen, where, f"duplicate target {entry.target} for {entry.card_class}")
+        seen.add(key)
+    if problems:
+        summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
+        raise Invalid("invalid_discount_rule", f"Invalid discount rule. {summary}", errors=problems)
+
+
+# --- transitions ---------------------------------------------------------------------------
+
+
+def check_editable(rule: RuleSummary) -> None:
+    """Only drafts change: an approved document may already have priced receipts."""
+    if rule.status is not RuleStatus.DRAFT:
+        raise Conflict(
+            "rule_not_draft",
+            f"Discount rule {rule.id} is {rule.status}; only drafts can be changed or approved.",
+        )
+
+
+def approve(rule: DiscountRule, now: datetime) -> DiscountRule:
+    """Approve a draft at ``now``. It takes effect from ``effective_from``, which defaults to
+    and is never earlier than the approval: prices can't be back-dated."""
+    check_editable(rule)
+    start = max(rule.effective_from or now, now)
+    if rule.effective_to is not None and rule.effective_to <= start:
+        raise Invalid(
+            "invalid_window",
+            f"effective_to ({rule.effective_to.isoformat()}) must be later than the start "
+            f"({start.isoformat()}); a document can't take effect before its approval.",
+            field="effective_to",
+        )
+    return replace(rule, status=RuleStatus.APPROVED, approved_at=now, effective_from=start)
+
+
+def void(rule: DiscountRule, now: datetime) -> DiscountRule:
+    """Void a draft or an approved document; an approved one stops applying at ``now``."""
+    if rule.status is RuleStatus.VOIDED:
+        raise Conflict("rule_already_voided", f"Discount rule {rule.id} is already voided.")
+    return replace(rule, status=RuleStatus.VOIDED, voided_at=now)
+
+
+# --- change log ----------------------------------------------------------------------------
+
+LOGGED_FIELDS = ("status", *TERM_FIELDS, "approved_at", "voided_at")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """One field of one change, as the log keeps it."""
+
+    id: int
+    rule_id: int
+    action: RuleAction
+    field: str
+    old: str | None
+    new: str | None
+    actor: str
+    at: datetime
+
+
+def entries_text(entries: tuple[RuleLine, ...]) -> str:
+    """The entries as compact JSON in the API's spelling (rates as decimal strings)."""
+    return json.dumps(
+        [
+            {
+                "target": e.target,
+                "card_class": e.card_class,
+                "rate": format(e.rate, "f"),
+                "stackable": e.stackable,
+            }
+            for e in entries
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return entries_text(value)
+    return str(value)
+
+
+def changed_fields(before: DiscountRule | None, after: DiscountRule) -> list[FieldChange]:
+    """One entry per logged field that differs; ``before`` None stands for creation."""
+    out = []
+    for name in LOGGED_FIELDS:
+        old = getattr(before, name) if before else None
+        new = getattr(after, name)
+        if old != new:
+            out.append(FieldChange(name, as_text(old), as_text(new)))
+    return out

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.schemas.common import DecimalString, Strict
+
+_LINE = {
+    "line_no": 1,
+    "sku": "6901",
+    "major_category": "10",
+    "mid_category": "1010",
+    "minor_category": "101010",
+    "counter": "C07",
+    "brand": "OLAY",
+    "original_price": "100.00",
+    "existing_price": "90.00",
+    "qty": "1",
+}
+_CODE = Field(default=None, min_length=1, max_length=64)
+
+
+class QuoteLine(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [_LINE]})
+
+    line_no: int = Field(ge=1, le=100_000, description="Unique within the basket.")
+    sku: str = Field(min_length=1, max_length=64)
+    major_category: str | None = _CODE
+    mid_category: str | None = _CODE
+    minor_category: str | None = _CODE
+    counter: str | None = _CODE
+    brand: str | None = _CODE
+    original_price: DecimalString = Field(description="Unit list price (原价).")
+    existing_price: DecimalString | None = Field(
+        default=None,
+        description="Unit price after a running store promotion (原有折扣价); "
+        "defaults to original_price.",
+    )
+    qty: DecimalString = Field(description="> 0, up to 3 decimals for weighed goods.")
+
+
+class QuoteRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"store_code": "S01", "card_number": "S01200000015", "lines": [_LINE]},
+                {"store_code": "S01", "lines": [_LINE]},
+            ]
+        }
+    )
+
+    store_code: str = Field(min_length=1, max_length=12)
+    card_number: str | None = Field(default=None, min_length=1, max_length=40)
+    track: str | None = Field(default=None, min_length=1, max_length=64)
+    verification_code: str | None = Field(default=None, min_length=1, max_length=16)
+    at: AwareDatetime | None = Field(
+        default=None,
+        description="Price as of this instant (default now; past for an offline replay, "
+        "future to check next week's prices).",
+    )
+    lines: list[QuoteLine] = Field(description="1 to 500 lines.")
+
+
+class QuoteCard(BaseModel):
+    number: str
+    class_: str = Field(alias="class", serialization_alias="class")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class RateSource(BaseModel):
+    level: str
+    rule_id: str
+
+
+class QuotedLine(BaseModel):
+    line_no: int
+    rate: DecimalString
+    stackable: bool
+    rate_source: RateSource | None = Field(description="null when the class default applied.")
+    stacked: bool = Field(description="Whether the stack rate (折上折) was used.")
+    final_unit_price: DecimalString
+    original_amount: DecimalString
+    final_amount: DecimalString
+    discount_amount: DecimalString
+    member_discount: DecimalString
+    store_borne: DecimalString
+    supplier_borne: DecimalString
+
+
+class QuoteTotals(BaseModel):
+    original_amount: DecimalString
+    final_amount: DecimalString
+    discount_amount: DecimalString
+
+
+class QuoteResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "card": {"number": "S01200000015", "class": "GOLD"},
+                    "currency": "CNY",
+                    "lines": [
+                        {
+                            "line_no": 1,
+                            "rate": "0.88",
+                            "stackable": True,
+                            "rate_source": {"level": "brand", "rule_id": "42"},
+                            "stacked": True,
+                            "final_unit_price": "85.50",
+                            "original_amount": "100.00",
+                            "final_amount": "85.50",
+                            "discount_amount": "14.50",
+                            "member_discount": "4.50",
+                            "store_borne": "2.25",
+                            "supplier_borne": "2.25",
+                        }
+                    ],
+                    "totals": {
+                        "original_amount": "100.00",
+                        "final_amount": "85.50",
+                        "discount_amount": "14.50",
+                    },
+                    "points_preview": None,
+                    "openable_card_classes": [],
+                }
+            ]
+        }
+    )
+
+    card: QuoteCard | None
+    currency: str = "CNY"
+    lines: list[QuotedLine]
+    totals: QuoteTotals
+    points_preview: None = Field(default=None, description="Filled once the points ledger exists.")
+    openable_card_classes: list[str] = Field(
+        description="Without a card: classes a walk-in may open on this receipt (DOMAIN §2.4)."
+    )

@@ -1,0 +1,181 @@
+"""Discount rule documents (折扣规则单): drafts, approval, voiding and their change log.
+
+Approving or voiding bumps the tenant's pricing version in the same transaction, so every
+worker prices with the change from its next quote on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.domain.access import Principal
+from app.domain.discount_rules import (
+    DiscountRule,
+    RuleAction,
+    RuleChange,
+    RuleLine,
+    RuleStatus,
+    RuleSummary,
+    RuleTerms,
+    approve,
+    changed_fields,
+    check_editable,
+    check_terms,
+    parse_rule_id,
+    terms_of,
+    void,
+)
+from app.domain.errors import FieldError, Invalid, NotFound
+from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pricing import Level
+from app.uow import UnitOfWork
+
+
+def _missing(rule_id: str) -> NotFound:
+    return NotFound("rule_not_found", f"No discount rule with id {rule_id}.")
+
+
+async def _check_classes(uow: UnitOfWork, tenant_id: str, entries: tuple[RuleLine, ...]) -> None:
+    """Every entry names a class of the tenant (checked here: a foreign key would stop
+    classes named by old documents from being deleted)."""
+    known = await uow.discount_rules.existing_classes(tenant_id, {e.card_class for e in entries})
+    unknown = [
+        FieldError(f"entries[{i}].card_class", f"no card class with code {e.card_class}")
+        for i, e in enumerate(entries)
+        if e.card_class not in known
+    ]
+    if unknown:
+        codes = sorted({e.card_class for e in entries} - known)
+        raise Invalid(
+            "unknown_card_class", f"No card class with code {', '.join(codes)}.", errors=unknown
+        )
+
+
+async def _locked(uow: UnitOfWork, principal: Principal, rule_id: str) -> DiscountRule:
+    """The document, locked until commit so concurrent changes to it queue."""
+    found = None
+    if (key := parse_rule_id(rule_id)) is not None:
+        found = await uow.discount_rules.get(principal.tenant_id, key, lock=True)
+    if found is None:
+        raise _missing(rule_id)
+    return found
+
+
+async def _log(
+    uow: UnitOfWork,
+    principal: Principal,
+    action: RuleAction,
+    before: DiscountRule,
+    after: DiscountRule,
+) -> None:
+    await uow.discount_rules.log_changes(
+        principal.tenant_id, after.id, action, principal.key_name, changed_fields(before, after)
+    )
+
+
+async def create_discount_rule(
+    uow: UnitOfWork, principal: Principal, terms: RuleTerms
+) -> DiscountRule:
+    check_terms(terms)
+    async with uow:
+        await _check_classes(uow, principal.tenant_id, terms.entries)
+        created = await uow.discount_rules.add(principal.tenant_id, terms)
+        await uow.discount_rules.log_changes(
+            principal.tenant_id,
+            created.id,
+            RuleAction.CREATE,
+            principal.key_name,
+            changed_fields(None, created),
+        )
+        await uow.commit()
+    return created
+
+
+async def get_discount_rule(uow: UnitOfWork, principal: Principal, rule_id: str) -> DiscountRule:
+    found = None
+    async with uow:
+        if (key := parse_rule_id(rule_id)) is not None:
+            found = await uow.discount_rules.get(principal.tenant_id, key)
+    if found is None:
+        raise _missing(rule_id)
+    return found
+
+
+async def list_discount_rules(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    status: RuleStatus | None,
+    level: Level | None,
+    card_class: str | None,
+    target: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[RuleSummary]:
+    before = decode_cursor(cursor, 1, (int,))
+    async with uow:
+        rows = await uow.discount_rules.list(
+            principal.tenant_id,
+            status=status,
+            level=level,
+            card_class=card_class,
+            target=target,
+            before=before[0] if before else None,
+            limit=limit,
+        )
+    return page_of(rows, limit, lambda r: [r.id])
+
+
+async def update_discount_rule(
+    uow: UnitOfWork, principal: Principal, rule_id: str, changes: dict
+) -> DiscountRule:
+    async with uow:
+        current = await _locked(uow, principal, rule_id)
+        check_editable(current)
+        merged = replace(terms_of(current), **changes)
+        check_terms(merged)
+        if "entries" in changes:
+            await _check_classes(uow, principal.tenant_id, merged.entries)
+        updated = await uow.discount_rules.save(
+            replace(current, **changes), entries="entries" in changes
+        )
+        await _log(uow, principal, RuleAction.UPDATE, current, updated)
+        await uow.commit()
+    return updated
+
+
+async def approve_discount_rule(
+    uow: UnitOfWork, principal: Principal, rule_id: str
+) -> DiscountRule:
+    async with uow:
+        current = await _locked(uow, principal, rule_id)
+        approved = await uow.discount_rules.save(approve(current, await uow.discount_rules.now()))
+        await _log(uow, principal, RuleAction.APPROVE, current, approved)
+        await uow.pricing.bump_pricing_version(principal.tenant_id)
+        await uow.commit()
+    return approved
+
+
+async def void_discount_rule(uow: UnitOfWork, principal: Principal, rule_id: str) -> DiscountRule:
+    async with uow:
+        current = await _locked(uow, principal, rule_id)
+        voided = await uow.discount_rules.save(void(current, await uow.discount_rules.now()))
+        await _log(uow, principal, RuleAction.VOID, current, voided)
+        await uow.pricing.bump_pricing_version(principal.tenant_id)
+        await uow.commit()
+    return voided
+
+
+async def list_discount_rule_changes(
+    uow: UnitOfWork, principal: Principal, rule_id: str, cursor: str | None, limit: int
+) -> Page[RuleChange]:
+    """Newest first."""
+    before = decode_cursor(cursor, 1, (int,))
+    async with uow:
+        key = parse_rule_id(rule_id)
+        if key is None or not await uow.discount_rules.exists(principal.tenant_id, key):
+            raise _missing(rule_id)
+        rows = await uow.discount_rules.changes(
+            principal.tenant_id, key, before[0] if before else None, limit
+        )
+    return page_of(rows, limit, lambda c: [c.id])
