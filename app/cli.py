@@ -13,7 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from app.crypto import Vault
-from app.db import PROJECT_ROOT, create_engine, create_sessionmaker, embedded_postgres, migrate
+from app.db import (
+    PROJECT_ROOT,
+    create_engine,
+    create_reader,
+    create_sessionmaker,
+    embedded_postgres,
+    migrate,
+)
 from app.domain.errors import DomainError
 from app.services import access, demo
 from app.settings import Settings
@@ -32,9 +39,11 @@ def database(settings: Settings) -> Iterator[str]:
 
 async def _with_uow(url: str, use):
     engine = create_engine(url, pool_size=2, max_overflow=0)
+    reader = await create_reader(url, 1)
     try:
-        return await use(UnitOfWork(create_sessionmaker(engine)))
+        return await use(UnitOfWork(create_sessionmaker(engine), reader))
     finally:
+        await reader.close()
         await engine.dispose()
 
 

@@ -103,3 +103,17 @@ def downgrade(url: str, revision: str) -> None:
     from alembic import command
 
     command.downgrade(alembic_config(url), revision)
+
+
+async def create_reader(url: str, size: int):
+    """A bare asyncpg pool for the hottest reads (every request's key lookup, the checkout
+    context): one prepared statement each, no ORM and no transaction round trips."""
+    import asyncpg
+
+    return await asyncpg.create_pool(
+        plain_url(url),
+        min_size=0,
+        max_size=size,
+        timeout=5,
+        server_settings={"application_name": "loyalty-reads", "timezone": "UTC"},
+    )

@@ -12,7 +12,13 @@ from fastapi.openapi.utils import get_openapi
 
 from app import __version__
 from app.crypto import Vault
-from app.db import create_engine, create_sessionmaker, embedded_postgres, migration_head
+from app.db import (
+    create_engine,
+    create_reader,
+    create_sessionmaker,
+    embedded_postgres,
+    migration_head,
+)
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.routers import ops, problems, v1
 from app.schemas.common import Problem
@@ -67,15 +73,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
             )
             app.state.sessionmaker = create_sessionmaker(engine)
+            app.state.reader = await create_reader(url, settings.db_pool_size)
             try:
                 if settings.bootstrap_key:
                     await ensure_demo_tenant(
-                        UnitOfWork(app.state.sessionmaker),
+                        UnitOfWork(app.state.sessionmaker, app.state.reader),
                         settings.bootstrap_key.get_secret_value(),
                     )
                     log.info("bootstrap key ensured for tenant 'demo'")
                 yield
             finally:
+                await app.state.reader.close()
                 await engine.dispose()
 
     app = FastAPI(

@@ -8,6 +8,7 @@ reuses the same session, so a request costs one connection checkout.
 
 from __future__ import annotations
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +18,7 @@ from app.repositories.cards import CardRepository
 from app.repositories.health import HealthRepository
 from app.repositories.members import MemberRepository
 from app.repositories.pricing import DiscountRuleRepository, PricingRepository
+from app.repositories.reads import HotReads
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
 from app.repositories.tiers import TierRepository
 
@@ -57,8 +59,11 @@ def constraint_error(exc: IntegrityError) -> DomainError:
 
 
 class UnitOfWork:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], reader: asyncpg.Pool | None = None
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self.reads = HotReads(reader)
         self._depth = 0
 
     async def __aenter__(self) -> UnitOfWork:

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.access import ApiKey, Principal, Scope, Tenant, hash_api_key
+from app.domain.access import ApiKey, Scope, Tenant
 from app.domain.errors import Invalid
 from app.domain.stores import Store
 from app.models import ApiKeyRow, StoreRow, TenantRow
@@ -110,19 +110,6 @@ class ApiKeyRepository:
             .returning(ApiKeyRow.id)
         )
         return inserted is not None
-
-    async def principal_for_secret(self, secret: str) -> Principal | None:
-        """The active key's principal for a presented secret, or None."""
-        row = await self.session.scalar(
-            select(ApiKeyRow).where(
-                ApiKeyRow.key_hash == hash_api_key(secret), ApiKeyRow.revoked_at.is_(None)
-            )
-        )
-        if row is None:
-            return None
-        return Principal(
-            str(row.tenant_id), str(row.id), row.name, frozenset(Scope(s) for s in row.scopes)
-        )
 
     async def list(self, tenant_id: str, after: str | None, limit: int) -> list[ApiKey]:
         query = select(ApiKeyRow).where(ApiKeyRow.tenant_id == uuid.UUID(tenant_id))

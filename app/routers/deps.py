@@ -19,7 +19,7 @@ bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: B
 
 async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """One unit of work per request, shared by authentication and the use case."""
-    async with UnitOfWork(request.app.state.sessionmaker) as uow:
+    async with UnitOfWork(request.app.state.sessionmaker, request.app.state.reader) as uow:
         yield uow
 
 

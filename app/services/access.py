@@ -36,8 +36,7 @@ async def authenticate(uow: UnitOfWork, authorization: str | None) -> Principal:
         raise Unauthenticated(
             "missing_credentials", "Send an API key as 'Authorization: Bearer <key>'."
         )
-    async with uow:
-        principal = await uow.api_keys.principal_for_secret(token.strip())
+    principal = await uow.reads.principal(token.strip())
     if principal is None:
         raise Unauthenticated("invalid_credentials", "The API key is unknown or revoked.")
     return principal

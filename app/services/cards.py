@@ -257,22 +257,10 @@ def _presented_number(kit: CardKit, card_number: str | None, track: str | None) 
     raise Invalid("card_required", "Give card_number or track.", field="card_number")
 
 
-async def identify(
-    uow: UnitOfWork,
-    kit: CardKit,
-    who: Principal,
-    card_number: str | None,
-    track: str | None,
-    verification_code: str | None,
-) -> Card:
-    """Inside an open unit of work: the active card a customer presents, by swipe (track) or
-    typed number, as a till identifies it (also the first step of a checkout quote).
-
-    Order matters: a bad MAC or check digits is refused before any card lookup; then the
-    lockout, the verification code (failures counted and committed even though the call
-    fails), and finally the status — only an active card is usable. Only cards with a code
-    are read with a row lock (to count failures exactly); the others cost one plain read.
-    """
+async def checked_number(
+    uow: UnitOfWork, kit: CardKit, who: Principal, card_number: str | None, track: str | None
+) -> str:
+    """The presented card's number; a bad MAC or check digits is refused before any lookup."""
     number = _presented_number(kit, card_number, track)
     if not await kit.formats.matches(uow, who.tenant_id, number):
         raise Invalid(
@@ -280,10 +268,17 @@ async def identify(
             "The card number's check digits are wrong: probably a typing error.",
             field="card_number",
         )
-    card = await _existing(uow, who, number)
+    return number
+
+
+async def admit(uow: UnitOfWork, who: Principal, card: Card, verification_code: str | None) -> Card:
+    """Inside an open unit of work: the card if it may be used now. Then the lockout and the
+    verification code (failures counted and committed even though the call fails), and
+    finally the status — only an active card is usable. Only cards with a code are re-read
+    with a row lock (to count failures exactly); the others cost nothing more."""
     now = _now()
     if card.verification_hash is not None:
-        card = await _existing(uow, who, number, lock=True)
+        card = await _existing(uow, who, card.number, lock=True)
         if is_locked(card, now):
             raise TooManyAttempts(
                 "card_locked",
@@ -293,7 +288,7 @@ async def identify(
         if not verification_code or not verify_verification_code(
             verification_code, card.verification_hash
         ):
-            await uow.cards.set_attempts(who.tenant_id, number, after_failure(card, now))
+            await uow.cards.set_attempts(who.tenant_id, card.number, after_failure(card, now))
             await uow.commit()
             raise Forbidden(
                 "verification_failed",
@@ -301,7 +296,7 @@ async def identify(
                 field="verification_code",
             )
         if card.failed_attempts:
-            await uow.cards.set_attempts(who.tenant_id, number, NO_FAILURES)
+            await uow.cards.set_attempts(who.tenant_id, card.number, NO_FAILURES)
     status = effective_status(card, now)
     if status is not CardStatus.ACTIVE:
         raise Conflict(
@@ -322,7 +317,8 @@ async def resolve_card(
 ) -> Resolved:
     """The card, its holder and its class, for a till identifying a customer."""
     async with uow:
-        card = await identify(uow, kit, who, card_number, track, verification_code)
+        number = await checked_number(uow, kit, who, card_number, track)
+        card = await admit(uow, who, await _existing(uow, who, number), verification_code)
         member = await uow.members.get(who.tenant_id, card.member_id, kit.vault)
         card_class = await uow.card_classes.get(who.tenant_id, card.card_class)
         await uow.commit()

@@ -88,9 +88,7 @@ async def seed(uow: UnitOfWork, vault: Vault, remembered_key: str | None) -> Dem
         for code, name, zone in DEMO_STORES:
             if await uow.stores.get(tenant.id, code) is None:
                 await uow.stores.add(tenant.id, code, name, zone)
-        principal = (
-            await uow.api_keys.principal_for_secret(remembered_key) if remembered_key else None
-        )
+        principal = await uow.reads.principal(remembered_key) if remembered_key else None
         if principal is not None and principal.tenant_id == tenant.id:
             key = remembered_key
         else:

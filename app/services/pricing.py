@@ -3,8 +3,9 @@
 The hot path. A tenant's rule entries, card classes, sharing groups and stacking mode are
 held per process in a snapshot keyed by the tenant's pricing version; approving or voiding
 a rule, changing the settings or a class bumps that version in the same transaction, and
-every quote reads the version first, so every worker on every host prices with the new
-rules from the next request on — no restart, no stale cache.
+every quote reads the version (with the card and the store, in one round trip), so every
+worker on every host prices with the new rules from the next request on — no restart, no
+stale cache.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from decimal import Decimal
 
 from app.domain.access import Principal
 from app.domain.card_lifecycle import Card
-from app.domain.errors import Invalid
+from app.domain.errors import Invalid, NotFound
 from app.domain.pricing import (
     ClassPricing,
     Line,
@@ -27,7 +28,7 @@ from app.domain.pricing import (
     openable_classes,
     price_basket,
 )
-from app.services.cards import CardKit, identify
+from app.services.cards import CardKit, admit, checked_number
 from app.uow import UnitOfWork
 
 
@@ -47,8 +48,8 @@ class PricingCache:
         self._snapshots: dict[str, PricingSnapshot] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def snapshot(self, uow: UnitOfWork, tenant_id: str) -> PricingSnapshot:
-        version = await uow.pricing.version(tenant_id)
+    async def snapshot(self, uow: UnitOfWork, tenant_id: str, version: int) -> PricingSnapshot:
+        """The tenant's snapshot at ``version``, read by the caller in this request."""
         current = self._snapshots.get(tenant_id)
         if current is not None and current.version == version:
             return current
@@ -107,15 +108,21 @@ async def quote(
     check_basket(lines)
     at = at or datetime.now(UTC)
     async with uow:
-        if await uow.stores.get(who.tenant_id, store_code) is None:
+        number = None
+        if card_number is not None or track is not None:
+            number = await checked_number(uow, kit, who, card_number, track)
+        context = await uow.reads.checkout_context(who.tenant_id, store_code, number)
+        if not context.store_exists:
             raise Invalid(
                 "store_not_found", f"No store with code {store_code}.", field="store_code"
             )
         card = None
-        if card_number is not None or track is not None:
-            card = await identify(uow, kit, who, card_number, track, verification_code)
-        snapshot = await cache.snapshot(uow, who.tenant_id)
-        await uow.commit()  # identify may have cleared a verification-failure count
+        if number is not None:
+            if context.card is None:
+                raise NotFound("card_not_found", f"No card {number}.")
+            card = await admit(uow, who, context.card, verification_code)
+        snapshot = await cache.snapshot(uow, who.tenant_id, context.pricing_version)
+        await uow.commit()  # admit may have cleared a verification-failure count
     if card is None:
         basket = price_basket(lines, None, snapshot.index, snapshot.mode, at)
         openable = openable_classes(basket.totals.final_amount, snapshot.open_thresholds)

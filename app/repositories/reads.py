@@ -1,0 +1,86 @@
+"""Reads on the hottest paths, straight through asyncpg.
+
+Through the ORM a lookup costs ~0.65 ms of a worker's time; a prepared statement on a bare
+pool ~0.2 ms (bench/README.md). Authentication runs on every request and the checkout
+context on every quote, so both live here; everything else goes through the unit of work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from app.domain.access import Principal, Scope, hash_api_key
+from app.domain.card_lifecycle import Card, CardStatus
+from app.domain.errors import Invalid, Unavailable
+
+PRINCIPAL = """
+SELECT tenant_id, id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+"""
+
+CHECKOUT_CONTEXT = """
+SELECT coalesce((SELECT version FROM pricing_versions WHERE tenant_id = $1), 0) AS version,
+       EXISTS (SELECT 1 FROM stores WHERE tenant_id = $1 AND code = $2) AS store_exists,
+       c.number, c.class_code, c.store_code, c.serial, c.member_id, c.status, c.issued_at,
+       c.expires_at, c.replaced_by, c.verification_hash, c.failed_attempts,
+       c.first_failed_at, c.locked_until
+FROM (SELECT 1) AS one
+LEFT JOIN cards AS c ON c.tenant_id = $1 AND c.number = $3
+"""
+
+
+@dataclass(frozen=True)
+class CheckoutContext:
+    pricing_version: int
+    store_exists: bool
+    card: Card | None
+
+
+class HotReads:
+    def __init__(self, pool: asyncpg.Pool | None) -> None:
+        self.pool = pool
+
+    async def _fetchrow(self, query: str, *args) -> asyncpg.Record | None:
+        if self.pool is None:
+            raise RuntimeError("this unit of work was built without a reader pool")
+        try:
+            return await self.pool.fetchrow(query, *args)
+        except (OSError, TimeoutError, asyncpg.PostgresConnectionError) as exc:
+            raise Unavailable("database_unavailable", "The database cannot be reached.") from exc
+        except asyncpg.DataError as exc:  # e.g. a NUL character in a code
+            raise Invalid("unstorable_value", "A value cannot be used as given.") from exc
+
+    async def principal(self, secret: str) -> Principal | None:
+        """The active key's principal for a presented secret, or None."""
+        row = await self._fetchrow(PRINCIPAL, hash_api_key(secret))
+        if row is None:
+            return None
+        scopes = frozenset(Scope(s) for s in row["scopes"])
+        return Principal(str(row["tenant_id"]), str(row["id"]), row["name"], scopes)
+
+    async def checkout_context(
+        self, tenant_id: str, store_code: str, card_number: str | None
+    ) -> CheckoutContext:
+        """The tenant's pricing version, whether the store exists and the card: one round trip."""
+        row = await self._fetchrow(CHECKOUT_CONTEXT, uuid.UUID(tenant_id), store_code, card_number)
+        card = None
+        if row["number"] is not None:
+            card = Card(
+                tenant_id=tenant_id,
+                number=row["number"],
+                card_class=row["class_code"],
+                store_code=row["store_code"],
+                serial=row["serial"],
+                member_id=str(row["member_id"]),
+                status=CardStatus(row["status"]),
+                issued_at=row["issued_at"],
+                expires_at=row["expires_at"],
+                replaced_by=row["replaced_by"],
+                verification_hash=row["verification_hash"],
+                failed_attempts=row["failed_attempts"],
+                first_failed_at=row["first_failed_at"],
+                locked_until=row["locked_until"],
+            )
+        return CheckoutContext(row["version"], row["store_exists"], card)
