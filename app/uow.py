@@ -2,8 +2,8 @@
 
 It rolls back unless ``commit()`` is called, and turns unique/foreign-key violations into
 domain conflicts by constraint name, so a race between two requests is a clean 409.
-Entering it again while it is open (authentication, then the use case, in one request)
-reuses the same session, so a request costs one connection checkout.
+The hottest reads (authentication, the checkout context) go through ``reads``, a bare
+asyncpg pool, outside any transaction.
 """
 
 from __future__ import annotations
@@ -64,31 +64,26 @@ class UnitOfWork:
     ) -> None:
         self._sessionmaker = sessionmaker
         self.reads = HotReads(reader)
-        self._depth = 0
 
     async def __aenter__(self) -> UnitOfWork:
-        if self._depth == 0:
-            self.session = self._sessionmaker()
-            self.tenants = TenantRepository(self.session)
-            self.api_keys = ApiKeyRepository(self.session)
-            self.stores = StoreRepository(self.session)
-            self.card_classes = CardClassRepository(self.session)
-            self.sharing_groups = SharingGroupRepository(self.session)
-            self.members = MemberRepository(self.session)
-            self.cards = CardRepository(self.session)
-            self.tiers = TierRepository(self.session)
-            self.discount_rules = DiscountRuleRepository(self.session)
-            self.pricing = PricingRepository(self.session)
-            self.health = HealthRepository(self.session)
-        self._depth += 1
+        self.session = self._sessionmaker()
+        self.tenants = TenantRepository(self.session)
+        self.api_keys = ApiKeyRepository(self.session)
+        self.stores = StoreRepository(self.session)
+        self.card_classes = CardClassRepository(self.session)
+        self.sharing_groups = SharingGroupRepository(self.session)
+        self.members = MemberRepository(self.session)
+        self.cards = CardRepository(self.session)
+        self.tiers = TierRepository(self.session)
+        self.discount_rules = DiscountRuleRepository(self.session)
+        self.pricing = PricingRepository(self.session)
+        self.health = HealthRepository(self.session)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
-        self._depth -= 1
         try:
             await self.session.rollback()  # whatever was not committed; a no-op otherwise
-            if self._depth == 0:
-                await self.session.close()
+            await self.session.close()
         except (OSError, TimeoutError, InterfaceError, OperationalError):
             if exc is None:
                 raise

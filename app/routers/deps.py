@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Security
@@ -17,10 +16,9 @@ from app.uow import UnitOfWork
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer lk_…`")
 
 
-async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    """One unit of work per request, shared by authentication and the use case."""
-    async with UnitOfWork(request.app.state.sessionmaker, request.app.state.reader) as uow:
-        yield uow
+def get_uow(request: Request) -> UnitOfWork:
+    """A unit of work for the request; the use case opens (and closes) its transaction."""
+    return UnitOfWork(request.app.state.sessionmaker, request.app.state.reader)
 
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.schemas.common import DecimalString, Strict
@@ -136,3 +139,47 @@ class QuoteResponse(BaseModel):
     openable_card_classes: list[str] = Field(
         description="Without a card: classes a walk-in may open on this receipt (DOMAIN §2.4)."
     )
+
+
+def _money(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def quote_json(result) -> bytes:
+    """A quote as the JSON of ``QuoteResponse``, built directly: the hottest response, so its
+    values (already exact Decimals from the domain) are not validated a second time.
+    ``tests/api/test_checkout.py`` checks the output against the model."""
+    card = result.card
+    return json.dumps(
+        {
+            "card": {"number": card.number, "class": card.card_class} if card else None,
+            "currency": "CNY",
+            "lines": [
+                {
+                    "line_no": p.line_no,
+                    "rate": _money(p.rate),
+                    "stackable": p.stackable,
+                    "rate_source": {"level": p.level.value, "rule_id": p.rule_id}
+                    if p.level
+                    else None,
+                    "stacked": p.stacked,
+                    "final_unit_price": _money(p.final_unit_price),
+                    "original_amount": _money(p.original_amount),
+                    "final_amount": _money(p.final_amount),
+                    "discount_amount": _money(p.discount_amount),
+                    "member_discount": _money(p.member_discount),
+                    "store_borne": _money(p.store_borne),
+                    "supplier_borne": _money(p.supplier_borne),
+                }
+                for p in result.basket.lines
+            ],
+            "totals": {
+                "original_amount": _money(result.basket.totals.original_amount),
+                "final_amount": _money(result.basket.totals.final_amount),
+                "discount_amount": _money(result.basket.totals.discount_amount),
+            },
+            "points_preview": None,
+            "openable_card_classes": result.openable_card_classes,
+        },
+        ensure_ascii=False,
+    ).encode()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from app.schemas.checkout import QuoteResponse
 from tests.api.test_cards import GOLD
 
 ISOLATION_COVERS = {("POST", "/v1/checkout/quote")}
@@ -86,6 +87,10 @@ async def quote(client, headers, card, lines, **extra):
     body = {"store_code": "S01", "card_number": card, "lines": lines, **extra}
     r = await client.post("/v1/checkout/quote", json=body, headers=headers)
     assert r.status_code == 200, r.text
+    # The body is built by hand for speed: it must still be exactly the documented model.
+    assert QuoteResponse.model_validate_json(r.text).model_dump(mode="json", by_alias=True) == (
+        r.json()
+    )
     return r.json()
 
 

@@ -15,6 +15,8 @@ from app.routers.v1 import (
 )
 
 router = APIRouter(prefix="/v1", responses=AUTH_ERRORS)
+# Routes are matched in order: the hottest path comes first.
+router.include_router(checkout.router)
 router.include_router(stores.router)
 router.include_router(card_classes.router)
 router.include_router(sharing_groups.router)
@@ -24,4 +26,3 @@ router.include_router(cards.router)
 router.include_router(jobs.router)
 router.include_router(discount_rules.router)
 router.include_router(settings.router)
-router.include_router(checkout.router)

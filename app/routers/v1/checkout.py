@@ -4,14 +4,7 @@ from app.domain.access import Principal, Scope
 from app.domain.pricing import Line
 from app.routers.deps import Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
-from app.schemas.checkout import (
-    QuoteCard,
-    QuotedLine,
-    QuoteRequest,
-    QuoteResponse,
-    QuoteTotals,
-    RateSource,
-)
+from app.schemas.checkout import QuoteRequest, QuoteResponse, quote_json
 from app.services import pricing
 
 router = APIRouter(prefix="/checkout", tags=["checkout"])
@@ -77,33 +70,4 @@ async def quote_basket(
         at=body.at,
         lines=[_line(line) for line in body.lines],
     )
-    response = QuoteResponse(
-        card=QuoteCard(number=result.card.number, class_=result.card.card_class)
-        if result.card
-        else None,
-        lines=[
-            QuotedLine(
-                line_no=p.line_no,
-                rate=p.rate,
-                stackable=p.stackable,
-                rate_source=RateSource(level=p.level.value, rule_id=p.rule_id) if p.level else None,
-                stacked=p.stacked,
-                final_unit_price=p.final_unit_price,
-                original_amount=p.original_amount,
-                final_amount=p.final_amount,
-                discount_amount=p.discount_amount,
-                member_discount=p.member_discount,
-                store_borne=p.store_borne,
-                supplier_borne=p.supplier_borne,
-            )
-            for p in result.basket.lines
-        ],
-        totals=QuoteTotals(
-            original_amount=result.basket.totals.original_amount,
-            final_amount=result.basket.totals.final_amount,
-            discount_amount=result.basket.totals.discount_amount,
-        ),
-        openable_card_classes=result.openable_card_classes,
-    )
-    # Serialised once here rather than re-validated by FastAPI: this is the hottest path.
-    return Response(response.model_dump_json(by_alias=True), media_type="application/json")
+    return Response(quote_json(result), media_type="application/json")
