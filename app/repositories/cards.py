@@ -93,15 +93,14 @@ class CardRepository:
             serial, _format(prefix, length, check, suffix), validity, verification
         )
 
-    async def number_formats(self, tenant_id: str) -> list[CardNumberFormat]:
-        """The distinct number formats of the tenant's classes (to check digits before lookup)."""
+    async def number_checks(self, tenant_id: str) -> set[tuple[str, int]]:
+        """The distinct (suffix, check-digit length) pairs of the tenant's classes: enough to
+        tell a mistyped number before looking it up."""
         c = CardClassRow
         rows = await self.session.execute(
-            select(c.prefix, c.serial_length, c.check_digit_length, c.suffix)
-            .where(c.tenant_id == uuid.UUID(tenant_id))
-            .distinct()
+            select(c.suffix, c.check_digit_length).where(c.tenant_id == uuid.UUID(tenant_id))
         )
-        return [_format(*row) for row in rows]
+        return {(suffix, length) for suffix, length in rows}
 
     async def add(
         self,

@@ -22,12 +22,11 @@ from app.domain.card_lifecycle import (
     next_status,
 )
 from app.domain.cards import (
-    CardNumberFormat,
+    has_valid_check_digits,
     hash_verification_code,
     make_track,
     new_verification_code,
     parse_track,
-    verify_card_number,
     verify_verification_code,
 )
 from app.domain.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts
@@ -46,7 +45,8 @@ class NumberFormats:
     REFRESH_INTERVAL = 1.0
 
     def __init__(self) -> None:
-        self._formats: dict[str, list[CardNumberFormat]] = {}
+        # Per tenant, the distinct (suffix, check-digit length) pairs: all a check needs.
+        self._checks: dict[str, set[tuple[str, int]]] = {}
         self._loaded_at: dict[str, float] = {}
 
     async def matches(self, uow: UnitOfWork, tenant_id: str, number: str) -> bool:
@@ -54,18 +54,16 @@ class NumberFormats:
             return True
         if time.monotonic() - self._loaded_at.get(tenant_id, 0.0) < self.REFRESH_INTERVAL:
             return False
-        self._formats[tenant_id] = await uow.cards.number_formats(tenant_id)
+        self._checks[tenant_id] = await uow.cards.number_checks(tenant_id)
         self._loaded_at[tenant_id] = time.monotonic()
         return self._valid(tenant_id, number)
 
     def _valid(self, tenant_id: str, number: str) -> bool:
-        for fmt in self._formats.get(tenant_id, []):
-            try:
-                verify_card_number(number, fmt)
-                return True
-            except Invalid:
-                continue
-        return False
+        return any(
+            number.endswith(suffix)
+            and has_valid_check_digits(number[: len(number) - len(suffix)], length)
+            for suffix, length in self._checks.get(tenant_id, ())
+        )
 
 
 @dataclass
