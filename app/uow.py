@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.errors import Conflict, DomainError, Invalid, Unavailable
+from app.repositories.audit import AuditRepository
 from app.repositories.card_classes import CardClassRepository, SharingGroupRepository
 from app.repositories.cards import CardRepository
 from app.repositories.health import HealthRepository
@@ -77,6 +78,7 @@ class UnitOfWork:
         self.tiers = TierRepository(self.session)
         self.discount_rules = DiscountRuleRepository(self.session)
         self.pricing = PricingRepository(self.session)
+        self.audit = AuditRepository(self.session)
         self.health = HealthRepository(self.session)
         return self
 

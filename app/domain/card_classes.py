@@ -14,6 +14,8 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 
+from app.domain import audit
+from app.domain.audit import FieldChange
 from app.domain.cards import CardNumberFormat
 from app.domain.errors import Conflict, FieldError, Invalid
 from app.domain.money import decimal_places
@@ -258,47 +260,9 @@ def check_change(current: CardClass, new: ClassTerms) -> None:
 # --- change log ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FieldChange:
-    field: str
-    old: str | None
-    new: str | None
-
-
-@dataclass(frozen=True)
-class ClassChange:
-    """One field of one change, as the log keeps it."""
-
-    id: int
-    class_code: str
-    action: ChangeAction
-    field: str
-    old: str | None
-    new: str | None
-    actor: str
-    at: datetime
-
-
-def as_text(value: object) -> str | None:
-    """A value as the change log stores it: the API's spelling, as text."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
 def changed_fields(before: ClassTerms | None, after: ClassTerms | None) -> list[FieldChange]:
-    """One entry per setting that differs; ``None`` stands for "no class" (create, delete)."""
-    out = []
-    for name in TERM_FIELDS:
-        old = getattr(before, name) if before else None
-        new = getattr(after, name) if after else None
-        if old != new:
-            out.append(FieldChange(name, as_text(old), as_text(new)))
-    return out
+    """One log entry per setting that differs; ``None`` stands for "no class" (create, delete)."""
+    return audit.changed_fields(before, after, TERM_FIELDS)
 
 
 # --- sharing groups ------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from app.domain import audit
+from app.domain.audit import FieldChange
 from app.domain.card_classes import rate_problem
 from app.domain.errors import Conflict, FieldError, Invalid
 from app.domain.pricing import Level
@@ -189,27 +191,6 @@ def void(rule: DiscountRule, now: datetime) -> DiscountRule:
 LOGGED_FIELDS = ("status", *TERM_FIELDS, "approved_at", "voided_at")
 
 
-@dataclass(frozen=True)
-class FieldChange:
-    field: str
-    old: str | None
-    new: str | None
-
-
-@dataclass(frozen=True)
-class RuleChange:
-    """One field of one change, as the log keeps it."""
-
-    id: int
-    rule_id: int
-    action: RuleAction
-    field: str
-    old: str | None
-    new: str | None
-    actor: str
-    at: datetime
-
-
 def entries_text(entries: tuple[RuleLine, ...]) -> str:
     """The entries as compact JSON in the API's spelling (rates as decimal strings)."""
     return json.dumps(
@@ -227,22 +208,10 @@ def entries_text(entries: tuple[RuleLine, ...]) -> str:
     )
 
 
-def as_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return entries_text(value)
-    return str(value)
+def _text(value: object) -> str | None:
+    return entries_text(value) if isinstance(value, tuple) else audit.as_text(value)
 
 
 def changed_fields(before: DiscountRule | None, after: DiscountRule) -> list[FieldChange]:
-    """One entry per logged field that differs; ``before`` None stands for creation."""
-    out = []
-    for name in LOGGED_FIELDS:
-        old = getattr(before, name) if before else None
-        new = getattr(after, name)
-        if old != new:
-            out.append(FieldChange(name, as_text(old), as_text(new)))
-    return out
+    """One log entry per logged field that differs; ``before`` None stands for creation."""
+    return audit.changed_fields(before, after, LOGGED_FIELDS, _text)

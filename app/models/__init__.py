@@ -1,11 +1,11 @@
 """SQLAlchemy tables: persistence only, no business rules."""
 
+from app.models.audit import AuditRow
 from app.models.base import Base
-from app.models.card_classes import CardClassChangeRow, CardClassRow, SharingGroupRow
+from app.models.card_classes import CardClassRow, SharingGroupRow
 from app.models.cards import CardEventRow, CardRow
 from app.models.members import MemberRow
 from app.models.pricing import (
-    DiscountRuleChangeRow,
     DiscountRuleEntryRow,
     DiscountRuleRow,
     PricingSettingsRow,
@@ -16,12 +16,11 @@ from app.models.tenancy import ApiKeyRow, StoreRow, TenantRow
 
 __all__ = [
     "ApiKeyRow",
+    "AuditRow",
     "Base",
-    "CardClassChangeRow",
     "CardClassRow",
     "CardEventRow",
     "CardRow",
-    "DiscountRuleChangeRow",
     "DiscountRuleEntryRow",
     "DiscountRuleRow",
     "MemberRow",

@@ -10,12 +10,9 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
-    Identity,
-    Index,
     Integer,
     Numeric,
     String,
-    Text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -91,22 +88,3 @@ class CardClassRow(Base):
     next_serial: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
-
-
-class CardClassChangeRow(Base):
-    """Append-only 修改日志. No foreign key: the log outlives a deleted class."""
-
-    __tablename__ = "card_class_changes"
-    __table_args__ = (
-        Index("ix_card_class_changes_tenant_id_class_code_id", "tenant_id", "class_code", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
-    class_code: Mapped[str] = mapped_column(String(12))
-    action: Mapped[str] = mapped_column(String(8))
-    field: Mapped[str] = mapped_column(String(40))
-    old_value: Mapped[str | None] = mapped_column(Text)
-    new_value: Mapped[str | None] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(100))
-    at: Mapped[datetime] = created_at_column()

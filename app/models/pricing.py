@@ -76,25 +76,6 @@ class DiscountRuleEntryRow(Base):
     stackable: Mapped[bool] = mapped_column(Boolean)
 
 
-class DiscountRuleChangeRow(Base):
-    """Append-only change log of a document: one row per changed field."""
-
-    __tablename__ = "discount_rule_changes"
-    __table_args__ = (
-        Index("ix_discount_rule_changes_tenant_id_rule_id_id", "tenant_id", "rule_id", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
-    rule_id: Mapped[int] = mapped_column(ForeignKey("discount_rules.id", ondelete="CASCADE"))
-    action: Mapped[str] = mapped_column(String(8))
-    field: Mapped[str] = mapped_column(String(40))
-    old_value: Mapped[str | None] = mapped_column(Text)
-    new_value: Mapped[str | None] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(100))
-    at: Mapped[datetime] = created_at_column()
-
-
 class PricingSettingsRow(Base):
     """A tenant without a row prices in the default mode."""
 

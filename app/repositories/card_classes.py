@@ -3,23 +3,20 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.card_classes import (
     TERM_FIELDS,
     CardClass,
-    ChangeAction,
-    ClassChange,
     ClassTerms,
-    FieldChange,
     OverrideLevel,
     ShareOverride,
     SharingGroup,
     Usage,
     Verification,
 )
-from app.models import CardClassChangeRow, CardClassRow, SharingGroupRow
+from app.models import CardClassRow, SharingGroupRow
 
 
 def _plain(value: Decimal) -> Decimal:
@@ -48,19 +45,6 @@ def _class(row: CardClassRow) -> CardClass:
         next_serial=row.next_serial,
         created_at=row.created_at,
         updated_at=row.updated_at,
-    )
-
-
-def _change(row: CardClassChangeRow) -> ClassChange:
-    return ClassChange(
-        id=row.id,
-        class_code=row.class_code,
-        action=ChangeAction(row.action),
-        field=row.field,
-        old=row.old_value,
-        new=row.new_value,
-        actor=row.actor,
-        at=row.at,
     )
 
 
@@ -156,43 +140,6 @@ class CardClassRepository:
             .order_by(CardClassRow.code)
         )
         return list(rows)
-
-    async def log_changes(
-        self,
-        tenant_id: str,
-        code: str,
-        action: ChangeAction,
-        actor: str,
-        changes: list[FieldChange],
-    ) -> None:
-        if not changes:
-            return
-        await self.session.execute(
-            insert(CardClassChangeRow),
-            [
-                {
-                    "tenant_id": uuid.UUID(tenant_id),
-                    "class_code": code,
-                    "action": action.value,
-                    "field": c.field,
-                    "old_value": c.old,
-                    "new_value": c.new,
-                    "actor": actor,
-                }
-                for c in changes
-            ],
-        )
-
-    async def changes(
-        self, tenant_id: str, code: str, before: int | None, limit: int
-    ) -> list[ClassChange]:
-        """The log of ``code``, newest first, from the entry after ``before``."""
-        c = CardClassChangeRow
-        query = select(c).where(c.tenant_id == uuid.UUID(tenant_id), c.class_code == code)
-        if before is not None:
-            query = query.where(c.id < before)
-        rows = await self.session.scalars(query.order_by(c.id.desc()).limit(limit + 1))
-        return [_change(r) for r in rows]
 
 
 class SharingGroupRepository:

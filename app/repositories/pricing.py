@@ -13,9 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.discount_rules import (
     DiscountRule,
-    FieldChange,
-    RuleAction,
-    RuleChange,
     RuleLine,
     RuleStatus,
     RuleSummary,
@@ -24,7 +21,6 @@ from app.domain.discount_rules import (
 from app.domain.pricing import Level, RuleEntry, StackingMode
 from app.models import (
     CardClassRow,
-    DiscountRuleChangeRow,
     DiscountRuleEntryRow,
     DiscountRuleRow,
     PricingSettingsRow,
@@ -54,19 +50,6 @@ def _header(row: DiscountRuleRow) -> dict:
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }
-
-
-def _change(row: DiscountRuleChangeRow) -> RuleChange:
-    return RuleChange(
-        id=row.id,
-        rule_id=row.rule_id,
-        action=RuleAction(row.action),
-        field=row.field,
-        old=row.old_value,
-        new=row.new_value,
-        actor=row.actor,
-        at=row.at,
-    )
 
 
 class DiscountRuleRepository:
@@ -191,43 +174,6 @@ class DiscountRuleRepository:
             )
             await self._insert_entries(row, rule.entries)
         return await self._read(row)
-
-    async def log_changes(
-        self,
-        tenant_id: str,
-        rule_id: int,
-        action: RuleAction,
-        actor: str,
-        changes: list[FieldChange],
-    ) -> None:
-        if not changes:
-            return
-        await self.session.execute(
-            insert(DiscountRuleChangeRow),
-            [
-                {
-                    "tenant_id": uuid.UUID(tenant_id),
-                    "rule_id": rule_id,
-                    "action": action.value,
-                    "field": c.field,
-                    "old_value": c.old,
-                    "new_value": c.new,
-                    "actor": actor,
-                }
-                for c in changes
-            ],
-        )
-
-    async def changes(
-        self, tenant_id: str, rule_id: int, before: int | None, limit: int
-    ) -> list[RuleChange]:
-        """The log of a document, newest first, from the entry after ``before``."""
-        c = DiscountRuleChangeRow
-        query = select(c).where(c.tenant_id == uuid.UUID(tenant_id), c.rule_id == rule_id)
-        if before is not None:
-            query = query.where(c.id < before)
-        rows = await self.session.scalars(query.order_by(c.id.desc()).limit(limit + 1))
-        return [_change(r) for r in rows]
 
 
 class PricingRepository:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,8 +15,6 @@ from app.domain.card_classes import (
     MAX_VALIDITY_MONTHS,
     PREFIX,
     SUFFIX,
-    ChangeAction,
-    ClassChange,
     ClassTerms,
     OverrideLevel,
     ShareOverride,
@@ -234,36 +231,6 @@ class CardClassRead(BaseModel):
     cards_issued: int = Field(description="Cards issued so far (serials used).")
     created_at: datetime
     updated_at: datetime
-
-
-class CardClassChangeRead(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "1042",
-                    "action": "update",
-                    "field": "default_discount_rate",
-                    "old": "0.9",
-                    "new": "0.88",
-                    "actor": "admin",
-                    "at": "2026-11-23T08:00:00Z",
-                }
-            ]
-        },
-    )
-
-    id: str = Field(description="Opaque; later entries have later ids.")
-    action: ChangeAction
-    field: str
-    old: str | None = Field(description="The value before, as text; null on create.")
-    new: str | None = Field(description="The value after, as text; null on delete.")
-    actor: str = Field(description="Name of the API key that made the change.")
-    at: datetime
-
-    @classmethod
-    def of(cls, change: ClassChange) -> CardClassChangeRead:
-        return cls.model_validate({**asdict(change), "id": str(change.id)})
 
 
 # --- sharing groups ------------------------------------------------------------------------

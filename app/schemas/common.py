@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar, Generic, TypeVar
 
@@ -85,3 +86,51 @@ DecimalString = Annotated[
     PlainSerializer(lambda d: format(d, "f"), return_type=str),
     WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN, "examples": ["0.90"]}),
 ]
+
+
+class ChangeRead(BaseModel):
+    """One field of one change in an object's change log (修改日志)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "1042",
+                    "action": "update",
+                    "field": "default_discount_rate",
+                    "old": "0.9",
+                    "new": "0.88",
+                    "actor": "admin",
+                    "at": "2026-11-23T08:00:00Z",
+                }
+            ]
+        }
+    )
+
+    id: str = Field(description="Opaque; later entries have later ids.")
+    action: str = Field(description="What was done: create, update, delete, approve, void.")
+    field: str
+    old: str | None = Field(
+        description="The value before, as text (lists as compact JSON); null on create."
+    )
+    new: str | None = Field(description="The value after, as text; null on delete.")
+    actor: str = Field(description="Name of the API key that made the change.")
+    at: datetime
+
+    @classmethod
+    def page(cls, page) -> Page[ChangeRead]:
+        return Page[ChangeRead](
+            items=[
+                cls(
+                    id=str(c.id),
+                    action=c.action,
+                    field=c.field,
+                    old=c.old,
+                    new=c.new,
+                    actor=c.actor,
+                    at=c.at,
+                )
+                for c in page.items
+            ],
+            next_cursor=page.next_cursor,
+        )

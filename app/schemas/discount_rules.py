@@ -15,8 +15,6 @@ from app.domain.discount_rules import (
     MAX_NOTE_LENGTH,
     MAX_TARGET_LENGTH,
     DiscountRule,
-    RuleAction,
-    RuleChange,
     RuleLine,
     RuleStatus,
     RuleSummary,
@@ -181,35 +179,3 @@ class DiscountRuleRead(_RuleHeader):
     @classmethod
     def of(cls, rule: DiscountRule) -> DiscountRuleRead:
         return cls.model_validate({**asdict(rule), "id": str(rule.id)})
-
-
-class DiscountRuleChangeRead(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "1042",
-                    "action": "approve",
-                    "field": "status",
-                    "old": "draft",
-                    "new": "approved",
-                    "actor": "admin",
-                    "at": "2026-11-23T08:00:00Z",
-                }
-            ]
-        },
-    )
-
-    id: str = Field(description="Opaque; later entries have later ids.")
-    action: RuleAction = Field(description="`create`, `update`, `approve` or `void`.")
-    field: str
-    old: str | None = Field(
-        description="The value before, as text (entries as compact JSON); null on create."
-    )
-    new: str | None = Field(description="The value after, as text (entries as compact JSON).")
-    actor: str = Field(description="Name of the API key that made the change.")
-    at: datetime
-
-    @classmethod
-    def of(cls, change: RuleChange) -> DiscountRuleChangeRead:
-        return cls.model_validate({**asdict(change), "id": str(change.id)})

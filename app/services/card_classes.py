@@ -6,10 +6,10 @@ from dataclasses import replace
 from decimal import Decimal
 
 from app.domain.access import Principal
+from app.domain.audit import Change
 from app.domain.card_classes import (
     CardClass,
     ChangeAction,
-    ClassChange,
     ClassTerms,
     ShareOverride,
     SharingGroup,
@@ -65,8 +65,9 @@ async def create_card_class(
     async with uow:
         await _check_references(uow, principal.tenant_id, code, terms)
         created = await uow.card_classes.add(principal.tenant_id, code, terms)
-        await uow.card_classes.log_changes(
+        await uow.audit.write(
             principal.tenant_id,
+            "card_class",
             code,
             ChangeAction.CREATE,
             principal.key_name,
@@ -107,8 +108,9 @@ async def update_card_class(
         check_change(current, merged)
         await _check_references(uow, principal.tenant_id, code, merged)
         updated = await uow.card_classes.update(principal.tenant_id, code, changes)
-        await uow.card_classes.log_changes(
+        await uow.audit.write(
             principal.tenant_id,
+            "card_class",
             code,
             ChangeAction.UPDATE,
             principal.key_name,
@@ -136,8 +138,9 @@ async def delete_card_class(uow: UnitOfWork, principal: Principal, code: str) ->
                 f"Classes {', '.join(referrers)} upgrade to {code}; change them first.",
             )
         await uow.card_classes.delete(principal.tenant_id, code)
-        await uow.card_classes.log_changes(
+        await uow.audit.write(
             principal.tenant_id,
+            "card_class",
             code,
             ChangeAction.DELETE,
             principal.key_name,
@@ -149,12 +152,12 @@ async def delete_card_class(uow: UnitOfWork, principal: Principal, code: str) ->
 
 async def list_card_class_changes(
     uow: UnitOfWork, principal: Principal, code: str, cursor: str | None, limit: int
-) -> Page[ClassChange]:
+) -> Page[Change]:
     """Newest first. Still readable after the class is deleted."""
     before = decode_cursor(cursor, 1, (int,))
     async with uow:
-        rows = await uow.card_classes.changes(
-            principal.tenant_id, code, before[0] if before else None, limit
+        rows = await uow.audit.read(
+            principal.tenant_id, "card_class", code, before[0] if before else None, limit
         )
     # Every class logs its creation, so an empty first page means no such class ever existed.
     if not rows and before is None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.domain.access import Principal
+from app.domain.audit import Change
 from app.domain.discount_rules import (
     DiscountRule,
     RuleAction,
-    RuleChange,
     RuleLine,
     RuleStatus,
     RuleSummary,
@@ -68,8 +68,13 @@ async def _log(
     before: DiscountRule,
     after: DiscountRule,
 ) -> None:
-    await uow.discount_rules.log_changes(
-        principal.tenant_id, after.id, action, principal.key_name, changed_fields(before, after)
+    await uow.audit.write(
+        principal.tenant_id,
+        "discount_rule",
+        str(after.id),
+        action,
+        principal.key_name,
+        changed_fields(before, after),
     )
 
 
@@ -80,9 +85,10 @@ async def create_discount_rule(
     async with uow:
         await _check_classes(uow, principal.tenant_id, terms.entries)
         created = await uow.discount_rules.add(principal.tenant_id, terms)
-        await uow.discount_rules.log_changes(
+        await uow.audit.write(
             principal.tenant_id,
-            created.id,
+            "discount_rule",
+            str(created.id),
             RuleAction.CREATE,
             principal.key_name,
             changed_fields(None, created),
@@ -168,14 +174,14 @@ async def void_discount_rule(uow: UnitOfWork, principal: Principal, rule_id: str
 
 async def list_discount_rule_changes(
     uow: UnitOfWork, principal: Principal, rule_id: str, cursor: str | None, limit: int
-) -> Page[RuleChange]:
+) -> Page[Change]:
     """Newest first."""
     before = decode_cursor(cursor, 1, (int,))
     async with uow:
         key = parse_rule_id(rule_id)
         if key is None or not await uow.discount_rules.exists(principal.tenant_id, key):
             raise _missing(rule_id)
-        rows = await uow.discount_rules.changes(
-            principal.tenant_id, key, before[0] if before else None, limit
+        rows = await uow.audit.read(
+            principal.tenant_id, "discount_rule", str(key), before[0] if before else None, limit
         )
     return page_of(rows, limit, lambda c: [c.id])

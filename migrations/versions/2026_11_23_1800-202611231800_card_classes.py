@@ -1,4 +1,4 @@
-"""card classes, sharing groups and the class change log
+"""card classes, sharing groups and the audit log
 
 Revision ID: 202611231800
 Revises: 202611231700
@@ -116,32 +116,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "code", name=op.f("pk_card_classes")),
     )
     op.create_table(
-        "card_class_changes",
+        "audit_log",
         sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("class_code", sa.String(12), nullable=False),
-        sa.Column("action", sa.String(8), nullable=False),
+        sa.Column("subject", sa.String(32), nullable=False),
+        sa.Column("subject_id", sa.String(64), nullable=False),
+        sa.Column("action", sa.String(16), nullable=False),
         sa.Column("field", sa.String(40), nullable=False),
         sa.Column("old_value", sa.Text(), nullable=True),
         sa.Column("new_value", sa.Text(), nullable=True),
         sa.Column("actor", sa.String(100), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_card_class_changes_tenant_id_tenants")
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_audit_log_tenant_id_tenants")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_card_class_changes")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     op.create_index(
-        op.f("ix_card_class_changes_tenant_id_class_code_id"),
-        "card_class_changes",
-        ["tenant_id", "class_code", "id"],
+        "ix_audit_log_tenant_subject", "audit_log", ["tenant_id", "subject", "subject_id", "id"]
     )
 
 
 def downgrade() -> None:
-    op.drop_index(
-        op.f("ix_card_class_changes_tenant_id_class_code_id"), table_name="card_class_changes"
-    )
-    op.drop_table("card_class_changes")
+    op.drop_index("ix_audit_log_tenant_subject", table_name="audit_log")
+    op.drop_table("audit_log")
     op.drop_table("card_classes")
     op.drop_table("sharing_groups")

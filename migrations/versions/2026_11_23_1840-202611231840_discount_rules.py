@@ -84,33 +84,6 @@ def upgrade() -> None:
         ["tenant_id", "rule_id"],
     )
     op.create_table(
-        "discount_rule_changes",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("rule_id", sa.BigInteger(), nullable=False),
-        sa.Column("action", sa.String(8), nullable=False),
-        sa.Column("field", sa.String(40), nullable=False),
-        sa.Column("old_value", sa.Text(), nullable=True),
-        sa.Column("new_value", sa.Text(), nullable=True),
-        sa.Column("actor", sa.String(100), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_discount_rule_changes_tenant_id_tenants")
-        ),
-        sa.ForeignKeyConstraint(
-            ["rule_id"],
-            ["discount_rules.id"],
-            name=op.f("fk_discount_rule_changes_rule_id_discount_rules"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_discount_rule_changes")),
-    )
-    op.create_index(
-        op.f("ix_discount_rule_changes_tenant_id_rule_id_id"),
-        "discount_rule_changes",
-        ["tenant_id", "rule_id", "id"],
-    )
-    op.create_table(
         "pricing_settings",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("stacking_mode", sa.String(16), nullable=False),
@@ -140,10 +113,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("pricing_versions")
     op.drop_table("pricing_settings")
-    op.drop_index(
-        op.f("ix_discount_rule_changes_tenant_id_rule_id_id"), table_name="discount_rule_changes"
-    )
-    op.drop_table("discount_rule_changes")
     op.drop_index(
         op.f("ix_discount_rule_entries_tenant_id_rule_id"), table_name="discount_rule_entries"
     )

@@ -5,12 +5,11 @@ from app.domain.pagination import DEFAULT_LIMIT
 from app.routers.deps import Cursor, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.card_classes import (
-    CardClassChangeRead,
     CardClassCreate,
     CardClassRead,
     CardClassUpdate,
 )
-from app.schemas.common import Page
+from app.schemas.common import ChangeRead, Page
 from app.services import card_classes
 
 router = APIRouter(prefix="/card-classes", tags=["card classes"])
@@ -131,7 +130,7 @@ async def delete_card_class(code: str, uow: Uow, who: Principal = ADMIN) -> Resp
 
 @router.get(
     "/{code}/changes",
-    response_model=Page[CardClassChangeRead],
+    response_model=Page[ChangeRead],
     summary="List a card class's change log",
     description="Any scope. One entry per changed field (修改日志): who, when, old and new "
     "value; newest first, cursor-paginated. Still available after the class is deleted.",
@@ -139,8 +138,6 @@ async def delete_card_class(code: str, uow: Uow, who: Principal = ADMIN) -> Resp
 )
 async def list_card_class_changes(
     code: str, uow: Uow, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, who: Principal = ANY
-) -> Page[CardClassChangeRead]:
+) -> Page[ChangeRead]:
     page = await card_classes.list_card_class_changes(uow, who, code, cursor, limit)
-    return Page[CardClassChangeRead](
-        items=[CardClassChangeRead.of(c) for c in page.items], next_cursor=page.next_cursor
-    )
+    return ChangeRead.page(page)

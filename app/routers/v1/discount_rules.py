@@ -8,9 +8,8 @@ from app.domain.pagination import DEFAULT_LIMIT
 from app.domain.pricing import Level
 from app.routers.deps import Cursor, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
-from app.schemas.common import Page
+from app.schemas.common import ChangeRead, Page
 from app.schemas.discount_rules import (
-    DiscountRuleChangeRead,
     DiscountRuleCreate,
     DiscountRuleRead,
     DiscountRuleSummaryRead,
@@ -190,7 +189,7 @@ async def void_discount_rule(rule_id: str, uow: Uow, who: Principal = ADMIN) -> 
 
 @router.get(
     "/{rule_id}/changes",
-    response_model=Page[DiscountRuleChangeRead],
+    response_model=Page[ChangeRead],
     summary="List a discount rule document's change log",
     description=f"{READ_SCOPES} One entry per changed field: action (`create`, `update`, "
     "`approve`, `void`), who (the API key's name), when, old and new value (entries as "
@@ -203,8 +202,6 @@ async def list_discount_rule_changes(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     who: Principal = READ,
-) -> Page[DiscountRuleChangeRead]:
+) -> Page[ChangeRead]:
     page = await discount_rules.list_discount_rule_changes(uow, who, rule_id, cursor, limit)
-    return Page[DiscountRuleChangeRead](
-        items=[DiscountRuleChangeRead.of(c) for c in page.items], next_cursor=page.next_cursor
-    )
+    return ChangeRead.page(page)
