@@ -8,6 +8,9 @@ asyncpg pool, outside any transaction.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +20,7 @@ from app.repositories.audit import AuditRepository
 from app.repositories.card_classes import CardClassRepository, SharingGroupRepository
 from app.repositories.cards import CardRepository
 from app.repositories.health import HealthRepository
+from app.repositories.idempotency import IdempotencyRepository
 from app.repositories.members import MemberRepository
 from app.repositories.pricing import DiscountRuleRepository, PricingRepository
 from app.repositories.reads import HotReads
@@ -79,6 +83,7 @@ class UnitOfWork:
         self.discount_rules = DiscountRuleRepository(self.session)
         self.pricing = PricingRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
         self.health = HealthRepository(self.session)
         return self
 
@@ -89,19 +94,58 @@ class UnitOfWork:
         except (OSError, TimeoutError, InterfaceError, OperationalError):
             if exc is None:
                 raise
-        if isinstance(exc, (OSError, TimeoutError, InterfaceError, OperationalError)):
-            raise Unavailable("database_unavailable", "The database cannot be reached.") from exc
-        if isinstance(exc, IntegrityError):
-            raise constraint_error(exc) from exc
-        if isinstance(exc, DBAPIError) and str(
-            getattr(_driver_error(exc), "sqlstate", "")
-        ).startswith("22"):
-            # SQLSTATE class 22, data exception: e.g. a NUL character or an out-of-range number
-            # that passed schema validation. The client's input, so a 422, not a 500.
-            raise Invalid("unstorable_value", "A value cannot be stored as given.") from exc
+        translated = translate(exc) if exc is not None else None
+        if translated is not exc:
+            raise translated from exc
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction: a failure inside undoes only what was done inside (so a
+        refusal can still be recorded, e.g. for an idempotent replay) and comes out as a
+        domain error where the database's error has one."""
+        nested = await self.session.begin_nested()
+        try:
+            yield
+        except Exception as exc:
+            await nested.rollback()
+            translated = translate(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
+        await nested.commit()
 
     async def commit(self) -> None:
         try:
             await self.session.commit()
         except IntegrityError as exc:
             raise constraint_error(exc) from exc
+
+
+class Busy(Exception):
+    """A serialization failure or deadlock: the whole transaction may simply be retried."""
+
+
+_CONNECTION_ERRORS = (OSError, TimeoutError, InterfaceError, OperationalError)
+
+
+def translate(exc: BaseException) -> BaseException:
+    """The domain's view of a database error; other exceptions come back unchanged."""
+    sqlstate = (
+        str(getattr(_driver_error(exc), "sqlstate", "")) if isinstance(exc, DBAPIError) else ""
+    )
+    if sqlstate in ("40001", "40P01"):
+        return Busy(sqlstate)
+    if sqlstate == "55P03":  # lock_timeout: only the idempotency claim waits with one
+        return Conflict(
+            "idempotency_in_flight",
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+        )
+    if isinstance(exc, IntegrityError):
+        return constraint_error(exc)
+    if sqlstate.startswith("22"):
+        # Data exception: e.g. a NUL character or an out-of-range number that passed schema
+        # validation. The client's input, so a 422, not a 500.
+        return Invalid("unstorable_value", "A value cannot be stored as given.")
+    if isinstance(exc, _CONNECTION_ERRORS):
+        return Unavailable("database_unavailable", "The database cannot be reached.")
+    return exc

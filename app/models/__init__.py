@@ -4,6 +4,7 @@ from app.models.audit import AuditRow
 from app.models.base import Base
 from app.models.card_classes import CardClassRow, SharingGroupRow
 from app.models.cards import CardEventRow, CardRow
+from app.models.idempotency import IdempotencyKeyRow
 from app.models.members import MemberRow
 from app.models.pricing import (
     DiscountRuleEntryRow,
@@ -23,6 +24,7 @@ __all__ = [
     "CardRow",
     "DiscountRuleEntryRow",
     "DiscountRuleRow",
+    "IdempotencyKeyRow",
     "MemberRow",
     "MemberSpendRow",
     "PricingSettingsRow",

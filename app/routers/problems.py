@@ -51,6 +51,31 @@ HTTP_CODES = {
 }
 
 
+# Problems a client should simply retry after a moment.
+RETRY_AFTER_SECONDS = {"idempotency_in_flight": 1, "busy": 1}
+
+
+def problem_body(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict] | None = None,
+    extra: dict | None = None,
+) -> dict:
+    body = Problem(
+        type=f"urn:loyalty:problem:{code}",
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        code=code,
+        errors=errors or [],
+    ).model_dump()
+    # Extension members may add to the standard ones but never replace them.
+    return {**(extra or {}), **body}
+
+
 def problem_response(
     status: int,
     code: str,
@@ -61,17 +86,25 @@ def problem_response(
     extra: dict | None = None,
     headers: dict | None = None,
 ) -> JSONResponse:
-    body = Problem(
-        type=f"urn:loyalty:problem:{code}",
-        title=title or HTTPStatus(status).phrase,
-        status=status,
-        detail=detail,
-        code=code,
-        errors=errors or [],
-    ).model_dump()
-    # Extension members may add to the standard ones but never replace them.
-    body = {**(extra or {}), **body}
+    body = problem_body(status, code, detail, title=title, errors=errors, extra=extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def render(exc: DomainError) -> tuple[int, dict]:
+    """A domain error as (HTTP status, problem body): also what an idempotent replay stores."""
+    status = next(s for kind, s in STATUS_OF.items() if isinstance(exc, kind))
+    errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+    return status, problem_body(
+        status, exc.code, exc.detail, title=exc.title, errors=errors, extra=exc.extra
+    )
+
+
+def headers_for(status: int, code: str) -> dict | None:
+    if status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if code in RETRY_AFTER_SECONDS:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS[code])}
+    return None
 
 
 def _field(loc: tuple) -> str:
@@ -84,17 +117,12 @@ def _field(loc: tuple) -> str:
 
 
 async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-    status = next(s for kind, s in STATUS_OF.items() if isinstance(exc, kind))
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    errors = [{"field": e.field, "message": e.message} for e in exc.errors]
-    return problem_response(
-        status,
-        exc.code,
-        exc.detail,
-        title=exc.title,
-        errors=errors,
-        extra=exc.extra,
-        headers=headers,
+    status, body = render(exc)
+    return JSONResponse(
+        body,
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers_for(status, exc.code),
     )
 
 
