@@ -58,6 +58,11 @@ TAGS = [
     {"name": "discount rules", "description": "Discount rule documents (折扣规则单)."},
     {"name": "settings", "description": "Tenant settings, e.g. the stacking mode (E3)."},
     {"name": "checkout", "description": "Member prices for a basket at the till."},
+    {
+        "name": "points",
+        "description": "The points ledger (积分): balances, entries, adjustments, redemptions, "
+        "purchases.",
+    },
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 

@@ -22,6 +22,7 @@ from app.repositories.cards import CardRepository
 from app.repositories.health import HealthRepository
 from app.repositories.idempotency import IdempotencyRepository
 from app.repositories.members import MemberRepository
+from app.repositories.points import PointsRepository
 from app.repositories.pricing import DiscountRuleRepository, PricingRepository
 from app.repositories.reads import HotReads
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
@@ -47,6 +48,13 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
         "Another class already issued this number: give classes distinct prefixes or ranges.",
         "card_class",
     ),
+    # Spends lock the account and check first; these only back that up, never a 500.
+    "ck_points_accounts_balance_not_negative": (
+        "insufficient_points",
+        "Not enough points.",
+        "points",
+    ),
+    "ck_points_lots_points_left_range": ("insufficient_points", "Not enough points.", "points"),
 }
 
 
@@ -83,6 +91,7 @@ class UnitOfWork:
         self.discount_rules = DiscountRuleRepository(self.session)
         self.pricing = PricingRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.points = PointsRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.health = HealthRepository(self.session)
         return self

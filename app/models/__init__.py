@@ -6,6 +6,13 @@ from app.models.card_classes import CardClassRow, SharingGroupRow
 from app.models.cards import CardEventRow, CardRow
 from app.models.idempotency import IdempotencyKeyRow
 from app.models.members import MemberRow
+from app.models.points import (
+    PointsAccountRow,
+    PointsEntryRow,
+    PointsLotRow,
+    PointsRedemptionRow,
+    PointsSettingsRow,
+)
 from app.models.pricing import (
     DiscountRuleEntryRow,
     DiscountRuleRow,
@@ -27,6 +34,11 @@ __all__ = [
     "IdempotencyKeyRow",
     "MemberRow",
     "MemberSpendRow",
+    "PointsAccountRow",
+    "PointsEntryRow",
+    "PointsLotRow",
+    "PointsRedemptionRow",
+    "PointsSettingsRow",
     "PricingSettingsRow",
     "PricingVersionRow",
     "SharingGroupRow",

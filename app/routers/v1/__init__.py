@@ -9,6 +9,8 @@ from app.routers.v1 import (
     discount_rules,
     jobs,
     members,
+    points,
+    points_settings,
     settings,
     sharing_groups,
     stores,
@@ -26,3 +28,5 @@ router.include_router(cards.router)
 router.include_router(jobs.router)
 router.include_router(discount_rules.router)
 router.include_router(settings.router)
+router.include_router(points.router)
+router.include_router(points_settings.router)

@@ -1,0 +1,304 @@
+from __future__ import annotations
+
+import datetime as dt
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.points import Category, ExpiryKind
+from app.schemas.common import DecimalString, Strict
+
+MAX_POINTS = 1_000_000_000
+_MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
+_CARD = "S01GD0000427"
+_AT = "2026-11-23T08:00:00Z"
+
+Points = Field(ge=1, le=MAX_POINTS, description="A whole number of points > 0.")
+CardNumber = Field(default=None, min_length=1, max_length=40)
+MemberId = Field(default=None, min_length=1, max_length=64)
+
+
+class AdjustmentCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"member_id": _MEMBER, "points": 200, "reason": "complaint #8812: compensation"},
+                {"member_id": _MEMBER, "points": -50, "reason": "duplicate gift reversed"},
+            ]
+        }
+    )
+
+    member_id: str = Field(min_length=1, max_length=64)
+    points: int = Field(
+        ge=-MAX_POINTS, le=MAX_POINTS, description="Signed, not 0: + gives, − takes (FIFO)."
+    )
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class AdjustmentRead(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9b0f6a1c2d3e4f5a6b7c8d9e0f1a2b3c",
+                    "member_id": _MEMBER,
+                    "points": 200,
+                    "reason": "complaint #8812: compensation",
+                    "balance": 1450,
+                    "created_at": _AT,
+                }
+            ]
+        },
+    )
+
+    id: str = Field(description="The adjustment document; its entries carry it as `source_id`.")
+    member_id: str
+    points: int
+    reason: str
+    balance: int = Field(description="The member's balance after the adjustment.")
+    created_at: datetime
+
+
+class RedemptionCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"card_number": _CARD, "points": 500, "purpose": "cash_off", "reference": "R-1029"},
+                {"member_id": _MEMBER, "points": 3000, "purpose": "gift", "reference": "mall #77"},
+            ]
+        }
+    )
+
+    card_number: str | None = CardNumber
+    member_id: str | None = MemberId
+    points: int = Points
+    purpose: Literal["cash_off", "gift", "rebate"]
+    reference: str | None = Field(
+        default=None, max_length=100, description="Your reference, e.g. receipt or order."
+    )
+
+
+class RedemptionRead(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1042,
+                    "member_id": _MEMBER,
+                    "card_number": _CARD,
+                    "points": 500,
+                    "purpose": "cash_off",
+                    "reference": "R-1029",
+                    "money": "5.00",
+                    "status": "done",
+                    "created_at": _AT,
+                    "cancelled_at": None,
+                }
+            ]
+        },
+    )
+
+    id: int
+    member_id: str
+    card_number: str | None
+    points: int
+    purpose: Literal["cash_off", "gift", "rebate"]
+    reference: str | None
+    money: DecimalString | None = Field(
+        description="For `cash_off`: the CNY the points pay at the tenant's rate; else null."
+    )
+    status: Literal["done", "cancelled"]
+    created_at: datetime
+    cancelled_at: datetime | None
+
+
+class PurchaseCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"card_number": _CARD, "points": 300}]}
+    )
+
+    card_number: str | None = CardNumber
+    member_id: str | None = MemberId
+    points: int = Points
+
+
+class PurchaseRead(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "4c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+                    "member_id": _MEMBER,
+                    "card_number": _CARD,
+                    "points": 300,
+                    "money": "3.00",
+                    "balance": 300,
+                    "created_at": _AT,
+                }
+            ]
+        },
+    )
+
+    id: str
+    member_id: str
+    card_number: str | None
+    points: int
+    money: DecimalString = Field(description="What the till collects: points × point_price.")
+    balance: int
+    created_at: datetime
+
+
+class ByCategory(BaseModel):
+    A: int
+    B: int
+    C: int
+    D: int
+    E: int
+    F: int
+    R: int = Field(description="Redeemed: ≤ 0.")
+    X: int = Field(description="Expired: ≤ 0.")
+
+
+class NextExpiryRead(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {"date": "2027-01-01", "expires_at": "2026-12-31T16:00:00Z", "points": 400}
+            ]
+        },
+    )
+
+    date: dt.date = Field(description="The day (tenant time) on which these points expire.")
+    expires_at: datetime = Field(description="The first of them expires at this instant.")
+    points: int
+
+
+_POINTS = {
+    "member_id": _MEMBER,
+    "balance": 1450,
+    "available": 1250,
+    "pending": 200,
+    "by_category": {"A": 1800, "B": 0, "C": 50, "D": 200, "E": 300, "F": 0, "R": -800, "X": -100},
+    "next_expiry": {"date": "2027-01-01", "expires_at": "2026-12-31T16:00:00Z", "points": 400},
+}
+
+
+class PointsRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_POINTS]})
+
+    member_id: str
+    balance: int = Field(description="A + B + C + D + E + F + R + X; never negative.")
+    available: int = Field(description="Spendable now.")
+    pending: int = Field(description="Earned on sales still in their return window.")
+    by_category: ByCategory
+    next_expiry: NextExpiryRead | None
+
+    @classmethod
+    def of(cls, points) -> PointsRead:
+        return cls(
+            member_id=points.member_id,
+            balance=points.balance,
+            available=points.available,
+            pending=points.pending,
+            by_category=ByCategory(**{c.value: n for c, n in points.by_category.items()}),
+            next_expiry=NextExpiryRead.model_validate(points.next_expiry)
+            if points.next_expiry
+            else None,
+        )
+
+
+class EntryRead(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 88120,
+                    "category": "R",
+                    "points": -500,
+                    "source_type": "redemption",
+                    "source_id": "1042",
+                    "created_at": _AT,
+                    "available_at": "2026-10-02T03:10:00Z",
+                }
+            ]
+        },
+    )
+
+    id: int
+    category: Category
+    points: int = Field(description="Signed: R and X are negative (R positive on a cancel).")
+    source_type: str = Field(
+        description="adjustment, redemption, redemption_cancel, purchase, expiry, …"
+    )
+    source_id: str
+    created_at: datetime
+    available_at: datetime = Field(
+        description="When the points became (or become) spendable; a negative entry carries "
+        "that of the points it took."
+    )
+
+
+class ExpiryRunRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"ran_at": _AT, "lots": 12, "members": 9, "points": 4310}]}
+    )
+
+    ran_at: datetime
+    lots: int = Field(description="Lots expired.")
+    members: int = Field(description="Members whose points expired.")
+    points: int = Field(description="Points expired in all.")
+
+
+class Expiry(Strict):
+    kind: ExpiryKind = Field(
+        description="`none`; `rolling_months`: a lot expires n months after it was earned; "
+        "`year_end`: at the end of the nth calendar year after the year it was earned."
+    )
+    n: int | None = Field(default=None, ge=0, le=1200)
+
+
+_SETTINGS = {
+    "expiry": {"kind": "rolling_months", "n": 24},
+    "pending_days": 7,
+    "point_price": "0.01",
+    "points_per_yuan": 100,
+}
+
+
+class PointsSettingsUpdate(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SETTINGS]})
+
+    expiry: Expiry = Expiry(kind=ExpiryKind.NONE)
+    pending_days: int = Field(
+        default=0, ge=0, le=366, description="Days before points earned on a sale can be spent."
+    )
+    point_price: DecimalString = Field(
+        default=Decimal("0.01"), description="CNY per purchased (F) point, ≥ 0, up to 4 decimals."
+    )
+    points_per_yuan: int = Field(default=100, ge=1, le=1_000_000, description="Cash-off rate.")
+
+
+class PointsSettingsRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SETTINGS]})
+
+    expiry: Expiry
+    pending_days: int
+    point_price: DecimalString
+    points_per_yuan: int
+
+    @classmethod
+    def of(cls, settings) -> PointsSettingsRead:
+        policy = settings.expiry
+        return cls(
+            expiry=Expiry(kind=policy.kind, n=None if policy.kind == ExpiryKind.NONE else policy.n),
+            pending_days=settings.pending_days,
+            point_price=settings.point_price,
+            points_per_yuan=settings.points_per_yuan,
+        )
