@@ -63,6 +63,10 @@ TAGS = [
         "description": "The points ledger (积分): balances, entries, adjustments, redemptions, "
         "purchases.",
     },
+    {
+        "name": "sales",
+        "description": "Sales and returns from the till: points earned, paid and clawed back.",
+    },
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 

@@ -25,6 +25,7 @@ from app.repositories.members import MemberRepository
 from app.repositories.points import PointsRepository
 from app.repositories.pricing import DiscountRuleRepository, PricingRepository
 from app.repositories.reads import HotReads
+from app.repositories.sales import SalesRepository
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
 from app.repositories.tiers import TierRepository
 
@@ -55,6 +56,17 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
         "points",
     ),
     "ck_points_lots_points_left_range": ("insufficient_points", "Not enough points.", "points"),
+    # Sales claim their receipt with ON CONFLICT and returns lock the sale: backups only.
+    "uq_sales_tenant_id_store_code_receipt_no": (
+        "receipt_conflict",
+        "This receipt was recorded already.",
+        "receipt_no",
+    ),
+    "uq_sale_returns_sale_id_return_no": (
+        "return_conflict",
+        "This return number was recorded already for the sale.",
+        "return_no",
+    ),
 }
 
 
@@ -93,6 +105,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.points = PointsRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.sales = SalesRepository(self.session)
         self.health = HealthRepository(self.session)
         return self
 

@@ -19,6 +19,7 @@ from app.models.pricing import (
     PricingSettingsRow,
     PricingVersionRow,
 )
+from app.models.sales import SaleReturnRow, SaleRow
 from app.models.spend import MemberSpendRow
 from app.models.tenancy import ApiKeyRow, StoreRow, TenantRow
 
@@ -41,6 +42,8 @@ __all__ = [
     "PointsSettingsRow",
     "PricingSettingsRow",
     "PricingVersionRow",
+    "SaleReturnRow",
+    "SaleRow",
     "SharingGroupRow",
     "StoreRow",
     "TenantRow",

@@ -70,7 +70,8 @@ class PointsLotRow(Base):
         CheckConstraint(
             "points_left >= 0 AND points_left <= points_earned", name="points_left_range"
         ),
-        CheckConstraint("category IN ('A', 'B', 'C', 'D', 'E', 'F')", name="category_values"),
+        # R lots hold points paid on a sale and refunded by its return.
+        CheckConstraint("category IN ('A', 'B', 'C', 'D', 'E', 'F', 'R')", name="category_values"),
         Index("ix_points_lots_tenant_member", "tenant_id", "member_id", "earned_at"),
     )
 

@@ -80,12 +80,12 @@ def _check_points(points: int) -> None:
         raise Invalid("invalid_points", "must be a whole number > 0", field="points")
 
 
-async def _tz(uow: UnitOfWork, tenant_id: str) -> ZoneInfo:
+async def tenant_zone(uow: UnitOfWork, tenant_id: str) -> ZoneInfo:
     tenant = await uow.tenants.get(tenant_id)
     return ZoneInfo(tenant.time_zone)
 
 
-async def _lock(uow: UnitOfWork, tenant_id: str, member_id: str) -> Account:
+async def lock_account(uow: UnitOfWork, tenant_id: str, member_id: str) -> Account:
     account = await uow.points.lock_account(tenant_id, member_id)
     if account is None:
         raise Invalid("member_not_found", f"No member with id {member_id}.", field="member_id")
@@ -119,7 +119,7 @@ async def _holder(
     return card.member_id, card.number
 
 
-async def _post_expiries(
+async def post_expiries(
     uow: UnitOfWork, tenant_id: str, member_id: str, lots: list[Lot], now: datetime
 ) -> None:
     """X entries for the member's due lots (the account must be locked)."""
@@ -131,10 +131,10 @@ async def _post_expiries(
         NewEntry(Category.X, -points, by_id[lot].available_at, int(lot), source_id=lot)
         for lot, points in due
     ]
-    await _book(uow, tenant_id, member_id, entries, EXPIRY, "", now)
+    await book(uow, tenant_id, member_id, entries, EXPIRY, "", now)
 
 
-async def _take(
+async def take(
     uow: UnitOfWork,
     tenant_id: str,
     member_id: str,
@@ -147,7 +147,7 @@ async def _take(
     one negative ``category`` entry per lot, carrying the lot's available_at. Writes nothing
     else, so a refusal (409 insufficient_points) leaves a consistent ledger."""
     lots = await uow.points.open_lots(tenant_id, member_id)
-    await _post_expiries(uow, tenant_id, member_id, lots, now)
+    await post_expiries(uow, tenant_id, member_id, lots, now)
     by_id = {lot.id: lot for lot in lots}
     return [
         NewEntry(category, -taken, by_id[lot].available_at, int(lot))
@@ -155,7 +155,7 @@ async def _take(
     ]
 
 
-async def _book(
+async def book(
     uow: UnitOfWork,
     tenant_id: str,
     member_id: str,
@@ -190,7 +190,7 @@ async def _earn(
 ) -> int:
     """A new lot, available now, expiring per the tenant's policy; the new balance."""
     settings = await uow.points.settings(tenant_id)
-    expiry = expires_at(now, settings.expiry, await _tz(uow, tenant_id))
+    expiry = expires_at(now, settings.expiry, await tenant_zone(uow, tenant_id))
     lot = await uow.points.add_lot(
         tenant_id, member_id, category, points, now, now, expiry, source_type, source_id
     )
@@ -214,15 +214,15 @@ async def adjust(
             "reason_required", f"give a reason, 1..{MAX_REASON} characters", field="reason"
         )
     tenant = who.tenant_id
-    await _lock(uow, tenant, member_id)
+    await lock_account(uow, tenant, member_id)
     adjustment_id = uuid.uuid4().hex
     if points > 0:
         balance = await _earn(
             uow, tenant, member_id, Category.D, points, ADJUSTMENT, adjustment_id, now
         )
     else:
-        taken = await _take(uow, tenant, member_id, -points, Category.D, now)
-        balance = await _book(uow, tenant, member_id, taken, ADJUSTMENT, adjustment_id, now)
+        taken = await take(uow, tenant, member_id, -points, Category.D, now)
+        balance = await book(uow, tenant, member_id, taken, ADJUSTMENT, adjustment_id, now)
     await uow.audit.write(
         tenant,
         "points_adjustment",
@@ -255,15 +255,15 @@ async def redeem(
         raise Invalid("invalid_purpose", f"one of {', '.join(PURPOSES)}", field="purpose")
     tenant = who.tenant_id
     member_id, card_number = await _holder(uow, who, card_number, member_id, now)
-    await _lock(uow, tenant, member_id)
+    await lock_account(uow, tenant, member_id)
     money = None
     if purpose == "cash_off":
         money = cash_off_value(points, (await uow.points.settings(tenant)).points_per_yuan)
-    taken = await _take(uow, tenant, member_id, points, Category.R, now)
+    taken = await take(uow, tenant, member_id, points, Category.R, now)
     redemption = await uow.points.add_redemption(
         tenant, member_id, card_number, points, purpose, reference, money, now
     )
-    await _book(uow, tenant, member_id, taken, REDEMPTION, str(redemption.id), now, card_number)
+    await book(uow, tenant, member_id, taken, REDEMPTION, str(redemption.id), now, card_number)
     return redemption
 
 
@@ -276,7 +276,7 @@ async def cancel_redemption(
     found = await uow.points.get_redemption(tenant, redemption_id)
     if found is None:
         raise NotFound("redemption_not_found", f"No redemption {redemption_id}.")
-    await _lock(uow, tenant, found.member_id)
+    await lock_account(uow, tenant, found.member_id)
     found = await uow.points.get_redemption(tenant, redemption_id, lock=True)
     if found.status == "cancelled":
         raise Conflict(
@@ -286,7 +286,7 @@ async def cancel_redemption(
         )
     spent = await uow.points.entries_of(tenant, REDEMPTION, str(redemption_id))
     back = [NewEntry(Category.R, -e.points, e.available_at, e.lot_id) for e in spent]
-    await _book(
+    await book(
         uow,
         tenant,
         found.member_id,
@@ -298,7 +298,7 @@ async def cancel_redemption(
     )
     cancelled = await uow.points.cancel_redemption(tenant, redemption_id, now)
     lots = await uow.points.open_lots(tenant, found.member_id)
-    await _post_expiries(uow, tenant, found.member_id, lots, now)
+    await post_expiries(uow, tenant, found.member_id, lots, now)
     return cancelled
 
 
@@ -315,7 +315,7 @@ async def purchase(
     _check_points(points)
     tenant = who.tenant_id
     member_id, card_number = await _holder(uow, who, card_number, member_id, now)
-    await _lock(uow, tenant, member_id)
+    await lock_account(uow, tenant, member_id)
     price = (await uow.points.settings(tenant)).point_price
     money = round2(Decimal(points) * price)
     purchase_id = uuid.uuid4().hex
@@ -343,14 +343,14 @@ async def get_points(uow: UnitOfWork, who: Principal, member_id: str, now: datet
     async with uow:
         await _existing_member(uow, who, member_id)
         if expired(await uow.points.open_lots(tenant, member_id), now):
-            await _lock(uow, tenant, member_id)
+            await lock_account(uow, tenant, member_id)
             lots = await uow.points.open_lots(tenant, member_id)
-            await _post_expiries(uow, tenant, member_id, lots, now)
+            await post_expiries(uow, tenant, member_id, lots, now)
         await uow.commit()  # ends this transaction, with the expiries if any
         await uow.points.read_snapshot()  # the account and the lots as of one instant
         account = await uow.points.account(tenant, member_id)
         lots = await uow.points.open_lots(tenant, member_id)
-        tz = await _tz(uow, tenant)
+        tz = await tenant_zone(uow, tenant)
     balance = account.balance if account else 0
     pending = sum(lot.points_left for lot in lots if lot.available_at > now)
     return Points(

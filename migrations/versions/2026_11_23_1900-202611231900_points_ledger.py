@@ -66,7 +66,7 @@ def upgrade() -> None:
             name=op.f("ck_points_lots_points_left_range"),
         ),
         sa.CheckConstraint(
-            "category IN ('A', 'B', 'C', 'D', 'E', 'F')",
+            "category IN ('A', 'B', 'C', 'D', 'E', 'F', 'R')",
             name=op.f("ck_points_lots_category_values"),
         ),
         _member_fk("points_lots"),

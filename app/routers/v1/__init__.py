@@ -11,6 +11,7 @@ from app.routers.v1 import (
     members,
     points,
     points_settings,
+    sales,
     settings,
     sharing_groups,
     stores,
@@ -30,3 +31,4 @@ router.include_router(discount_rules.router)
 router.include_router(settings.router)
 router.include_router(points.router)
 router.include_router(points_settings.router)
+router.include_router(sales.router)

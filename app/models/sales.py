@@ -1,0 +1,63 @@
+"""Sales from the till and their returns (DOMAIN §3.2, §3.3).
+
+A sale is identified by (store_code, receipt_no) per tenant; the row keeps what a return
+needs to recompute the points (lines, payments, rates, k, identity multiple, warm points, the
+points earned and paid, the lots it created) plus the request's fingerprint and the response
+given, so the same sale sent again is answered with the first result. ``returned`` is the
+cumulative returned quantity per line, updated under the sale's row lock by each return.
+"""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, created_at_column
+
+
+class SaleRow(Base):
+    __tablename__ = "sales"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "store_code", "receipt_no"),
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        Index("ix_sales_tenant_member", "tenant_id", "member_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"))
+    store_code: Mapped[str] = mapped_column(String(12))
+    receipt_no: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    card_number: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSONB)
+    returned: Mapped[dict] = mapped_column(JSONB)  # line_no → cumulative qty returned
+    response: Mapped[dict] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class SaleReturnRow(Base):
+    __tablename__ = "sale_returns"
+    __table_args__ = (UniqueConstraint("sale_id", "return_no"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"))
+    sale_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("sales.id"))
+    return_no: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSONB)  # lines returned, clawback, refund, purchase
+    response: Mapped[dict] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,170 @@
+"""Sales and returns from the till: points earned, paid and clawed back (DOMAIN §3.2, §3.3).
+
+Both POSTs run through ``run_once`` (Idempotency-Key, one transaction, retried on
+serialization failures) and are also exactly-once by their natural keys: (store_code,
+receipt_no) for a sale, return_no within a sale."""
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Path, Request, Response
+
+from app.domain.access import Principal, Scope
+from app.domain.points import Payment, ReturnLine
+from app.routers.deps import Uow, scoped
+from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
+from app.routers.openapi_docs import BODY_ERRORS, problems
+from app.schemas.sales import ReturnCreate, ReturnRead, SaleCreate, SaleRead
+from app.services import sales
+from app.services.sales import TillLine
+
+router = APIRouter(prefix="/sales", tags=["sales"])
+
+TILL = scoped(Scope.POS, Scope.ADMIN)
+REPLAY_NOTE = (
+    "Exactly once: the same {what} sent again (same content) answers the first response with "
+    "**200** and `Idempotent-Replayed: true`; other content under the same {key} is 409 "
+    "`{conflict}`. An `Idempotency-Key` is honoured too (the first response, refusals "
+    "included, is replayed)."
+)
+StoreCode = Path(min_length=1, max_length=12)
+ReceiptNo = Path(min_length=1, max_length=64)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _replayed(response: Response) -> Response:
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SaleRead,
+    summary="Record a sale from the till: earn points, pay with points",
+    description="Scopes: `pos`, `admin`. The card must exist (422 `card_not_found`, 422 "
+    "`invalid_card_number`) and be active now (409 `card_<status>`); no verification code is "
+    "asked: the till verified the card when it priced the basket. The store must exist (422 "
+    "`store_not_found`). The payments must total the lines' final amounts (422 "
+    "`payments_mismatch`). Earns A = floor(Σ eligible × rate) and E = floor(A × the class's "
+    "identity multiple); the eligible amount excludes the share paid with points, change "
+    "account or coupons (DOMAIN §3.2); the rate is the class's `default_points_rate` (points "
+    "rules, multipliers and warm points come later: B = C = 0). One lot per category, pending "
+    "until `occurred_at` + the tenant's `pending_days`, expiring per its policy. A `points` "
+    "payment of `amount` CNY spends `amount × points_per_yuan` points FIFO in the same "
+    "transaction (422 `points_payment_not_whole`, 409 `insufficient_points`: then nothing of "
+    "the sale is recorded). `change_account` payments are not supported yet (422 "
+    "`change_account_unavailable`). The sale counts towards the member's 12-month spend and "
+    "may move the card up a tier (`tier_change`). "
+    + REPLAY_NOTE.format(what="sale", key="receipt", conflict="receipt_conflict"),
+    responses={
+        200: {"description": "The same sale again: the first response, replayed."},
+        **IDEMPOTENCY_ERRORS,
+        **BODY_ERRORS,
+        **problems(
+            409,
+            examples={
+                409: (
+                    "receipt_conflict",
+                    "Receipt R-42 of store S01 was recorded with other content.",
+                )
+            },
+        ),
+    },
+)
+async def create_sale(
+    body: SaleCreate,
+    request: Request,
+    uow: Uow,
+    idempotency_key: IdempotencyKeyHeader = None,
+    who: Principal = TILL,
+) -> Response:
+    replayed = False
+
+    async def operation(tx):
+        nonlocal replayed
+        done = await sales.record_sale(
+            tx,
+            request.app.state.card_kit,
+            who,
+            store_code=body.store_code,
+            receipt_no=body.receipt_no,
+            card_number=body.card_number,
+            occurred_at=body.occurred_at,
+            lines=[TillLine(**dict(line)) for line in body.lines],
+            payments=[Payment(p.method, p.amount) for p in body.payments],
+            now=_now(),
+        )
+        replayed = done.replayed
+        return done.status_code, SaleRead.model_validate(done.body).model_dump(
+            mode="json", by_alias=True
+        )
+
+    response = await run_once(request, uow, who, idempotency_key, operation)
+    return _replayed(response) if replayed else response
+
+
+@router.post(
+    "/{store_code}/{receipt_no}/returns",
+    status_code=201,
+    response_model=ReturnRead,
+    summary="Return goods of a sale: claw back points, refund points paid",
+    description="Scopes: `pos`, `admin`. Points are recomputed for what remains of the "
+    "receipt from what was stored at sale time; the difference per category is clawed back "
+    "(a full return takes back exactly what was earned), from the sale's own lots first "
+    "(pending included), then the member's other lots oldest first. Returning more than is "
+    "left of a line is 422 `return_exceeds_sale` (`line_no`, `returnable`). Points paid on "
+    "the sale are refunded pro rata (a new R lot). If the balance can't cover the clawback: "
+    "`shortfall: reject` → 409 `insufficient_points_for_return` with `shortfall` (points) "
+    "and `price` (CNY at the tenant's `point_price`); `purchase` → the shortfall is bought "
+    "as F points and `money_due` states what the till must collect. Nothing is half-applied. "
+    "An unknown sale is 404 `sale_not_found`. "
+    + REPLAY_NOTE.format(what="return", key="return_no", conflict="return_conflict"),
+    responses={
+        200: {"description": "The same return again: the first response, replayed."},
+        **IDEMPOTENCY_ERRORS,
+        **BODY_ERRORS,
+        **problems(
+            404,
+            409,
+            examples={
+                404: ("sale_not_found", "No sale R-42 at store S01."),
+                409: (
+                    "insufficient_points_for_return",
+                    "The return claws back 76 points; the balance is short by 26 points, "
+                    "which cost 0.26 CNY.",
+                ),
+            },
+        ),
+    },
+)
+async def create_sale_return(
+    body: ReturnCreate,
+    request: Request,
+    uow: Uow,
+    store_code: str = StoreCode,
+    receipt_no: str = ReceiptNo,
+    idempotency_key: IdempotencyKeyHeader = None,
+    who: Principal = TILL,
+) -> Response:
+    replayed = False
+
+    async def operation(tx):
+        nonlocal replayed
+        done = await sales.record_return(
+            tx,
+            who,
+            store_code=store_code,
+            receipt_no=receipt_no,
+            return_no=body.return_no,
+            lines=[ReturnLine(x.line_no, x.qty) for x in body.lines],
+            shortfall_mode=body.shortfall,
+            now=_now(),
+        )
+        replayed = done.replayed
+        return done.status_code, ReturnRead.model_validate(done.body).model_dump(mode="json")
+
+    response = await run_once(request, uow, who, idempotency_key, operation)
+    return _replayed(response) if replayed else response

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.domain.points import PaymentMethod
+from app.schemas.common import DecimalString, Strict
+
+_CODE = Field(default=None, min_length=1, max_length=64)
+_LINE = {
+    "line_no": 1,
+    "sku": "6901",
+    "major_category": "10",
+    "mid_category": "1010",
+    "minor_category": "101010",
+    "counter": "C07",
+    "brand": "OLAY",
+    "qty": "2",
+    "final_amount": "388.00",
+}
+_SALE = {
+    "store_code": "S01",
+    "receipt_no": "S01-20261123-000042",
+    "card_number": "S01G0000019",
+    "occurred_at": "2026-11-23T08:00:00Z",
+    "lines": [_LINE],
+    "payments": [
+        {"method": "bank_card", "amount": "288.00"},
+        {"method": "points", "amount": "100.00"},
+    ],
+}
+
+
+class SaleLineIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [_LINE]})
+
+    line_no: int = Field(ge=1, le=100_000, description="Unique within the receipt.")
+    sku: str = Field(min_length=1, max_length=64)
+    major_category: str | None = _CODE
+    mid_category: str | None = _CODE
+    minor_category: str | None = _CODE
+    counter: str | None = _CODE
+    brand: str | None = _CODE
+    qty: DecimalString = Field(description="> 0, up to 3 decimals for weighed goods.")
+    final_amount: DecimalString = Field(
+        description="What the line cost after every discount (CNY, ≥ 0, 2 decimals)."
+    )
+
+
+class SalePaymentIn(Strict):
+    method: PaymentMethod = Field(
+        description="`points`: paid with points (amount × points_per_yuan points, spent FIFO); "
+        "`change_account`: not supported yet (422 `change_account_unavailable`). Points, "
+        "change-account and coupon payments earn no points."
+    )
+    amount: DecimalString = Field(description="CNY, ≥ 0, 2 decimals.")
+
+
+class SaleCreate(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SALE]})
+
+    store_code: str = Field(min_length=1, max_length=12)
+    receipt_no: str = Field(
+        min_length=1, max_length=64, description="With store_code, identifies the sale."
+    )
+    card_number: str = Field(min_length=1, max_length=40)
+    occurred_at: AwareDatetime = Field(description="When the sale happened at the till.")
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=500, description="1 to 500 lines.")
+    payments: list[SalePaymentIn] = Field(
+        max_length=20, description="They must total the lines' final amounts."
+    )
+
+
+class EarnedPoints(BaseModel):
+    A: int = Field(description="Consumption points.")
+    B: int = Field(description="Multiplier points (0 until multiplier events exist).")
+    C: int = Field(description="Warm points (0 until warm rules exist).")
+    E: int = Field(description="Identity points: floor(A × the class's identity multiple).")
+
+
+class TierChange(BaseModel):
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class SaleRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sale_id": 1042,
+                    "store_code": "S01",
+                    "receipt_no": "S01-20261123-000042",
+                    "member_id": "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10",
+                    "card_number": "S01G0000019",
+                    "points_earned": {"A": 28, "B": 0, "C": 0, "E": 28},
+                    "points_earned_total": 56,
+                    "points_spent": 10000,
+                    "balance": 1456,
+                    "available": 1400,
+                    "pending": 56,
+                    "tier_change": None,
+                }
+            ]
+        }
+    )
+
+    sale_id: int
+    store_code: str
+    receipt_no: str
+    member_id: str
+    card_number: str
+    points_earned: EarnedPoints
+    points_earned_total: int
+    points_spent: int = Field(description="Points paid for the `points` payments (R).")
+    balance: int = Field(description="The member's balance after the sale.")
+    available: int
+    pending: int = Field(description="Points still in their return window (pending_days).")
+    tier_change: TierChange | None = Field(
+        description="The card's class before and after, when the sale moved it up a tier."
+    )
+
+
+class ReturnLineIn(Strict):
+    line_no: int = Field(ge=1, le=100_000)
+    qty: DecimalString = Field(description="> 0, up to 3 decimals; at most what is left.")
+
+
+class ReturnCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"return_no": "RT-0001", "lines": [{"line_no": 1, "qty": "1"}]},
+                {
+                    "return_no": "RT-0002",
+                    "lines": [{"line_no": 1, "qty": "1"}],
+                    "shortfall": "purchase",
+                },
+            ]
+        }
+    )
+
+    return_no: str = Field(min_length=1, max_length=64, description="Unique per sale.")
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
+    shortfall: Literal["reject", "purchase"] = Field(
+        default="reject",
+        description="If the balance can't cover the clawback: `reject` (409 "
+        "`insufficient_points_for_return`) or `purchase` the shortfall as F points.",
+    )
+
+
+class ReturnRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "return_id": 77,
+                    "return_no": "RT-0001",
+                    "sale_id": 1042,
+                    "points_clawed_back": {"A": 19, "B": 0, "C": 0, "E": 19},
+                    "points_purchased": 0,
+                    "money_due": "0.00",
+                    "points_refunded": 5000,
+                    "balance": 6418,
+                }
+            ]
+        }
+    )
+
+    return_id: int
+    return_no: str
+    sale_id: int
+    points_clawed_back: EarnedPoints
+    points_purchased: int = Field(description="F points bought for the shortfall.")
+    money_due: DecimalString = Field(
+        description="What the till must collect for the purchased points."
+    )
+    points_refunded: int = Field(description="Points paid on the sale given back (R).")
+    balance: int
