@@ -64,8 +64,20 @@ TAGS = [
         "purchases.",
     },
     {
+        "name": "change account",
+        "description": "The change account (零钞转存): change stored on a card, spent later.",
+    },
+    {
         "name": "sales",
         "description": "Sales and returns from the till: points earned, paid and clawed back.",
+    },
+    {
+        "name": "points rules",
+        "description": "Points rules by level (积分规则): points per CNY per class, 0 excludes.",
+    },
+    {
+        "name": "points earning",
+        "description": "Multiplier events (B) and warm rules (C) for points earned on sales.",
     },
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]

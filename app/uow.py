@@ -19,10 +19,12 @@ from app.domain.errors import Conflict, DomainError, Invalid, Unavailable
 from app.repositories.audit import AuditRepository
 from app.repositories.card_classes import CardClassRepository, SharingGroupRepository
 from app.repositories.cards import CardRepository
+from app.repositories.change_account import ChangeAccountRepository
 from app.repositories.health import HealthRepository
 from app.repositories.idempotency import IdempotencyRepository
 from app.repositories.members import MemberRepository
 from app.repositories.points import PointsRepository
+from app.repositories.points_rules import PointsRulesRepository
 from app.repositories.pricing import DiscountRuleRepository, PricingRepository
 from app.repositories.reads import HotReads
 from app.repositories.sales import SalesRepository
@@ -56,6 +58,17 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
         "points",
     ),
     "ck_points_lots_points_left_range": ("insufficient_points", "Not enough points.", "points"),
+    # The change account is locked and checked first too; these only back that up.
+    "ck_change_accounts_balance_not_negative": (
+        "insufficient_change_balance",
+        "Not enough money in the change account.",
+        "amount",
+    ),
+    "ck_change_entries_amount_sign": (
+        "invalid_amount",
+        "The amount has the wrong sign.",
+        "amount",
+    ),
     # Sales claim their receipt with ON CONFLICT and returns lock the sale: backups only.
     "uq_sales_tenant_id_store_code_receipt_no": (
         "receipt_conflict",
@@ -104,6 +117,8 @@ class UnitOfWork:
         self.pricing = PricingRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.points = PointsRepository(self.session)
+        self.points_rules = PointsRulesRepository(self.session)
+        self.change_account = ChangeAccountRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.sales = SalesRepository(self.session)
         self.health = HealthRepository(self.session)

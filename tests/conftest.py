@@ -33,6 +33,8 @@ from app.settings import Settings
 from app.uow import UnitOfWork
 
 BOOTSTRAP_KEY = "lk_test-bootstrap-key-for-the-suite"
+# Server processes the suite starts share one PostgreSQL (max_connections 100 by default).
+SMALL_POOLS = {"LOYALTY_DB_POOL_SIZE": "4", "LOYALTY_DB_MAX_OVERFLOW": "4"}
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +95,9 @@ def make_settings(database_url: str, **overrides) -> Settings:
         "log_format": "text",
         "log_level": "WARNING",
         "secret_key": "test-secret-key",
+        # Small pools: the suite runs several servers against one PostgreSQL (100 clients).
+        "db_pool_size": 5,
+        "db_max_overflow": 5,
         **overrides,
     }
     return Settings(**values)
@@ -159,7 +164,7 @@ async def other_tenant(database_url: str) -> TenantKeys:
     return await new_tenant(database_url)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -174,13 +179,14 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(database_url: str) -> Iterator[LiveServer]:
     """The real service in its own process (two workers), for concurrency and fuzzing."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "LOYALTY_DATABASE_URL": plain_url(database_url),
         "LOYALTY_BOOTSTRAP_KEY": BOOTSTRAP_KEY,
         "LOYALTY_LOG_LEVEL": "WARNING",
         "LOYALTY_LOG_FORMAT": "text",
+        **SMALL_POOLS,
     }
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(command, env=env)

@@ -36,6 +36,31 @@ class RuleStatus(StrEnum):
     VOIDED = "voided"
 
 
+class RuleKind(StrEnum):
+    """What a document's entries set: a discount rate (折扣规则单, DOMAIN §2.1) or a points
+    rate (积分规则, DOMAIN §3.2). Both share the life cycle, storage and change log."""
+
+    DISCOUNT = "discount"
+    POINTS = "points"
+
+    @property
+    def noun(self) -> str:
+        return "Discount rule" if self is RuleKind.DISCOUNT else "Points rule"
+
+
+MAX_POINTS_RATE = Decimal(100)
+RATE_PLACES = 4
+
+
+def points_rate_problem(rate: Decimal) -> str | None:
+    """Points per CNY: 0 (excludes the target) up to but not including 100, ≤ 4 decimals."""
+    if not rate.is_finite() or not Decimal(0) <= rate < MAX_POINTS_RATE:
+        return f"must be in [0, {MAX_POINTS_RATE})"
+    if -rate.normalize().as_tuple().exponent > RATE_PLACES:
+        return f"must have at most {RATE_PLACES} decimal places"
+    return None
+
+
 class RuleAction(StrEnum):
     CREATE = "create"
     UPDATE = "update"
@@ -83,6 +108,7 @@ class RuleSummary:
     created_at: datetime
     updated_at: datetime
     entry_count: int
+    kind: RuleKind = RuleKind.DISCOUNT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,8 +131,10 @@ def parse_rule_id(text: str) -> int | None:
 # --- validation ----------------------------------------------------------------------------
 
 
-def check_terms(terms: RuleTerms) -> None:
-    """Raise ``Invalid`` listing every field (named as in the API) that breaks a rule."""
+def check_terms(terms: RuleTerms, kind: RuleKind = RuleKind.DISCOUNT) -> None:
+    """Raise ``Invalid`` listing every field (named as in the API) that breaks a rule. The
+    rate's range depends on ``kind``: a discount is a fraction paid in (0, 1], a points rate
+    is points per CNY in [0, 100)."""
     problems: list[FieldError] = []
 
     def check(ok: bool, field: str, message: str) -> None:
@@ -142,14 +170,17 @@ def check_terms(terms: RuleTerms) -> None:
             f"{where}.card_class",
             f"must be a card class code of 1-{MAX_CLASS_CODE_LENGTH} characters",
         )
-        if message := rate_problem(entry.rate):
+        problem = rate_problem if kind is RuleKind.DISCOUNT else points_rate_problem
+        if message := problem(entry.rate):
             problems.append(FieldError(f"{where}.rate", message))
         key = (entry.target, entry.card_class)
         check(key not in seen, where, f"duplicate target {entry.target} for {entry.card_class}")
         seen.add(key)
     if problems:
         summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
-        raise Invalid("invalid_discount_rule", f"Invalid discount rule. {summary}", errors=problems)
+        raise Invalid(
+            f"invalid_{kind.value}_rule", f"Invalid {kind.value} rule. {summary}", errors=problems
+        )
 
 
 # --- transitions ---------------------------------------------------------------------------
@@ -160,7 +191,7 @@ def check_editable(rule: RuleSummary) -> None:
     if rule.status is not RuleStatus.DRAFT:
         raise Conflict(
             "rule_not_draft",
-            f"Discount rule {rule.id} is {rule.status}; only drafts can be changed or approved.",
+            f"{rule.kind.noun} {rule.id} is {rule.status}; only drafts can be changed or approved.",
         )
 
 
@@ -182,7 +213,7 @@ def approve(rule: DiscountRule, now: datetime) -> DiscountRule:
 def void(rule: DiscountRule, now: datetime) -> DiscountRule:
     """Void a draft or an approved document; an approved one stops applying at ``now``."""
     if rule.status is RuleStatus.VOIDED:
-        raise Conflict("rule_already_voided", f"Discount rule {rule.id} is already voided.")
+        raise Conflict("rule_already_voided", f"{rule.kind.noun} {rule.id} is already voided.")
     return replace(rule, status=RuleStatus.VOIDED, voided_at=now)
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from app.domain.errors import Invalid
 from app.domain.money import decimal_places
 from app.domain.points import Category, Entry, ExpiryKind, ExpiryPolicy, Lot, balance
+from app.domain.points_rules import BirthdayMultiplier
 
 DEFAULT_POINT_PRICE = Decimal("0.01")
 DEFAULT_POINTS_PER_YUAN = 100
@@ -25,10 +26,16 @@ class PointsSettings:
     pending_days: int = 0  # for points earned on sales (the return window)
     point_price: Decimal = DEFAULT_POINT_PRICE  # CNY per purchased point
     points_per_yuan: int = DEFAULT_POINTS_PER_YUAN  # cash-off rate
+    birthday_multiplier: BirthdayMultiplier | None = None  # k on the member's birthday (§3.2)
 
 
 def points_settings(
-    kind: ExpiryKind, n: int | None, pending_days: int, point_price: Decimal, points_per_yuan: int
+    kind: ExpiryKind,
+    n: int | None,
+    pending_days: int,
+    point_price: Decimal,
+    points_per_yuan: int,
+    birthday_multiplier: BirthdayMultiplier | None = None,
 ) -> PointsSettings:
     """Settings as a client sent them; anything out of range is a 422 naming the field."""
     n = n or 0
@@ -46,7 +53,7 @@ def points_settings(
         raise Invalid("invalid_point_price", "must be ≥ 0, 4 decimals", field="point_price")
     if points_per_yuan <= 0:
         raise Invalid("invalid_points_per_yuan", "must be > 0", field="points_per_yuan")
-    return PointsSettings(policy, pending_days, point_price, points_per_yuan)
+    return PointsSettings(policy, pending_days, point_price, points_per_yuan, birthday_multiplier)
 
 
 @dataclass(frozen=True)

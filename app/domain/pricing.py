@@ -202,12 +202,26 @@ class RuleEntry:
     effective_to: datetime | None  # exclusive; None = open-ended
 
     def __post_init__(self) -> None:
-        if not ZERO < self.rate <= ONE:
-            raise ValueError(f"Rule {self.rule_id}: rate {self.rate} is not in (0, 1].")
+        self._check_rate()
         for name in ("approved_at", "effective_from", "effective_to"):
             moment = getattr(self, name)
             if moment is not None and moment.utcoffset() is None:
                 raise ValueError(f"Rule {self.rule_id}: {name} must be timezone-aware.")
+
+    def _check_rate(self) -> None:
+        if not ZERO < self.rate <= ONE:
+            raise ValueError(f"Rule {self.rule_id}: rate {self.rate} is not in (0, 1].")
+
+
+@dataclass(frozen=True, slots=True)
+class PointsRuleEntry(RuleEntry):
+    """One entry of an approved points-rule document (DOMAIN §3.2): the same levels,
+    windows and precedence as a discount entry, but ``rate`` is points per CNY, ≥ 0 (0
+    excludes the target, e.g. tobacco); ``stackable`` means nothing here."""
+
+    def _check_rate(self) -> None:
+        if not self.rate.is_finite() or self.rate < ZERO:
+            raise ValueError(f"Rule {self.rule_id}: points rate {self.rate} is not ≥ 0.")
 
 
 @dataclass(frozen=True, slots=True)

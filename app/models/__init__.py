@@ -4,6 +4,7 @@ from app.models.audit import AuditRow
 from app.models.base import Base
 from app.models.card_classes import CardClassRow, SharingGroupRow
 from app.models.cards import CardEventRow, CardRow
+from app.models.change_account import ChangeAccountRow, ChangeEntryRow
 from app.models.idempotency import IdempotencyKeyRow
 from app.models.members import MemberRow
 from app.models.points import (
@@ -13,6 +14,7 @@ from app.models.points import (
     PointsRedemptionRow,
     PointsSettingsRow,
 )
+from app.models.points_rules import MultiplierEventRow, WarmRuleRow
 from app.models.pricing import (
     DiscountRuleEntryRow,
     DiscountRuleRow,
@@ -30,11 +32,14 @@ __all__ = [
     "CardClassRow",
     "CardEventRow",
     "CardRow",
+    "ChangeAccountRow",
+    "ChangeEntryRow",
     "DiscountRuleEntryRow",
     "DiscountRuleRow",
     "IdempotencyKeyRow",
     "MemberRow",
     "MemberSpendRow",
+    "MultiplierEventRow",
     "PointsAccountRow",
     "PointsEntryRow",
     "PointsLotRow",
@@ -47,4 +52,5 @@ __all__ = [
     "SharingGroupRow",
     "StoreRow",
     "TenantRow",
+    "WarmRuleRow",
 ]

@@ -152,6 +152,12 @@ class PointsSettingsRow(Base):
         CheckConstraint("pending_days >= 0", name="pending_days_not_negative"),
         CheckConstraint("point_price >= 0", name="point_price_not_negative"),
         CheckConstraint("points_per_yuan > 0", name="points_per_yuan_positive"),
+        # The birthday multiplier: both set or neither.
+        CheckConstraint(
+            "(birthday_k IS NULL) = (birthday_scope IS NULL)", name="birthday_multiplier_whole"
+        ),
+        CheckConstraint("birthday_k >= 1", name="birthday_k_range"),
+        CheckConstraint("birthday_scope IN ('day', 'month')", name="birthday_scope_values"),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
@@ -160,4 +166,6 @@ class PointsSettingsRow(Base):
     pending_days: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     point_price: Mapped[Decimal] = mapped_column(Numeric(12, 4), server_default=text("0.01"))
     points_per_yuan: Mapped[int] = mapped_column(Integer, server_default=text("100"))
+    birthday_k: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
+    birthday_scope: Mapped[str | None] = mapped_column(String(8))
     updated_at: Mapped[datetime] = updated_at_column()

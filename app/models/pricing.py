@@ -28,6 +28,7 @@ class DiscountRuleRow(Base):
     __tablename__ = "discount_rules"
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'approved', 'voided')", name="status_values"),
+        CheckConstraint("kind IN ('discount', 'points')", name="kind_values"),
         CheckConstraint(
             "level IN ('major_category', 'mid_category', 'minor_category', 'counter', 'brand', "
             "'product')",
@@ -46,6 +47,8 @@ class DiscountRuleRow(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    # "discount" (折扣规则单) or "points" (积分规则): one life cycle, one table.
+    kind: Mapped[str] = mapped_column(String(8), server_default="discount")
     level: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(8))
     effective_from: Mapped[datetime | None] = mapped_column(Timestamp)
@@ -59,11 +62,13 @@ class DiscountRuleRow(Base):
 
 class DiscountRuleEntryRow(Base):
     """One (target, card class) → rate line of a document. No foreign key to card_classes:
-    it would forbid deleting a class named by an old document; the service checks instead."""
+    it would forbid deleting a class named by an old document; the service checks instead.
+    The rate's range depends on the document's kind (a discount in (0, 1], points per CNY in
+    [0, 100)): the domain checks it, the table only that it is not negative."""
 
     __tablename__ = "discount_rule_entries"
     __table_args__ = (
-        CheckConstraint("rate > 0 AND rate <= 1", name="rate_range"),
+        CheckConstraint("rate >= 0", name="rate_not_negative"),
         Index("ix_discount_rule_entries_tenant_id_rule_id", "tenant_id", "rule_id"),
     )
 

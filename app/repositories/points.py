@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.points import Category, ExpiryKind, ExpiryPolicy, Lot
 from app.domain.points_ledger import PointsSettings
+from app.domain.points_rules import BirthdayMultiplier, BirthdayScope
 from app.models import (
     MemberRow,
     PointsAccountRow,
@@ -382,6 +383,9 @@ class PointsRepository:
             row.pending_days,
             row.point_price.normalize(),
             row.points_per_yuan,
+            None
+            if row.birthday_k is None
+            else BirthdayMultiplier(row.birthday_k.normalize(), BirthdayScope(row.birthday_scope)),
         )
 
     async def put_settings(self, tenant_id: str, settings: PointsSettings) -> None:
@@ -392,6 +396,8 @@ class PointsRepository:
             "pending_days": settings.pending_days,
             "point_price": settings.point_price,
             "points_per_yuan": settings.points_per_yuan,
+            "birthday_k": birthday.k if (birthday := settings.birthday_multiplier) else None,
+            "birthday_scope": birthday.scope.value if birthday else None,
         }
         await self.session.execute(
             pg_insert(s)

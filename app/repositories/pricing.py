@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.discount_rules import (
     DiscountRule,
+    RuleKind,
     RuleLine,
     RuleStatus,
     RuleSummary,
     RuleTerms,
 )
-from app.domain.pricing import Level, RuleEntry, StackingMode
+from app.domain.pricing import Level, PointsRuleEntry, RuleEntry, StackingMode
 from app.models import (
     CardClassRow,
     DiscountRuleEntryRow,
@@ -40,6 +41,7 @@ def _header(row: DiscountRuleRow) -> dict:
     return {
         "id": row.id,
         "tenant_id": str(row.tenant_id),
+        "kind": RuleKind(row.kind),
         "status": RuleStatus(row.status),
         "level": Level(row.level),
         "effective_from": row.effective_from,
@@ -53,6 +55,9 @@ def _header(row: DiscountRuleRow) -> dict:
 
 
 class DiscountRuleRepository:
+    """Rule documents of both kinds (discount and points): every read names the kind, so a
+    document of one kind is never found as the other."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -69,9 +74,12 @@ class DiscountRuleRepository:
         )
         return set(rows)
 
-    async def add(self, tenant_id: str, terms: RuleTerms) -> DiscountRule:
+    async def add(
+        self, tenant_id: str, terms: RuleTerms, kind: RuleKind = RuleKind.DISCOUNT
+    ) -> DiscountRule:
         row = DiscountRuleRow(
             tenant_id=uuid.UUID(tenant_id),
+            kind=kind.value,
             level=terms.level.value,
             status=RuleStatus.DRAFT.value,
             effective_from=terms.effective_from,
@@ -109,20 +117,33 @@ class DiscountRuleRepository:
         entries = tuple(RuleLine(t, c, _plain(r), s) for t, c, r, s in lines)
         return DiscountRule(**_header(row), entry_count=len(entries), entries=entries)
 
-    async def _row(self, tenant_id: str, rule_id: int, lock: bool) -> DiscountRuleRow | None:
-        query = select(R).where(R.tenant_id == uuid.UUID(tenant_id), R.id == rule_id)
+    async def _row(
+        self, tenant_id: str, rule_id: int, lock: bool, kind: RuleKind
+    ) -> DiscountRuleRow | None:
+        query = select(R).where(
+            R.tenant_id == uuid.UUID(tenant_id), R.id == rule_id, R.kind == kind.value
+        )
         if lock:
             # populate_existing: a locked read must see the row as it is now, not as cached.
             query = query.with_for_update().execution_options(populate_existing=True)
         return await self.session.scalar(query)
 
-    async def get(self, tenant_id: str, rule_id: int, *, lock: bool = False) -> DiscountRule | None:
+    async def get(
+        self,
+        tenant_id: str,
+        rule_id: int,
+        *,
+        lock: bool = False,
+        kind: RuleKind = RuleKind.DISCOUNT,
+    ) -> DiscountRule | None:
         """``lock``: hold the document until commit, so concurrent transitions queue."""
-        row = await self._row(tenant_id, rule_id, lock)
+        row = await self._row(tenant_id, rule_id, lock, kind)
         return await self._read(row) if row else None
 
-    async def exists(self, tenant_id: str, rule_id: int) -> bool:
-        return await self._row(tenant_id, rule_id, lock=False) is not None
+    async def exists(
+        self, tenant_id: str, rule_id: int, kind: RuleKind = RuleKind.DISCOUNT
+    ) -> bool:
+        return await self._row(tenant_id, rule_id, False, kind) is not None
 
     async def list(
         self,
@@ -134,11 +155,12 @@ class DiscountRuleRepository:
         target: str | None,
         before: int | None,
         limit: int,
+        kind: RuleKind = RuleKind.DISCOUNT,
     ) -> list[RuleSummary]:
         """Newest first, from the document after ``before``; entries only counted."""
         same_rule = (E.tenant_id == R.tenant_id, E.rule_id == R.id)
         count = select(func.count()).where(*same_rule).correlate(R).scalar_subquery()
-        query = select(R, count).where(R.tenant_id == uuid.UUID(tenant_id))
+        query = select(R, count).where(R.tenant_id == uuid.UUID(tenant_id), R.kind == kind.value)
         if status is not None:
             query = query.where(R.status == status.value)
         if level is not None:
@@ -158,7 +180,7 @@ class DiscountRuleRepository:
 
     async def save(self, rule: DiscountRule, *, entries: bool = False) -> DiscountRule:
         """Write ``rule``'s state (and, with ``entries``, replace its entries wholesale)."""
-        row = await self._row(rule.tenant_id, rule.id, lock=False)
+        row = await self._row(rule.tenant_id, rule.id, False, rule.kind)
         row.level = rule.level.value
         row.status = rule.status.value
         row.effective_from = rule.effective_from
@@ -219,7 +241,9 @@ class PricingRepository:
             )
         )
 
-    async def rule_entries(self, tenant_id: str) -> list[RuleEntry]:
+    async def rule_entries(
+        self, tenant_id: str, kind: RuleKind = RuleKind.DISCOUNT
+    ) -> list[RuleEntry]:
         """Every entry of every document that was approved, voided ones included (they
         applied until voided): ``effective_to`` is the earlier of the window's end and the
         voiding. Drafts and documents voided as drafts never applied and are left out."""
@@ -237,11 +261,16 @@ class PricingRepository:
                 func.least(R.effective_to, R.voided_at),
             )
             .join(E, (E.tenant_id == R.tenant_id) & (E.rule_id == R.id))
-            .where(R.tenant_id == uuid.UUID(tenant_id), R.approved_at.is_not(None))
+            .where(
+                R.tenant_id == uuid.UUID(tenant_id),
+                R.kind == kind.value,
+                R.approved_at.is_not(None),
+            )
             .order_by(R.approved_at, R.id, E.id)
         )
+        entry = RuleEntry if kind is RuleKind.DISCOUNT else PointsRuleEntry
         return [
-            RuleEntry(
+            entry(
                 rule_id=str(rule_id),
                 level=Level(level),
                 target=target,

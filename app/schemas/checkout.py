@@ -96,6 +96,18 @@ class QuoteTotals(BaseModel):
     discount_amount: DecimalString
 
 
+class PointsPreview(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"A": 85, "B": 85, "C": 200, "E": 0, "total": 370}]}
+    )
+
+    A: int = Field(description="Consumption points: floor(Σ final amount × points rate).")
+    B: int = Field(description="Multiplier points: floor(A × (k − 1)).")
+    C: int = Field(description="Warm-rule points whose conditions the basket meets.")
+    E: int = Field(description="Identity points: floor(A × the class's identity multiple).")
+    total: int
+
+
 class QuoteResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -124,7 +136,7 @@ class QuoteResponse(BaseModel):
                         "final_amount": "85.50",
                         "discount_amount": "14.50",
                     },
-                    "points_preview": None,
+                    "points_preview": {"A": 8, "B": 8, "C": 0, "E": 0, "total": 16},
                     "openable_card_classes": [],
                 }
             ]
@@ -135,7 +147,13 @@ class QuoteResponse(BaseModel):
     currency: str = "CNY"
     lines: list[QuotedLine]
     totals: QuoteTotals
-    points_preview: None = Field(default=None, description="Filled once the points ledger exists.")
+    points_preview: PointsPreview | None = Field(
+        default=None,
+        description="With a card: the points the basket would earn (DOMAIN §3.2) if paid in "
+        "money (points, change-account and coupon payments earn nothing, so the sale may earn "
+        "less): points rules, multiplier events and the birthday multiplier, warm rules, the "
+        "identity multiple. Null without a card.",
+    )
     openable_card_classes: list[str] = Field(
         description="Without a card: classes a walk-in may open on this receipt (DOMAIN §2.4)."
     )
@@ -143,6 +161,13 @@ class QuoteResponse(BaseModel):
 
 def _money(value: Decimal) -> str:
     return format(value, "f")
+
+
+def _preview(earning) -> dict | None:
+    if earning is None:
+        return None
+    points = {category.value: n for category, n in earning.points.items()}
+    return {**points, "total": sum(points.values())}
 
 
 def quote_json(result) -> bytes:
@@ -178,7 +203,7 @@ def quote_json(result) -> bytes:
                 "final_amount": _money(result.basket.totals.final_amount),
                 "discount_amount": _money(result.basket.totals.discount_amount),
             },
-            "points_preview": None,
+            "points_preview": _preview(result.points_preview),
             "openable_card_classes": result.openable_card_classes,
         },
         ensure_ascii=False,

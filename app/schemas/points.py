@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.points import Category, ExpiryKind
+from app.domain.points_rules import BirthdayScope
 from app.schemas.common import DecimalString, Strict
 
 MAX_POINTS = 1_000_000_000
@@ -269,7 +270,23 @@ _SETTINGS = {
     "pending_days": 7,
     "point_price": "0.01",
     "points_per_yuan": 100,
+    "birthday_multiplier": {"k": "2", "scope": "day"},
 }
+
+
+class BirthdayMultiplierBody(Strict):
+    k: DecimalString = Field(description="Multiplier k, in [1, 100), up to 4 decimals.")
+    scope: BirthdayScope = Field(
+        description="`day`: on the member's birthday; `month`: all through the birthday's "
+        "month — in the tenant's time zone (a 29 February birthday counts on 28 February in "
+        "other years)."
+    )
+
+
+BIRTHDAY = (
+    "Members earn k times on their birthday (B = floor(A × (k − 1))); the largest k of this "
+    "and the multiplier events in effect applies, never their product. Null: none."
+)
 
 
 class PointsSettingsUpdate(Strict):
@@ -283,6 +300,7 @@ class PointsSettingsUpdate(Strict):
         default=Decimal("0.01"), description="CNY per purchased (F) point, ≥ 0, up to 4 decimals."
     )
     points_per_yuan: int = Field(default=100, ge=1, le=1_000_000, description="Cash-off rate.")
+    birthday_multiplier: BirthdayMultiplierBody | None = Field(default=None, description=BIRTHDAY)
 
 
 class PointsSettingsRead(BaseModel):
@@ -292,6 +310,7 @@ class PointsSettingsRead(BaseModel):
     pending_days: int
     point_price: DecimalString
     points_per_yuan: int
+    birthday_multiplier: BirthdayMultiplierBody | None = Field(description=BIRTHDAY)
 
     @classmethod
     def of(cls, settings) -> PointsSettingsRead:
@@ -301,4 +320,7 @@ class PointsSettingsRead(BaseModel):
             pending_days=settings.pending_days,
             point_price=settings.point_price,
             points_per_yuan=settings.points_per_yuan,
+            birthday_multiplier=None
+            if (birthday := settings.birthday_multiplier) is None
+            else BirthdayMultiplierBody(k=birthday.k, scope=birthday.scope),
         )

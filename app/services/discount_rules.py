@@ -1,7 +1,9 @@
-"""Discount rule documents (折扣规则单): drafts, approval, voiding and their change log.
+"""Rule documents: discount rules (折扣规则单) and points rules (积分规则), one life cycle —
+drafts, approval, voiding and their change log. Every function takes the document ``kind``
+(default ``discount``); a document is only ever found under its own kind.
 
 Approving or voiding bumps the tenant's pricing version in the same transaction, so every
-worker prices with the change from its next quote on.
+worker prices (and previews points) with the change from its next quote on.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from app.domain.audit import Change
 from app.domain.discount_rules import (
     DiscountRule,
     RuleAction,
+    RuleKind,
     RuleLine,
     RuleStatus,
     RuleSummary,
@@ -30,9 +33,16 @@ from app.domain.pagination import Page, decode_cursor, page_of
 from app.domain.pricing import Level
 from app.uow import UnitOfWork
 
+DISCOUNT = RuleKind.DISCOUNT
 
-def _missing(rule_id: str) -> NotFound:
-    return NotFound("rule_not_found", f"No discount rule with id {rule_id}.")
+
+def _missing(rule_id: str, kind: RuleKind) -> NotFound:
+    return NotFound("rule_not_found", f"No {kind.value} rule with id {rule_id}.")
+
+
+def _entity(kind: RuleKind) -> str:
+    """The change log's entity type: ``discount_rule`` or ``points_rule``."""
+    return f"{kind.value}_rule"
 
 
 async def _check_classes(uow: UnitOfWork, tenant_id: str, entries: tuple[RuleLine, ...]) -> None:
@@ -51,13 +61,15 @@ async def _check_classes(uow: UnitOfWork, tenant_id: str, entries: tuple[RuleLin
         )
 
 
-async def _locked(uow: UnitOfWork, principal: Principal, rule_id: str) -> DiscountRule:
+async def _locked(
+    uow: UnitOfWork, principal: Principal, rule_id: str, kind: RuleKind
+) -> DiscountRule:
     """The document, locked until commit so concurrent changes to it queue."""
     found = None
     if (key := parse_rule_id(rule_id)) is not None:
-        found = await uow.discount_rules.get(principal.tenant_id, key, lock=True)
+        found = await uow.discount_rules.get(principal.tenant_id, key, lock=True, kind=kind)
     if found is None:
-        raise _missing(rule_id)
+        raise _missing(rule_id, kind)
     return found
 
 
@@ -70,7 +82,7 @@ async def _log(
 ) -> None:
     await uow.audit.write(
         principal.tenant_id,
-        "discount_rule",
+        _entity(after.kind),
         str(after.id),
         action,
         principal.key_name,
@@ -79,15 +91,15 @@ async def _log(
 
 
 async def create_discount_rule(
-    uow: UnitOfWork, principal: Principal, terms: RuleTerms
+    uow: UnitOfWork, principal: Principal, terms: RuleTerms, kind: RuleKind = DISCOUNT
 ) -> DiscountRule:
-    check_terms(terms)
+    check_terms(terms, kind)
     async with uow:
         await _check_classes(uow, principal.tenant_id, terms.entries)
-        created = await uow.discount_rules.add(principal.tenant_id, terms)
+        created = await uow.discount_rules.add(principal.tenant_id, terms, kind)
         await uow.audit.write(
             principal.tenant_id,
-            "discount_rule",
+            _entity(kind),
             str(created.id),
             RuleAction.CREATE,
             principal.key_name,
@@ -97,13 +109,15 @@ async def create_discount_rule(
     return created
 
 
-async def get_discount_rule(uow: UnitOfWork, principal: Principal, rule_id: str) -> DiscountRule:
+async def get_discount_rule(
+    uow: UnitOfWork, principal: Principal, rule_id: str, kind: RuleKind = DISCOUNT
+) -> DiscountRule:
     found = None
     async with uow:
         if (key := parse_rule_id(rule_id)) is not None:
-            found = await uow.discount_rules.get(principal.tenant_id, key)
+            found = await uow.discount_rules.get(principal.tenant_id, key, kind=kind)
     if found is None:
-        raise _missing(rule_id)
+        raise _missing(rule_id, kind)
     return found
 
 
@@ -117,6 +131,7 @@ async def list_discount_rules(
     target: str | None,
     cursor: str | None,
     limit: int,
+    kind: RuleKind = DISCOUNT,
 ) -> Page[RuleSummary]:
     before = decode_cursor(cursor, 1, (int,))
     async with uow:
@@ -128,18 +143,19 @@ async def list_discount_rules(
             target=target,
             before=before[0] if before else None,
             limit=limit,
+            kind=kind,
         )
     return page_of(rows, limit, lambda r: [r.id])
 
 
 async def update_discount_rule(
-    uow: UnitOfWork, principal: Principal, rule_id: str, changes: dict
+    uow: UnitOfWork, principal: Principal, rule_id: str, changes: dict, kind: RuleKind = DISCOUNT
 ) -> DiscountRule:
     async with uow:
-        current = await _locked(uow, principal, rule_id)
+        current = await _locked(uow, principal, rule_id, kind)
         check_editable(current)
         merged = replace(terms_of(current), **changes)
-        check_terms(merged)
+        check_terms(merged, kind)
         if "entries" in changes:
             await _check_classes(uow, principal.tenant_id, merged.entries)
         updated = await uow.discount_rules.save(
@@ -151,10 +167,10 @@ async def update_discount_rule(
 
 
 async def approve_discount_rule(
-    uow: UnitOfWork, principal: Principal, rule_id: str
+    uow: UnitOfWork, principal: Principal, rule_id: str, kind: RuleKind = DISCOUNT
 ) -> DiscountRule:
     async with uow:
-        current = await _locked(uow, principal, rule_id)
+        current = await _locked(uow, principal, rule_id, kind)
         approved = await uow.discount_rules.save(approve(current, await uow.discount_rules.now()))
         await _log(uow, principal, RuleAction.APPROVE, current, approved)
         await uow.pricing.bump_pricing_version(principal.tenant_id)
@@ -162,9 +178,11 @@ async def approve_discount_rule(
     return approved
 
 
-async def void_discount_rule(uow: UnitOfWork, principal: Principal, rule_id: str) -> DiscountRule:
+async def void_discount_rule(
+    uow: UnitOfWork, principal: Principal, rule_id: str, kind: RuleKind = DISCOUNT
+) -> DiscountRule:
     async with uow:
-        current = await _locked(uow, principal, rule_id)
+        current = await _locked(uow, principal, rule_id, kind)
         voided = await uow.discount_rules.save(void(current, await uow.discount_rules.now()))
         await _log(uow, principal, RuleAction.VOID, current, voided)
         await uow.pricing.bump_pricing_version(principal.tenant_id)
@@ -173,15 +191,20 @@ async def void_discount_rule(uow: UnitOfWork, principal: Principal, rule_id: str
 
 
 async def list_discount_rule_changes(
-    uow: UnitOfWork, principal: Principal, rule_id: str, cursor: str | None, limit: int
+    uow: UnitOfWork,
+    principal: Principal,
+    rule_id: str,
+    cursor: str | None,
+    limit: int,
+    kind: RuleKind = DISCOUNT,
 ) -> Page[Change]:
     """Newest first."""
     before = decode_cursor(cursor, 1, (int,))
     async with uow:
         key = parse_rule_id(rule_id)
-        if key is None or not await uow.discount_rules.exists(principal.tenant_id, key):
-            raise _missing(rule_id)
+        if key is None or not await uow.discount_rules.exists(principal.tenant_id, key, kind):
+            raise _missing(rule_id, kind)
         rows = await uow.audit.read(
-            principal.tenant_id, "discount_rule", str(key), before[0] if before else None, limit
+            principal.tenant_id, _entity(kind), str(key), before[0] if before else None, limit
         )
     return page_of(rows, limit, lambda c: [c.id])

@@ -29,6 +29,8 @@ from app.domain.pagination import Page, decode_cursor, page_of
 from app.domain.points import Category, ExpiryKind, Lot, cash_off_value, expired, expires_at
 from app.domain.points import spend_fifo as fifo
 from app.domain.points_ledger import NextExpiry, PointsSettings, next_expiry, points_settings
+from app.domain.points_rules import BirthdayScope
+from app.domain.points_rules import birthday_multiplier as make_birthday_multiplier
 from app.repositories.points import Account, EntryRecord, ExpiryRun, NewEntry, Redemption
 from app.uow import UnitOfWork
 
@@ -395,6 +397,9 @@ def _settings_fields(s: PointsSettings) -> dict[str, str | None]:
         "pending_days": as_text(s.pending_days),
         "point_price": as_text(s.point_price),
         "points_per_yuan": as_text(s.points_per_yuan),
+        "birthday_multiplier": None
+        if (b := s.birthday_multiplier) is None
+        else f"{as_text(b.k)} {b.scope.value}",
     }
 
 
@@ -407,10 +412,14 @@ async def put_settings(
     pending_days: int,
     point_price: Decimal,
     points_per_yuan: int,
+    birthday_multiplier: tuple[Decimal, BirthdayScope] | None = None,
 ) -> PointsSettings:
     """Replace the settings (audited). A new expiry policy applies to lots earned from now
     on; existing lots keep the expiry they were given."""
-    new = points_settings(expiry_kind, expiry_n, pending_days, point_price, points_per_yuan)
+    birthday = birthday_multiplier and make_birthday_multiplier(*birthday_multiplier)
+    new = points_settings(
+        expiry_kind, expiry_n, pending_days, point_price, points_per_yuan, birthday
+    )
     async with uow:
         old = await uow.points.settings(who.tenant_id)
         await uow.points.put_settings(who.tenant_id, new)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from app.domain.access import Principal
 from app.domain.card_lifecycle import Card
 from app.domain.errors import Invalid, NotFound
+from app.domain.points import Earning
 from app.domain.pricing import (
     ClassPricing,
     Line,
@@ -29,6 +30,14 @@ from app.domain.pricing import (
     price_basket,
 )
 from app.services.cards import CardKit, admit, checked_number
+from app.services.points import tenant_zone
+from app.services.points_rules import (
+    PointsRules,
+    applied,
+    load_points_rules,
+    member_birthday,
+    preview,
+)
 from app.uow import UnitOfWork
 
 
@@ -39,6 +48,10 @@ class PricingSnapshot:
     index: RuleIndex
     classes: dict[str, ClassPricing]
     open_thresholds: dict[str, Decimal | None]
+    # Earning (DOMAIN §3.2): points rules by level, multiplier events, warm rules, and per
+    # class (default_points_rate, identity_points_multiple).
+    points: PointsRules
+    earning: dict[str, tuple[Decimal, Decimal]]
 
 
 class PricingCache:
@@ -81,6 +94,8 @@ async def _build(uow: UnitOfWork, tenant_id: str, version: int) -> PricingSnapsh
             for c in classes
         },
         open_thresholds={c.code: c.receipt_open_threshold for c in classes},
+        points=await load_points_rules(uow, tenant_id),
+        earning={c.code: (c.default_points_rate, c.identity_points_multiple) for c in classes},
     )
 
 
@@ -89,6 +104,7 @@ class Quote:
     card: Card | None
     basket: PricedBasket
     openable_card_classes: list[str]
+    points_preview: Earning | None = None  # with a card: what the basket would earn
 
 
 async def quote(
@@ -122,10 +138,34 @@ async def quote(
                 raise NotFound("card_not_found", f"No card {number}.")
             card = await admit(uow, who, context.card, verification_code)
         snapshot = await cache.snapshot(uow, who.tenant_id, context.pricing_version)
+        if card is not None:
+            settings = await uow.points.settings(who.tenant_id)
+            birthday = await member_birthday(
+                uow, kit.vault, who.tenant_id, card.member_id, snapshot.points, settings, at
+            )
+            zone = await tenant_zone(uow, who.tenant_id) if birthday else UTC
         await uow.commit()  # admit may have cleared a verification-failure count
     if card is None:
         basket = price_basket(lines, None, snapshot.index, snapshot.mode, at)
         openable = openable_classes(basket.totals.final_amount, snapshot.open_thresholds)
         return Quote(None, basket, openable)
     klass = snapshot.classes[card.card_class]
-    return Quote(card, price_basket(lines, klass, snapshot.index, snapshot.mode, at), [])
+    basket = price_basket(lines, klass, snapshot.index, snapshot.mode, at)
+    default_rate, identity_multiple = snapshot.earning[card.card_class]
+    what = applied(
+        snapshot.points,
+        settings,
+        card_class=card.card_class,
+        default_rate=default_rate,
+        store_code=store_code,
+        lines=lines,
+        receipt_total=basket.totals.final_amount,
+        at=at,
+        birthday=birthday,
+        tz=zone,
+    )
+    amounts = {
+        line.line_no: (line.qty, priced.final_amount)
+        for line, priced in zip(lines, basket.lines, strict=True)
+    }
+    return Quote(card, basket, [], preview(amounts, what, identity_multiple))

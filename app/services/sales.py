@@ -35,11 +35,11 @@ from fractions import Fraction
 from app.domain.access import Principal
 from app.domain.card_classes import CardClass
 from app.domain.card_lifecycle import CardStatus, effective_status
+from app.domain.change_account import change_paid, refund_of_change_paid
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.money import CENT, ZERO
 from app.domain.points import (
     EARNED_ON_SALE,
-    ONE,
     Category,
     Lot,
     Payment,
@@ -56,10 +56,14 @@ from app.domain.points import (
     shortfall,
     spend_fifo,
 )
+from app.domain.points_ledger import PointsSettings
 from app.repositories.points import NewEntry
 from app.repositories.sales import StoredSale
 from app.services.cards import CardKit, checked_number
+from app.services.change_account import pay_for_sale, refund_for_return
 from app.services.points import book, lock_account, post_expiries, take, tenant_zone
+from app.services.points_rules import Applied, applied, load_points_rules, member_birthday
+from app.services.pricing import PricingCache
 from app.services.tiers import apply_upgrades
 from app.uow import UnitOfWork
 
@@ -106,21 +110,47 @@ def _fingerprint(payload: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def points_rates(card_class: CardClass, lines: Iterable[TillLine]) -> dict[int, Decimal]:
-    """The points rate of every line (DOMAIN §3.2). For now the class's
-    ``default_points_rate``; points rules by level (most specific wins, 0 excludes) will slot
-    in here, with the line's sku and categories."""
-    return {line.line_no: card_class.default_points_rate for line in lines}
+async def points_rates(
+    uow: UnitOfWork,
+    kit: CardKit,
+    cache: PricingCache | None,
+    tenant: str,
+    card_class: CardClass,
+    member_id: str,
+    store_code: str,
+    lines: Sequence[TillLine],
+    occurred_at: datetime,
+    settings: PointsSettings,
+) -> Applied:
+    """What the sale earns with (DOMAIN §3.2), as of ``occurred_at``: each line's points rate
+    (the most specific points rule in effect, 0 excludes, else the class's
+    ``default_points_rate``), k (the largest matching multiplier event or the birthday
+    multiplier, else 1) and the warm rules met. Rules come from the pricing snapshot (cached
+    per process by pricing version); all three are stored with the sale, so returns use
+    what applied then."""
+    if cache is None:  # callers without the app's cache (scripts): read the rules directly
+        rules = await load_points_rules(uow, tenant)
+    else:
+        version = await uow.pricing.version(tenant)
+        rules = (await cache.snapshot(uow, tenant, version)).points
+    birthday = await member_birthday(
+        uow, kit.vault, tenant, member_id, rules, settings, occurred_at
+    )
+    return applied(
+        rules,
+        settings,
+        card_class=card_class.code,
+        default_rate=card_class.default_points_rate,
+        store_code=store_code,
+        lines=lines,
+        receipt_total=sum((x.final_amount for x in lines), ZERO),
+        at=occurred_at,
+        birthday=birthday,
+        tz=await tenant_zone(uow, tenant) if birthday else UTC,
+    )
 
 
 def _check_payments(lines: Sequence[TillLine], payments: Sequence[Payment]) -> None:
-    for i, payment in enumerate(payments):
-        if payment.method is PaymentMethod.CHANGE_ACCOUNT:
-            raise Invalid(
-                "change_account_unavailable",
-                "Paying from the change account is not supported yet.",
-                field=f"payments[{i}].method",
-            )
     lines_total = sum((line.final_amount for line in lines), ZERO)
     paid = sum((p.amount for p in payments), ZERO)
     if paid != lines_total:
@@ -311,6 +341,7 @@ async def record_sale(
     lines: Sequence[TillLine],
     payments: Sequence[Payment],
     now: datetime,
+    cache: PricingCache | None = None,
 ) -> Recorded:
     """Record a sale: earn A, B, C, E, spend the points paid, add a member_spend row and
     move the card up a tier if the spend qualifies. Inner: the caller commits."""
@@ -329,16 +360,28 @@ async def record_sale(
     if await uow.stores.get(tenant, store_code) is None:
         raise Invalid("store_not_found", f"No store with code {store_code}.", field="store_code")
     card_class = await uow.card_classes.get(tenant, card.card_class)
+    settings = await uow.points.settings(tenant)
+    what = await points_rates(
+        uow,
+        kit,
+        cache,
+        tenant,
+        card_class,
+        card.member_id,
+        store_code,
+        lines,
+        occurred_at,
+        settings,
+    )
     sale = Sale(
         lines=tuple(SaleLine(x.line_no, x.qty, x.final_amount) for x in lines),
         payments=tuple(payments),
-        rates=points_rates(card_class, lines),
-        k=ONE,
-        warm_points={},
+        rates=what.rates,
+        k=what.k,
+        warm_points=what.warm_points,
         identity_multiple=card_class.identity_points_multiple,
     )
     earned = sale.earning().points  # refuses bad lines and amounts, naming the field
-    settings = await uow.points.settings(tenant)
     paid = _points_paid(payments, settings.points_per_yuan)
 
     sale_id = await uow.sales.claim(
@@ -353,6 +396,8 @@ async def record_sale(
     if paid:
         taken = await take(uow, tenant, member, paid, Category.R, now)
         await book(uow, tenant, member, taken, SALE, source, now, number)
+    if change := change_paid(payments):  # 409 insufficient_change_balance: nothing recorded
+        await pay_for_sale(uow, tenant, member, number, card_class, change, SALE, source, now)
 
     available_at = occurred_at + timedelta(days=settings.pending_days)
     expiry = expires_at(occurred_at, settings.expiry, await tenant_zone(uow, tenant))
@@ -495,6 +540,10 @@ async def record_return(
         lots.append(
             await _add_lot(uow, tenant, member, Category.R, refund, now, expiry, source, card)
         )
+    # The change-account part of the payments comes back pro rata, like the points paid.
+    change_back = refund_of_change_paid(change_paid(sale.payments), share_before, share_after)
+    if change_back:
+        await refund_for_return(uow, tenant, member, card, change_back, SALE_RETURN, source, now)
     clawed = sum(back.values())
     missing, price = shortfall(sum(lot.points_left for lot in lots), clawed, settings.point_price)
     if missing and shortfall_mode == "reject":

@@ -503,6 +503,7 @@ async def test_settings_default_and_replace(client, tenant):
         "pending_days": 0,
         "point_price": "0.01",
         "points_per_yuan": 100,
+        "birthday_multiplier": None,
     }
     r = await client.get("/v1/settings/points", headers=tenant.headers)
     assert (r.status_code, r.json()) == (200, defaults)
@@ -511,6 +512,7 @@ async def test_settings_default_and_replace(client, tenant):
         "pending_days": 7,
         "point_price": "0.02",
         "points_per_yuan": 50,
+        "birthday_multiplier": {"k": "2.5", "scope": "month"},
     }
     assert await put_settings(client, tenant.headers, **wanted) == wanted
     assert (await client.get("/v1/settings/points", headers=tenant.headers)).json() == wanted
@@ -523,6 +525,8 @@ async def test_settings_default_and_replace(client, tenant):
         ({"point_price": "0.00001"}, "invalid_point_price"),
         ({"points_per_yuan": 0}, "validation_error"),
         ({"expiry": {"kind": "forever"}}, "validation_error"),
+        ({"birthday_multiplier": {"k": "0.5", "scope": "day"}}, "invalid_birthday_multiplier"),
+        ({"birthday_multiplier": {"k": "2", "scope": "year"}}, "validation_error"),
     ]:
         assert (await put_settings(client, tenant.headers, 422, **body))["code"] == code, body
     pos = await key_with(client, tenant.headers, "pos")

@@ -112,10 +112,6 @@ async def test_sale_validation(client, tenant):
     cash = [{"method": "cash", "amount": "388.00"}]
     cases = [
         ({"payments": [{"method": "cash", "amount": "300.00"}]}, "payments_mismatch"),
-        (
-            {"payments": [{"method": "change_account", "amount": "388.00"}]},
-            "change_account_unavailable",
-        ),
         ({"store_code": "NOPE"}, "store_not_found"),
         (
             {"lines": [line(), line()], "payments": [{"method": "cash", "amount": "776.00"}]},
@@ -142,6 +138,12 @@ async def test_sale_validation(client, tenant):
         assert (r.status_code, r.json()["code"]) == (422, code), (extra, r.text)
     r = await client.post("/v1/sales", json=sale_body(card[:-1] + "X"), headers=tenant.headers)
     assert (r.status_code, r.json()["code"]) == (422, "invalid_card_number")
+    # The class offers no change account and nothing is stored (see test_change_account.py).
+    change = [{"method": "change_account", "amount": "388.00"}]
+    r = await client.post(
+        "/v1/sales", json=sale_body(card, payments=change), headers=tenant.headers
+    )
+    assert (r.status_code, r.json()["code"]) == (409, "change_account_disabled")
     await client.post(f"/v1/cards/{card}/freeze", headers=tenant.headers)
     r = await client.post("/v1/sales", json=sale_body(card), headers=tenant.headers)
     assert (r.status_code, r.json()["code"]) == (409, "card_frozen")

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from app.db import create_engine, plain_url
 from tests.api.test_cards import GOLD
 from tests.api.test_points import ledger_report
-from tests.conftest import _free_port
+from tests.conftest import SMALL_POOLS, free_port
 
 ROUNDS = 3
 CLIENTS = 12
@@ -27,6 +27,7 @@ def start_server(database_url: str, port: int) -> subprocess.Popen:
         "LOYALTY_DATABASE_URL": plain_url(database_url),
         "LOYALTY_LOG_LEVEL": "WARNING",
         "LOYALTY_LOG_FORMAT": "text",
+        **SMALL_POOLS,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"], env=env
@@ -53,7 +54,7 @@ def sale(card: str, receipt: str) -> dict:
 
 
 async def test_kill_9_mid_load_loses_and_doubles_nothing(database_url, tenant):
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(database_url, port)
     h = tenant.headers

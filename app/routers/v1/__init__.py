@@ -5,11 +5,14 @@ from app.routers.v1 import (
     api_keys,
     card_classes,
     cards,
+    change_account,
     checkout,
     discount_rules,
     jobs,
     members,
     points,
+    points_earning,
+    points_rules,
     points_settings,
     sales,
     settings,
@@ -26,9 +29,12 @@ router.include_router(sharing_groups.router)
 router.include_router(api_keys.router)
 router.include_router(members.router)
 router.include_router(cards.router)
+router.include_router(change_account.router)
 router.include_router(jobs.router)
 router.include_router(discount_rules.router)
 router.include_router(settings.router)
 router.include_router(points.router)
 router.include_router(points_settings.router)
+router.include_router(points_rules.router)
+router.include_router(points_earning.router)
 router.include_router(sales.router)

@@ -28,7 +28,9 @@ async def get_points_settings(uow: Uow, who: Principal = scoped(*Scope)) -> Poin
     description="Scope: `admin`. Replaces them all (absent fields take their defaults) and is "
     "audited. `expiry`: `{kind: none}`, `{kind: rolling_months, n ≥ 1}` or `{kind: year_end, "
     "n ≥ 0}`; a new policy applies to points earned from then on. `pending_days` delays points "
-    "earned on sales (the return window).",
+    "earned on sales (the return window). `birthday_multiplier` `{k, scope: day|month}` or "
+    "null: k on the member's birthday (422 `invalid_birthday_multiplier` out of range); "
+    "sales and quotes use the new value at once.",
     responses=BODY_ERRORS,
 )
 async def put_points_settings(
@@ -42,5 +44,7 @@ async def put_points_settings(
         pending_days=body.pending_days,
         point_price=body.point_price,
         points_per_yuan=body.points_per_yuan,
+        birthday_multiplier=body.birthday_multiplier
+        and (body.birthday_multiplier.k, body.birthday_multiplier.scope),
     )
     return PointsSettingsRead.of(settings)

@@ -96,6 +96,7 @@ async def create_sale(
             lines=[TillLine(**dict(line)) for line in body.lines],
             payments=[Payment(p.method, p.amount) for p in body.payments],
             now=_now(),
+            cache=request.app.state.pricing_cache,
         )
         replayed = done.replayed
         return done.status_code, SaleRead.model_validate(done.body).model_dump(

@@ -1,0 +1,274 @@
+"""Multiplier events (B) and warm rules (C) of DOMAIN §3.2, and what a sale or a quote earns
+with them. Points rules by level are rule documents of kind ``points``
+(``app.services.discount_rules``).
+
+Every change to an event or a warm rule bumps the tenant's pricing version in the same
+transaction: sales and quotes read them from the per-process pricing snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+
+from app.crypto import Vault
+from app.domain.access import Principal
+from app.domain.discount_rules import RuleKind
+from app.domain.errors import NotFound
+from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.points import Earning, SaleLine, earn
+from app.domain.points_ledger import PointsSettings
+from app.domain.points_rules import (
+    EventTerms,
+    Goods,
+    MultiplierEvent,
+    WarmRule,
+    WarmTerms,
+    check_event,
+    check_warm_rule,
+    multiplier,
+    needs_birthday,
+    parse_id,
+    warm_points,
+)
+from app.domain.pricing import RuleIndex
+from app.uow import UnitOfWork
+
+# --- what applies to a receipt ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PointsRules:
+    """A tenant's points rules, events and warm rules, as the pricing snapshot holds them."""
+
+    index: RuleIndex
+    events: tuple[MultiplierEvent, ...]
+    warm: tuple[WarmRule, ...]
+
+
+async def load_points_rules(uow: UnitOfWork, tenant_id: str) -> PointsRules:
+    return PointsRules(
+        index=RuleIndex.build(await uow.pricing.rule_entries(tenant_id, RuleKind.POINTS)),
+        events=tuple(await uow.points_rules.all_events(tenant_id)),
+        warm=tuple(await uow.points_rules.all_warm(tenant_id)),
+    )
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a receipt earns with: per-line rates, k and the warm rules' points."""
+
+    rates: dict[int, Decimal]
+    k: Decimal
+    warm_points: dict[str, int]
+
+
+def line_rates(
+    rules: PointsRules,
+    card_class: str,
+    default_rate: Decimal,
+    lines: Sequence[Goods],
+    at: datetime,
+) -> dict[int, Decimal]:
+    """Each line's points rate: the most specific points rule in effect, else the default."""
+    return {
+        line.line_no: rules.index.resolve(card_class, line, at, default_rate).rate for line in lines
+    }
+
+
+async def member_birthday(
+    uow: UnitOfWork,
+    vault: Vault,
+    tenant_id: str,
+    member_id: str,
+    rules: PointsRules,
+    settings: PointsSettings,
+    at: datetime,
+) -> date | None:
+    """The member's birthday, read (and decrypted) only when something in effect uses it."""
+    if not needs_birthday(rules.warm, settings.birthday_multiplier, at):
+        return None
+    member = await uow.members.get(tenant_id, member_id, vault)
+    return member.birthday if member else None
+
+
+def applied(
+    rules: PointsRules,
+    settings: PointsSettings,
+    *,
+    card_class: str,
+    default_rate: Decimal,
+    store_code: str,
+    lines: Sequence[Goods],
+    receipt_total: Decimal,
+    at: datetime,
+    birthday: date | None,
+    tz: tzinfo,
+) -> Applied:
+    return Applied(
+        rates=line_rates(rules, card_class, default_rate, lines, at),
+        k=multiplier(
+            rules.events,
+            at,
+            store_code,
+            card_class,
+            birthday=settings.birthday_multiplier,
+            member_birthday=birthday,
+            tz=tz,
+        ),
+        warm_points=warm_points(rules.warm, at, lines, receipt_total, birthday, tz),
+    )
+
+
+def preview(
+    amounts: Mapping[int, tuple[Decimal, Decimal]], what: Applied, identity_multiple: Decimal
+) -> Earning:
+    """What a basket would earn without payments: ``amounts`` line_no → (qty, final amount)."""
+    lines = [SaleLine(no, qty, amount) for no, (qty, amount) in amounts.items()]
+    return earn(lines, [], what.rates, what.k, what.warm_points, identity_multiple)
+
+
+# --- multiplier events -----------------------------------------------------------------------
+
+
+def _no_event(event_id: str) -> NotFound:
+    return NotFound("multiplier_event_not_found", f"No multiplier event with id {event_id}.")
+
+
+def _no_warm(rule_id: str) -> NotFound:
+    return NotFound("warm_rule_not_found", f"No warm rule with id {rule_id}.")
+
+
+async def create_event(uow: UnitOfWork, who: Principal, terms: EventTerms) -> MultiplierEvent:
+    check_event(terms)
+    async with uow:
+        created = await uow.points_rules.add_event(who.tenant_id, terms)
+        await uow.pricing.bump_pricing_version(who.tenant_id)
+        await uow.commit()
+    return created
+
+
+async def get_event(uow: UnitOfWork, who: Principal, event_id: str) -> MultiplierEvent:
+    found = None
+    async with uow:
+        if (key := parse_id(event_id)) is not None:
+            found = await uow.points_rules.get_event(who.tenant_id, key)
+    if found is None:
+        raise _no_event(event_id)
+    return found
+
+
+async def list_events(
+    uow: UnitOfWork, who: Principal, cursor: str | None, limit: int
+) -> Page[MultiplierEvent]:
+    before = decode_cursor(cursor, 1, (int,))
+    async with uow:
+        rows = await uow.points_rules.list_events(
+            who.tenant_id, before[0] if before else None, limit
+        )
+    return page_of(rows, limit, lambda e: [e.id])
+
+
+def _event_terms(event: MultiplierEvent) -> EventTerms:
+    return EventTerms(
+        name=event.name,
+        k=event.k,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        store_codes=event.store_codes,
+        card_classes=event.card_classes,
+    )
+
+
+async def update_event(
+    uow: UnitOfWork, who: Principal, event_id: str, changes: dict
+) -> MultiplierEvent:
+    async with uow:
+        key = parse_id(event_id)
+        current = None if key is None else await uow.points_rules.get_event(who.tenant_id, key)
+        if current is None:
+            raise _no_event(event_id)
+        merged = replace(_event_terms(current), **changes)
+        check_event(merged)
+        updated = await uow.points_rules.update_event(who.tenant_id, key, merged)
+        await uow.pricing.bump_pricing_version(who.tenant_id)
+        await uow.commit()
+    return updated
+
+
+async def delete_event(uow: UnitOfWork, who: Principal, event_id: str) -> None:
+    """Sales already recorded keep the k they were given (stored per sale)."""
+    async with uow:
+        key = parse_id(event_id)
+        if key is None or not await uow.points_rules.delete_event(who.tenant_id, key):
+            raise _no_event(event_id)
+        await uow.pricing.bump_pricing_version(who.tenant_id)
+        await uow.commit()
+
+
+# --- warm rules ------------------------------------------------------------------------------
+
+
+async def create_warm(uow: UnitOfWork, who: Principal, terms: WarmTerms) -> WarmRule:
+    check_warm_rule(terms)
+    async with uow:
+        created = await uow.points_rules.add_warm(who.tenant_id, terms)
+        await uow.pricing.bump_pricing_version(who.tenant_id)
+        await uow.commit()
+    return created
+
+
+async def get_warm(uow: UnitOfWork, who: Principal, rule_id: str) -> WarmRule:
+    found = None
+    async with uow:
+        if (key := parse_id(rule_id)) is not None:
+            found = await uow.points_rules.get_warm(who.tenant_id, key)
+    if found is None:
+        raise _no_warm(rule_id)
+    return found
+
+
+async def list_warm(
+    uow: UnitOfWork, who: Principal, cursor: str | None, limit: int
+) -> Page[WarmRule]:
+    before = decode_cursor(cursor, 1, (int,))
+    async with uow:
+        rows = await uow.points_rules.list_warm(who.tenant_id, before[0] if before else None, limit)
+    return page_of(rows, limit, lambda r: [r.id])
+
+
+def _warm_terms(rule: WarmRule) -> WarmTerms:
+    return WarmTerms(
+        name=rule.name,
+        points=rule.points,
+        condition=rule.condition,
+        starts_at=rule.starts_at,
+        ends_at=rule.ends_at,
+        active=rule.active,
+    )
+
+
+async def update_warm(uow: UnitOfWork, who: Principal, rule_id: str, changes: dict) -> WarmRule:
+    async with uow:
+        key = parse_id(rule_id)
+        current = None if key is None else await uow.points_rules.get_warm(who.tenant_id, key)
+        if current is None:
+            raise _no_warm(rule_id)
+        merged = replace(_warm_terms(current), **changes)
+        check_warm_rule(merged)
+        updated = await uow.points_rules.update_warm(who.tenant_id, key, merged)
+        await uow.pricing.bump_pricing_version(who.tenant_id)
+        await uow.commit()
+    return updated
+
+
+async def delete_warm(uow: UnitOfWork, who: Principal, rule_id: str) -> None:
+    """Sales already recorded keep the warm points they were given (stored per sale)."""
+    async with uow:
+        key = parse_id(rule_id)
+        if key is None or not await uow.points_rules.delete_warm(who.tenant_id, key):
+            raise _no_warm(rule_id)
+        await uow.pricing.bump_pricing_version(who.tenant_id)
+        await uow.commit()
