@@ -1,8 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Uuid
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, created_at_column
@@ -20,5 +19,6 @@ class IdempotencyKeyRow(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
-    response: Mapped[dict] = mapped_column(JSONB)
+    # The JSON exactly as sent, so a replay is byte-for-byte the first answer.
+    response: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()

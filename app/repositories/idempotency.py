@@ -18,7 +18,7 @@ CLAIM_WAIT = "5s"
 class StoredResponse:
     fingerprint: str
     status_code: int
-    body: dict
+    body: str
 
 
 class IdempotencyRepository:
@@ -35,7 +35,7 @@ class IdempotencyRepository:
         await self.session.execute(text(f"SET LOCAL lock_timeout = '{CLAIM_WAIT}'"))
         taken = await self.session.scalar(
             insert(IdempotencyKeyRow)
-            .values(**ids, fingerprint=fingerprint, status_code=0, response={})
+            .values(**ids, fingerprint=fingerprint, status_code=0, response="")
             .on_conflict_do_nothing()
             .returning(IdempotencyKeyRow.key)
         )
@@ -46,7 +46,7 @@ class IdempotencyRepository:
         return StoredResponse(row.fingerprint, row.status_code, row.response)
 
     async def complete(
-        self, tenant_id: str, api_key_id: str, key: str, status_code: int, body: dict
+        self, tenant_id: str, api_key_id: str, key: str, status_code: int, body: str
     ) -> None:
         await self.session.execute(
             update(IdempotencyKeyRow)

@@ -7,8 +7,7 @@ import hashlib
 import json
 from typing import Annotated
 
-from fastapi import Header, Request
-from fastapi.responses import JSONResponse
+from fastapi import Header, Request, Response
 
 from app.domain.access import Principal
 from app.routers import problems
@@ -59,7 +58,7 @@ async def run_once(
     who: Principal,
     key: str | None,
     operation: Operation,
-) -> JSONResponse:
+) -> Response:
     """Run ``operation`` exactly once per key; it gets the open unit of work and returns
     (status, body). Refusals it raises become problem responses, stored like successes."""
     outcome = await idempotency.run_once(
@@ -67,11 +66,11 @@ async def run_once(
     )
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     if outcome.status_code >= 400:
-        code = outcome.body.get("code", "")
+        code = json.loads(outcome.body).get("code", "")
         headers |= problems.headers_for(outcome.status_code, code) or {}
         media_type = problems.PROBLEM_MEDIA_TYPE
     else:
         media_type = "application/json"
-    return JSONResponse(
+    return Response(
         outcome.body, status_code=outcome.status_code, media_type=media_type, headers=headers
     )

@@ -51,7 +51,8 @@ class SaleLineIn(Strict):
 class SalePaymentIn(Strict):
     method: PaymentMethod = Field(
         description="`points`: paid with points (amount × points_per_yuan points, spent FIFO); "
-        "`change_account`: not supported yet (422 `change_account_unavailable`). Points, "
+        "`change_account`: taken from the member's change account in the same transaction and "
+        "refunded pro rata on returns. Points, "
         "change-account and coupon payments earn no points."
     )
     amount: DecimalString = Field(description="CNY, ≥ 0, 2 decimals.")
@@ -74,8 +75,8 @@ class SaleCreate(Strict):
 
 class EarnedPoints(BaseModel):
     A: int = Field(description="Consumption points.")
-    B: int = Field(description="Multiplier points (0 until multiplier events exist).")
-    C: int = Field(description="Warm points (0 until warm rules exist).")
+    B: int = Field(description="Multiplier points: floor(A × (k − 1)).")
+    C: int = Field(description="Warm points: the warm rules this receipt met, each once.")
     E: int = Field(description="Identity points: floor(A × the class's identity multiple).")
 
 

@@ -10,6 +10,7 @@ Serialization failures and deadlocks are retried here a few times, never shown t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -26,8 +27,12 @@ RenderError = Callable[[DomainError], tuple[int, dict]]
 @dataclass(frozen=True)
 class Outcome:
     status_code: int
-    body: dict
+    body: str  # JSON, exactly as first sent
     replayed: bool
+
+
+def _json(body: dict) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
 async def run_once(
@@ -67,9 +72,10 @@ async def _attempt(
                 return Outcome(stored.status_code, stored.body, replayed=True)
         try:
             async with uow.savepoint():
-                status_code, body = await operation(uow)
+                status_code, payload = await operation(uow)
         except DomainError as refusal:
-            status_code, body = render_error(refusal)
+            status_code, payload = render_error(refusal)
+        body = _json(payload)
         if key is not None:
             await uow.idempotency.complete(who.tenant_id, who.key_id, key, status_code, body)
         await uow.commit()

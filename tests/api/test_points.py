@@ -606,3 +606,23 @@ async def test_fifty_racing_redemptions_never_overdraw(live_server):
         }
         points = (await c.get(f"/v1/members/{member}/points")).json()
     assert (points["balance"], points["by_category"]["R"]) == (40, -60)
+
+
+async def test_fifty_identical_requests_with_one_key_make_one_effect(live_server):
+    admin = {"Authorization": f"Bearer {live_server.admin_key}"}
+    async with httpx.AsyncClient(base_url=live_server.url, headers=admin, timeout=60) as c:
+        member = (await c.post("/v1/members", json={"name": "Retry"})).json()["id"]
+        await c.post(
+            "/v1/points/adjustments", json={"member_id": member, "points": 100, "reason": "x"}
+        )
+        body = {"member_id": member, "points": 30, "purpose": "gift", "reference": "till-9"}
+        key = {"Idempotency-Key": f"retry-{member}"}
+        results = await asyncio.gather(
+            *[c.post("/v1/points/redemptions", json=body, headers=key) for _ in range(50)]
+        )
+        points = (await c.get(f"/v1/members/{member}/points")).json()
+    assert [r.status_code for r in results] == [201] * 50
+    assert len({r.text for r in results}) == 1  # one body, replayed identically
+    replayed = [r.headers.get("Idempotent-Replayed") for r in results]
+    assert replayed.count("true") == 49
+    assert points["balance"] == 70  # redeemed once

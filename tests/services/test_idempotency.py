@@ -1,6 +1,7 @@
 """run_once on a real database: one effect per key, stored refusals, reuse and races."""
 
 import asyncio
+import json
 import uuid
 
 import pytest
@@ -48,8 +49,12 @@ async def test_one_effect_per_key_and_replays(sessionmaker, tenant):
     again = await run_once(
         UnitOfWork(sessionmaker), who, "k1", "fp", create_store(tenant.id, "I01"), render
     )
-    assert (first.status_code, first.body, first.replayed) == (201, {"code": "I01"}, False)
-    assert (again.status_code, again.body, again.replayed) == (201, {"code": "I01"}, True)
+    assert (first.status_code, json.loads(first.body), first.replayed) == (
+        201,
+        {"code": "I01"},
+        False,
+    )
+    assert (again.status_code, again.body, again.replayed) == (201, first.body, True)
     assert await stores(sessionmaker, tenant.id) == 1
 
     other_key_holder = Principal(tenant.id, str(uuid.uuid4()), "other", who.scopes)
@@ -86,7 +91,7 @@ async def test_a_refusal_is_stored_and_replayed_and_undoes_its_work(sessionmaker
         raise Conflict("insufficient_points", "Not enough points.", extra={"shortfall": 20})
 
     first = await run_once(UnitOfWork(sessionmaker), who, "r", "fp", half_then_refuse, render)
-    assert first.status_code == 409 and first.body["shortfall"] == 20
+    assert first.status_code == 409 and json.loads(first.body)["shortfall"] == 20
     assert await stores(sessionmaker, tenant.id) == 0  # nothing half-applied
 
     # The retry is refused identically even though it would now succeed.
@@ -123,5 +128,5 @@ async def test_racing_duplicates_make_one_effect(sessionmaker, tenant):
         ]
     )
     assert sorted(o.replayed for o in outcomes) == [False] + [True] * 19
-    assert {(o.status_code, o.body["code"]) for o in outcomes} == {(201, "M01")}
+    assert {(o.status_code, o.body) for o in outcomes} == {(201, '{"code":"M01"}')}
     assert await stores(sessionmaker, tenant.id) == 1
