@@ -22,6 +22,7 @@ from app.db import (
 )
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.routers import ops, problems, v1
+from app.scheduler import Scheduler
 from app.schemas.common import Problem
 from app.services.access import ensure_demo_tenant
 from app.services.cards import CardKit
@@ -103,9 +104,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         settings.bootstrap_key.get_secret_value(),
                     )
                     log.info("bootstrap key ensured for tenant 'demo'")
+                if settings.scheduler_interval_seconds:
+                    app.state.scheduler = Scheduler(
+                        lambda: UnitOfWork(app.state.sessionmaker, app.state.reader),
+                        settings.scheduler_interval_seconds,
+                    )
+                    app.state.scheduler.start()
                 _tune_gc()
                 yield
             finally:
+                if app.state.scheduler is not None:
+                    await app.state.scheduler.stop()
                 await app.state.reader.close()
                 await engine.dispose()
 
@@ -118,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
+    app.state.scheduler = None
     app.state.metrics = Metrics()
     app.state.vault = Vault(settings.secret_key.get_secret_value())
     app.state.card_kit = CardKit(app.state.vault)

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
+    scheduler_interval_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="How often the in-process scheduler looks for due jobs (e.g. the daily "
+        "points expiry); 0 disables it.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -22,6 +22,7 @@ from app.repositories.cards import CardRepository
 from app.repositories.change_account import ChangeAccountRepository
 from app.repositories.health import HealthRepository
 from app.repositories.idempotency import IdempotencyRepository
+from app.repositories.jobs import JobRunRepository
 from app.repositories.members import MemberRepository
 from app.repositories.points import PointsRepository
 from app.repositories.points_rules import PointsRulesRepository
@@ -120,6 +121,7 @@ class UnitOfWork:
         self.points_rules = PointsRulesRepository(self.session)
         self.change_account = ChangeAccountRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.job_runs = JobRunRepository(self.session)
         self.sales = SalesRepository(self.session)
         self.health = HealthRepository(self.session)
         return self

@@ -33,8 +33,13 @@ from app.settings import Settings
 from app.uow import UnitOfWork
 
 BOOTSTRAP_KEY = "lk_test-bootstrap-key-for-the-suite"
-# Server processes the suite starts share one PostgreSQL (max_connections 100 by default).
-SMALL_POOLS = {"LOYALTY_DB_POOL_SIZE": "4", "LOYALTY_DB_MAX_OVERFLOW": "4"}
+# Server processes the suite starts share one PostgreSQL (max_connections 100 by default);
+# their schedulers stay off (tests/integration/test_scheduler.py covers it).
+SMALL_POOLS = {
+    "LOYALTY_DB_POOL_SIZE": "4",
+    "LOYALTY_DB_MAX_OVERFLOW": "4",
+    "LOYALTY_SCHEDULER_INTERVAL_SECONDS": "0",
+}
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +103,8 @@ def make_settings(database_url: str, **overrides) -> Settings:
         # Small pools: the suite runs several servers against one PostgreSQL (100 clients).
         "db_pool_size": 5,
         "db_max_overflow": 5,
+        # No background jobs in the suite's apps (tests/integration/test_scheduler.py has its own).
+        "scheduler_interval_seconds": 0,
         **overrides,
     }
     return Settings(**values)

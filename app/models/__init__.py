@@ -6,6 +6,7 @@ from app.models.card_classes import CardClassRow, SharingGroupRow
 from app.models.cards import CardEventRow, CardRow
 from app.models.change_account import ChangeAccountRow, ChangeEntryRow
 from app.models.idempotency import IdempotencyKeyRow
+from app.models.jobs import JobRunRow
 from app.models.members import MemberRow
 from app.models.points import (
     PointsAccountRow,
@@ -37,6 +38,7 @@ __all__ = [
     "DiscountRuleEntryRow",
     "DiscountRuleRow",
     "IdempotencyKeyRow",
+    "JobRunRow",
     "MemberRow",
     "MemberSpendRow",
     "MultiplierEventRow",
