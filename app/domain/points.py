@@ -45,7 +45,7 @@ import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
 
@@ -55,6 +55,9 @@ from app.domain.money import CENT, ZERO, decimal_places
 
 ONE = Decimal(1)
 QTY_PLACES = 3
+
+# Enough digits that sums of products of amounts and rates are never rounded.
+EXACT = Context(prec=60)
 
 
 class Category(StrEnum):
@@ -164,13 +167,17 @@ def _worth(
     identity_multiple: Decimal,
     warm: int,
 ) -> dict[Category, int]:
-    a = math.floor(sum(Fraction(amount) * Fraction(rates[no]) for no, amount in eligible.items()))
-    return {
-        Category.A: a,
-        Category.B: math.floor(a * (Fraction(k) - 1)),
-        Category.C: warm,
-        Category.E: math.floor(a * Fraction(identity_multiple)),
-    }
+    # Exact in Decimal with room to spare (amounts < 10^12 with 2 places, rates and
+    # multiples with at most 4): Fractions gave the same floors at several times the cost,
+    # and a quote previews this for every basket.
+    with localcontext(EXACT):
+        a = math.floor(sum((amount * rates[no] for no, amount in eligible.items()), ZERO))
+        return {
+            Category.A: a,
+            Category.B: math.floor(a * (k - 1)),
+            Category.C: warm,
+            Category.E: math.floor(a * identity_multiple),
+        }
 
 
 def earn(

@@ -432,5 +432,7 @@ async def put_settings(
             who.key_name,
             [FieldChange(k, before[k], after[k]) for k in after if before[k] != after[k]],
         )
+        # The birthday multiplier feeds quotes' points preview from the pricing snapshot.
+        await uow.pricing.bump_pricing_version(who.tenant_id)
         await uow.commit()
     return new

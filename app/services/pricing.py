@@ -19,6 +19,7 @@ from app.domain.access import Principal
 from app.domain.card_lifecycle import Card
 from app.domain.errors import Invalid, NotFound
 from app.domain.points import Earning
+from app.domain.points_ledger import PointsSettings
 from app.domain.pricing import (
     ClassPricing,
     Line,
@@ -52,6 +53,7 @@ class PricingSnapshot:
     # class (default_points_rate, identity_points_multiple).
     points: PointsRules
     earning: dict[str, tuple[Decimal, Decimal]]
+    points_settings: PointsSettings
 
 
 class PricingCache:
@@ -96,6 +98,7 @@ async def _build(uow: UnitOfWork, tenant_id: str, version: int) -> PricingSnapsh
         open_thresholds={c.code: c.receipt_open_threshold for c in classes},
         points=await load_points_rules(uow, tenant_id),
         earning={c.code: (c.default_points_rate, c.identity_points_multiple) for c in classes},
+        points_settings=await uow.points.settings(tenant_id),
     )
 
 
@@ -139,7 +142,7 @@ async def quote(
             card = await admit(uow, who, context.card, verification_code)
         snapshot = await cache.snapshot(uow, who.tenant_id, context.pricing_version)
         if card is not None:
-            settings = await uow.points.settings(who.tenant_id)
+            settings = snapshot.points_settings
             birthday = await member_birthday(
                 uow, kit.vault, who.tenant_id, card.member_id, snapshot.points, settings, at
             )
