@@ -219,6 +219,40 @@ class PointsRepository:
         )
         return [_lot(r) for r in rows]
 
+    async def due_lots(self, tenant_id: str, member_id: str, now: datetime) -> list[Lot]:
+        """The member's lots whose points have expired but not been written off yet."""
+        lot = PointsLotRow
+        rows = await self.session.scalars(
+            select(lot)
+            .where(
+                lot.tenant_id == uuid.UUID(tenant_id),
+                lot.member_id == uuid.UUID(member_id),
+                lot.points_left > 0,
+                lot.expires_at <= now,
+            )
+            .order_by(lot.earned_at, lot.id)
+            .execution_options(populate_existing=True)
+        )
+        return [_lot(r) for r in rows]
+
+    async def holdings(self, tenant_id: str, member_id: str, now: datetime) -> tuple[int, int]:
+        """(points held in lots, of which pending): summed in the database, so a member with
+        thousands of lots costs one row, not thousands."""
+        lot = PointsLotRow
+        held, pending = (
+            await self.session.execute(
+                select(
+                    func.coalesce(func.sum(lot.points_left), 0),
+                    func.coalesce(func.sum(lot.points_left).filter(lot.available_at > now), 0),
+                ).where(
+                    lot.tenant_id == uuid.UUID(tenant_id),
+                    lot.member_id == uuid.UUID(member_id),
+                    lot.points_left > 0,
+                )
+            )
+        ).one()
+        return int(held), int(pending)
+
     async def add_lot(
         self,
         tenant_id: str,

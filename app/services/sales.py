@@ -319,6 +319,11 @@ async def _active_card(uow: UnitOfWork, who: Principal, number: str, now: dateti
     return card
 
 
+async def _expire_due(uow: UnitOfWork, tenant: str, member: str, now: datetime) -> None:
+    """Write off the member's due lots, reading only those (a sale needs no other lot)."""
+    await post_expiries(uow, tenant, member, await uow.points.due_lots(tenant, member, now), now)
+
+
 async def _settle_expiries(
     uow: UnitOfWork, tenant: str, member: str, now: datetime
 ) -> tuple[list[Lot], int]:
@@ -392,7 +397,7 @@ async def record_sale(
         return _replay(found.fingerprint, fingerprint, found.response, _receipt_conflict(found))
     member, source = card.member_id, str(sale_id)
     await lock_account(uow, tenant, member)
-    await _settle_expiries(uow, tenant, member, now)
+    await _expire_due(uow, tenant, member, now)
     if paid:
         taken = await take(uow, tenant, member, paid, Category.R, now)
         await book(uow, tenant, member, taken, SALE, source, now, number)
@@ -420,9 +425,8 @@ async def record_sale(
             entries.append(NewEntry(category, earned[category], available_at, lot))
     await uow.points.append(tenant, member, entries, SALE, source, now, number)
     await uow.points.apply(tenant, member, {c: earned[c] for c in EARNED_ON_SALE})
-    lots, _ = await _settle_expiries(uow, tenant, member, now)  # an old offline sale's lots
-    balance = sum(lot.points_left for lot in lots)
-    pending = sum(lot.points_left for lot in lots if lot.available_at > now)
+    await _expire_due(uow, tenant, member, now)  # an old offline sale's lots may be due
+    balance, pending = await uow.points.holdings(tenant, member, now)
 
     total = sum((x.final_amount for x in lines), ZERO)
     await uow.sales.add_spend(
