@@ -106,8 +106,8 @@ def downgrade(url: str, revision: str) -> None:
 
 
 async def create_reader(url: str, size: int):
-    """A bare asyncpg pool for the hottest reads (every request's key lookup, the checkout
-    context): one prepared statement each, no ORM and no transaction round trips."""
+    """A bare asyncpg pool for the hottest paths (every request's key lookup, the checkout
+    context, the common sale): prepared statements, no ORM."""
     import asyncpg
 
     return await asyncpg.create_pool(
@@ -115,5 +115,12 @@ async def create_reader(url: str, size: int):
         min_size=0,
         max_size=size,
         timeout=5,
-        server_settings={"application_name": "loyalty-reads", "timezone": "UTC"},
+        server_settings={"application_name": "loyalty-hot", "timezone": "UTC"},
+        reset=_keep_session,
     )
+
+
+async def _keep_session(connection) -> None:
+    """The pool's connections never change session state (no SET, LISTEN, advisory locks or
+    cursors; transactions are always closed), so a released connection needs no reset
+    query — asyncpg's default would cost a round trip on every use."""

@@ -31,6 +31,7 @@ from app.repositories.reads import HotReads
 from app.repositories.sales import SalesRepository
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
 from app.repositories.tiers import TierRepository
+from app.repositories.till_sales import TillSales
 
 # constraint name -> (code, message, field)
 CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
@@ -103,6 +104,7 @@ class UnitOfWork:
     ) -> None:
         self._sessionmaker = sessionmaker
         self.reads = HotReads(reader)
+        self.till_sales = TillSales(reader)
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessionmaker()

@@ -22,14 +22,20 @@ def _context(row: MemberRow, field: str) -> str:
     return f"{row.tenant_id}/{row.id}/{field}"
 
 
+def decrypt_birthday(
+    vault: Vault, tenant_id: str, member_id: str, ciphertext: bytes | None
+) -> date | None:
+    """A member's birthday from its ciphertext (read by a query of its own)."""
+    if ciphertext is None:
+        return None
+    return date.fromisoformat(vault.decrypt(ciphertext, f"{tenant_id}/{member_id}/birthday"))
+
+
 def _member(row: MemberRow, vault: Vault) -> Member:
-    phone = birthday = None
+    phone = None
     if row.phone_ciphertext is not None:
         phone = vault.decrypt(row.phone_ciphertext, _context(row, "phone"))
-    if row.birthday_ciphertext is not None:
-        birthday = date.fromisoformat(
-            vault.decrypt(row.birthday_ciphertext, _context(row, "birthday"))
-        )
+    birthday = decrypt_birthday(vault, str(row.tenant_id), str(row.id), row.birthday_ciphertext)
     return Member(
         id=str(row.id),
         tenant_id=str(row.tenant_id),

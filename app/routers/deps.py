@@ -16,8 +16,9 @@ from app.uow import UnitOfWork
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer lk_…`")
 
 
-def get_uow(request: Request) -> UnitOfWork:
-    """A unit of work for the request; the use case opens (and closes) its transaction."""
+async def get_uow(request: Request) -> UnitOfWork:
+    """A unit of work for the request; the use case opens (and closes) its transaction.
+    (``async`` so that FastAPI calls it inline, not through its thread pool.)"""
     return UnitOfWork(request.app.state.sessionmaker, request.app.state.reader)
 
 

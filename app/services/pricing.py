@@ -54,6 +54,8 @@ class PricingSnapshot:
     points: PointsRules
     earning: dict[str, tuple[Decimal, Decimal]]
     points_settings: PointsSettings
+    # Tier upgrades: class → the 12-month spend that moves its cards up (classes that upgrade).
+    upgrades: dict[str, Decimal]
 
 
 class PricingCache:
@@ -99,6 +101,7 @@ async def _build(uow: UnitOfWork, tenant_id: str, version: int) -> PricingSnapsh
         points=await load_points_rules(uow, tenant_id),
         earning={c.code: (c.default_points_rate, c.identity_points_multiple) for c in classes},
         points_settings=await uow.points.settings(tenant_id),
+        upgrades={c.code: c.upgrade_spend_12m for c in classes if c.upgrade_to is not None},
     )
 
 

@@ -31,10 +31,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from app.domain.access import Principal
 from app.domain.card_classes import CardClass
-from app.domain.card_lifecycle import CardStatus, effective_status
+from app.domain.card_lifecycle import Card, CardStatus, add_months, effective_status
 from app.domain.change_account import change_paid, refund_of_change_paid
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.money import CENT, ZERO
@@ -57,8 +58,11 @@ from app.domain.points import (
     spend_fifo,
 )
 from app.domain.points_ledger import PointsSettings
+from app.domain.points_rules import needs_birthday
+from app.repositories.members import decrypt_birthday
 from app.repositories.points import NewEntry
 from app.repositories.sales import StoredSale
+from app.repositories.till_sales import Fallback, TillSale
 from app.services.cards import CardKit, checked_number
 from app.services.change_account import pay_for_sale, refund_for_return
 from app.services.points import book, lock_account, post_expiries, take, tenant_zone
@@ -296,17 +300,21 @@ def _sale_fingerprint(
     )
 
 
-def _receipt_conflict(found: StoredSale) -> Conflict:
+def _receipt_conflict(store_code: str, receipt_no: str, sale_id: int) -> Conflict:
     return Conflict(
         "receipt_conflict",
-        f"Receipt {found.receipt_no} of store {found.store_code} was recorded with other content.",
+        f"Receipt {receipt_no} of store {store_code} was recorded with other content.",
         field="receipt_no",
-        extra={"sale_id": found.id},
+        extra={"sale_id": sale_id},
     )
 
 
-async def _active_card(uow: UnitOfWork, who: Principal, number: str, now: datetime):
-    card = await uow.cards.get(who.tenant_id, number)
+def _conflict_with(found: StoredSale) -> Conflict:
+    return _receipt_conflict(found.store_code, found.receipt_no, found.id)
+
+
+def _usable(card: Card | None, number: str, now: datetime) -> Card:
+    """The sale's card: it must exist and be active now."""
     if card is None:
         raise Invalid("card_not_found", f"No card {number}.", field="card_number")
     status = effective_status(card, now)
@@ -317,6 +325,42 @@ async def _active_card(uow: UnitOfWork, who: Principal, number: str, now: dateti
             extra={"card_status": status.value},
         )
     return card
+
+
+def _check_sale(
+    lines: Sequence[TillLine], payments: Sequence[Payment], occurred_at: datetime, now: datetime
+) -> None:
+    _check_payments(lines, payments)
+    if occurred_at > now + MAX_CLOCK_SKEW:
+        raise Invalid("occurred_in_future", "occurred_at is in the future.", field="occurred_at")
+
+
+def _sale_body(
+    sale_id: int,
+    store_code: str,
+    receipt_no: str,
+    member: str,
+    number: str,
+    earned: Mapping[Category, int],
+    paid: int,
+    balance: int,
+    pending: int,
+    tier_change: dict | None,
+) -> dict:
+    return {
+        "sale_id": sale_id,
+        "store_code": store_code,
+        "receipt_no": receipt_no,
+        "member_id": member,
+        "card_number": number,
+        "points_earned": {c.value: earned[c] for c in EARNED_ON_SALE},
+        "points_earned_total": sum(earned.values()),
+        "points_spent": paid,
+        "balance": balance,
+        "available": balance - pending,
+        "pending": pending,
+        "tier_change": tier_change,
+    }
 
 
 async def _expire_due(uow: UnitOfWork, tenant: str, member: str, now: datetime) -> None:
@@ -356,12 +400,10 @@ async def record_sale(
     )
     found = await uow.sales.get(tenant, store_code, receipt_no)
     if found is not None:
-        return _replay(found.fingerprint, fingerprint, found.response, _receipt_conflict(found))
-    _check_payments(lines, payments)
-    if occurred_at > now + MAX_CLOCK_SKEW:
-        raise Invalid("occurred_in_future", "occurred_at is in the future.", field="occurred_at")
+        return _replay(found.fingerprint, fingerprint, found.response, _conflict_with(found))
+    _check_sale(lines, payments, occurred_at, now)
     number = await checked_number(uow, kit, who, card_number, None)
-    card = await _active_card(uow, who, number, now)
+    card = _usable(await uow.cards.get(tenant, number), number, now)
     if await uow.stores.get(tenant, store_code) is None:
         raise Invalid("store_not_found", f"No store with code {store_code}.", field="store_code")
     card_class = await uow.card_classes.get(tenant, card.card_class)
@@ -394,7 +436,7 @@ async def record_sale(
     )
     if sale_id is None:  # recorded meanwhile by a request this one waited for
         found = await uow.sales.get(tenant, store_code, receipt_no)
-        return _replay(found.fingerprint, fingerprint, found.response, _receipt_conflict(found))
+        return _replay(found.fingerprint, fingerprint, found.response, _conflict_with(found))
     member, source = card.member_id, str(sale_id)
     await lock_account(uow, tenant, member)
     await _expire_due(uow, tenant, member, now)
@@ -437,21 +479,120 @@ async def record_sale(
         ({"from": c.from_class, "to": c.to_class} for c in changes if c.card_number == number),
         None,
     )
-    body = {
-        "sale_id": sale_id,
-        "store_code": store_code,
-        "receipt_no": receipt_no,
-        "member_id": member,
-        "card_number": number,
-        "points_earned": {c.value: earned[c] for c in EARNED_ON_SALE},
-        "points_earned_total": sum(earned.values()),
-        "points_spent": paid,
-        "balance": balance,
-        "available": balance - pending,
-        "pending": pending,
-        "tier_change": tier_change,
-    }
+    body = _sale_body(
+        sale_id, store_code, receipt_no, member, number, earned, paid, balance, pending, tier_change
+    )
     await uow.sales.complete(sale_id, _detail(sale, earned, paid, lot_ids), body)
+    return Recorded(201, body, replayed=False)
+
+
+# Payments that move nothing of the member's: a sale paid only so can take the lean path.
+MONEY_PAYMENTS = frozenset({PaymentMethod.CASH, PaymentMethod.BANK_CARD, PaymentMethod.COUPON})
+
+
+async def record_sale_fast(
+    uow: UnitOfWork,
+    kit: CardKit,
+    who: Principal,
+    *,
+    store_code: str,
+    receipt_no: str,
+    card_number: str,
+    occurred_at: datetime,
+    lines: Sequence[TillLine],
+    payments: Sequence[Payment],
+    now: datetime,
+    cache: PricingCache,
+) -> Recorded | None:
+    """The common sale — paid in money, earning points — on the lean path
+    (repositories/till_sales.py): the same checks, earning and stored rows as ``record_sale``
+    in one read and one three-statement transaction. None (nothing written) when the general
+    path must record it: points or change-account payments, lots of the member falling due,
+    a 12-month spend that may upgrade a card, the receipt claimed meanwhile, or contention."""
+    if any(p.method not in MONEY_PAYMENTS for p in payments):
+        return None
+    tenant = who.tenant_id
+    fingerprint = _sale_fingerprint(
+        store_code, receipt_no, card_number, occurred_at, lines, payments
+    )
+    async with uow:
+        number = await checked_number(uow, kit, who, card_number, None)
+        context = await uow.till_sales.context(tenant, store_code, receipt_no, number)
+        if context.sale_id is not None:
+            conflict = _receipt_conflict(store_code, receipt_no, context.sale_id)
+            return _replay(context.sale_fingerprint, fingerprint, context.sale_response, conflict)
+        _check_sale(lines, payments, occurred_at, now)
+        card = _usable(context.card, number, now)
+        if not context.store_exists:
+            raise Invalid(
+                "store_not_found", f"No store with code {store_code}.", field="store_code"
+            )
+        snapshot = await cache.snapshot(uow, tenant, context.pricing_version)
+    settings = snapshot.points_settings
+    zone = ZoneInfo(context.time_zone)
+    birthday = None
+    if needs_birthday(snapshot.points.warm, settings.birthday_multiplier, occurred_at):
+        birthday = decrypt_birthday(kit.vault, tenant, card.member_id, context.birthday_ciphertext)
+    default_rate, identity_multiple = snapshot.earning[card.card_class]
+    what = applied(
+        snapshot.points,
+        settings,
+        card_class=card.card_class,
+        default_rate=default_rate,
+        store_code=store_code,
+        lines=lines,
+        receipt_total=sum((x.final_amount for x in lines), ZERO),
+        at=occurred_at,
+        birthday=birthday,
+        tz=zone,
+    )
+    sale = Sale(
+        lines=tuple(SaleLine(x.line_no, x.qty, x.final_amount) for x in lines),
+        payments=tuple(payments),
+        rates=what.rates,
+        k=what.k,
+        warm_points=what.warm_points,
+        identity_multiple=identity_multiple,
+    )
+    earned = sale.earning().points
+    expiry = expires_at(occurred_at, settings.expiry, zone)
+    if expiry is not None and expiry <= now:  # an old offline sale: its lots expire at once
+        return None
+    till = TillSale(
+        tenant_id=tenant,
+        store_code=store_code,
+        receipt_no=receipt_no,
+        member_id=card.member_id,
+        card_number=number,
+        occurred_at=occurred_at,
+        fingerprint=fingerprint,
+        earned={c.value: earned[c] for c in EARNED_ON_SALE},
+        available_at=occurred_at + timedelta(days=settings.pending_days),
+        expires_at=expiry,
+        amount=sum((x.final_amount for x in lines), ZERO),
+        now=now,
+        upgrade_since=add_months(now, -12) if snapshot.upgrades else None,
+        upgrade_thresholds=snapshot.upgrades,
+    )
+    try:
+        body = await uow.till_sales.write(
+            till,
+            detail=_detail(sale, earned, 0, {}),
+            respond=lambda held: _sale_body(
+                held.sale_id,
+                store_code,
+                receipt_no,
+                card.member_id,
+                number,
+                earned,
+                0,
+                held.balance,
+                held.pending,
+                None,
+            ),
+        )
+    except Fallback:
+        return None
     return Recorded(201, body, replayed=False)
 
 
