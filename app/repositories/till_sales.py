@@ -1,26 +1,20 @@
-"""The common sale, straight through asyncpg: one read and one short transaction.
+"""The common sale, straight through asyncpg: one read and one call.
 
 Most sales from a till are paid in money and earn points; recording one through the ORM costs
-~20 statements at ~0.5 ms of a worker's time each. Here the same effect is three prepared
-statements in one transaction on the bare pool (services/sales.py ``record_sale_fast``
-decides when it applies and falls back to the general path otherwise):
-
-1. claim the receipt and add the earned points to the member's account (row lock) — one
-   statement; nothing happens if the receipt was taken meanwhile;
-2. read, under that lock, what could make the general path necessary (due lots to expire,
-   a 12-month spend reaching an upgrade) and the member's pending points;
-3. add one lot per category and its ledger entry, the member_spend row, and store the sale's
-   detail and response — one statement.
-
-The table layout and invariants are those of the ORM path (the account equals the sum of the
-entries; lots hold what entries added), checked by the same tests.
+~20 statements at ~0.5 ms of a worker's time each. Here the service reads everything it needs
+in one statement (``context``) and writes with one call of ``record_till_sale()`` (migration
+202611231950), in autocommit, so all or nothing: it claims the receipt, locks and credits the
+member's account, checks under that lock whether the general path must do the sale instead
+(lots falling due, a possible tier upgrade), adds one lot and ledger entry per category and the
+member_spend row, and stores the sale's detail and response. services/sales.py
+``record_sale_fast`` decides when this path applies and falls back to the general one
+otherwise. The rows and invariants are those of the ORM path, checked by the same tests.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -44,60 +38,13 @@ LEFT JOIN cards AS c ON c.tenant_id = $1 AND c.number = $4
 LEFT JOIN members AS m ON m.tenant_id = $1 AND m.id = c.member_id
 """
 
-CLAIM_AND_CREDIT = """
-WITH sale AS (
-    INSERT INTO sales (tenant_id, store_code, receipt_no, member_id, card_number, occurred_at,
-                       fingerprint, detail, returned, response)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', '{}', '{}')
-    ON CONFLICT (tenant_id, store_code, receipt_no) DO NOTHING
-    RETURNING id
-)
-INSERT INTO points_accounts AS acc (tenant_id, member_id, a, b, c, e, balance)
-SELECT $1, $4, $8::bigint, $9::bigint, $10::bigint, $11::bigint, $8 + $9 + $10 + $11 FROM sale
-ON CONFLICT (tenant_id, member_id) DO UPDATE
-SET a = acc.a + excluded.a, b = acc.b + excluded.b, c = acc.c + excluded.c,
-    e = acc.e + excluded.e, balance = acc.balance + excluded.balance, updated_at = now()
-RETURNING (SELECT id FROM sale) AS sale_id, balance
-"""
-
-HOLDINGS = """
-SELECT coalesce(bool_or(l.expires_at <= $3), false) AS due,
-       coalesce(sum(l.points_left) FILTER (WHERE l.available_at > $3), 0)::bigint AS pending,
-       CASE WHEN $4::boolean THEN
-         (SELECT coalesce(sum(amount), 0) FROM member_spend
-          WHERE tenant_id = $1 AND member_id = $2 AND occurred_at > $5)
-       END AS spend_12m,
-       CASE WHEN $4::boolean THEN
-         (SELECT array_agg(DISTINCT class_code) FROM cards
-          WHERE tenant_id = $1 AND member_id = $2)
-       END AS member_classes
-FROM points_lots AS l
-WHERE l.tenant_id = $1 AND l.member_id = $2 AND l.points_left > 0
-"""
-
 RECORD = """
-WITH lot AS (
-    INSERT INTO points_lots (tenant_id, member_id, category, points_earned, points_left,
-                             earned_at, available_at, expires_at, source_type, source_id)
-    SELECT $1, $2, u.category, u.points, u.points, $3, $4, $5, 'sale', $6::bigint::text
-    FROM unnest($7::text[], $8::bigint[]) WITH ORDINALITY AS u(category, points, n)
-    ORDER BY u.n
-    RETURNING id, category, points_earned
-), entry AS (
-    INSERT INTO points_entries (tenant_id, member_id, card_number, category, points,
-                                source_type, source_id, lot_id, created_at, available_at)
-    SELECT $1, $2, $9, lot.category, lot.points_earned, 'sale', $6::bigint::text, lot.id, $10, $4
-    FROM lot ORDER BY lot.id
-), spend AS (
-    INSERT INTO member_spend (tenant_id, member_id, occurred_at, amount, source, source_ref)
-    VALUES ($1, $2, $3, $11, 'sale', $12)
-)
-UPDATE sales
-SET detail = $13::jsonb || jsonb_build_object(
-        'lots', coalesce((SELECT jsonb_object_agg(category, id) FROM lot), '{}'::jsonb)),
-    response = $14::jsonb
-WHERE id = $6
+SELECT sale_id, balance, pending
+FROM record_till_sale($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                      $17::jsonb, $18::jsonb)
 """
+# record_till_sale() raises this when the general path must record the sale.
+GENERAL_PATH = "LY001"
 
 
 @dataclass(frozen=True)
@@ -114,7 +61,7 @@ class SaleContext:
 
 @dataclass(frozen=True)
 class TillSale:
-    """What the service decided; everything the three statements write."""
+    """What the service decided: everything ``record_till_sale()`` writes."""
 
     tenant_id: str
     store_code: str
@@ -189,89 +136,43 @@ class TillSales:
             birthday_ciphertext=row["birthday_ciphertext"],
         )
 
-    async def write(
-        self,
-        sale: TillSale,
-        detail: dict,
-        respond: Callable[[Held], dict],
-    ) -> dict:
-        """Record the sale in one transaction; the response stored with it. ``detail`` is
-        stored with the new lots' ids added (``lots``: category → id); ``respond`` builds the
-        response once the sale's id and the balance are known. Raises Fallback, having written
-        nothing, when the general path must record the sale."""
-        tid, mid = uuid.UUID(sale.tenant_id), uuid.UUID(sale.member_id)
-        earned = sale.earned
+    async def write(self, sale: TillSale, detail: dict, response: dict) -> Held:
+        """Record the sale; ``detail`` is stored with the new lots' ids added (``lots``) and
+        ``response`` with ``sale_id``, ``balance``, ``available`` and ``pending``. Raises
+        Fallback, having written nothing, when the general path must record the sale."""
+        categories = [c for c, n in sale.earned.items() if n > 0]
+        upgrades = sale.upgrade_thresholds
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                credited = await conn.fetchrow(
-                    CLAIM_AND_CREDIT,
-                    tid,
-                    sale.store_code,
-                    sale.receipt_no,
-                    mid,
-                    sale.card_number,
-                    sale.occurred_at,
-                    sale.fingerprint,
-                    earned["A"],
-                    earned["B"],
-                    earned["C"],
-                    earned["E"],
-                )
-                if credited is None:  # recorded meanwhile: the general path replays it
-                    raise Fallback
-                found = await conn.fetchrow(
-                    HOLDINGS,
-                    tid,
-                    mid,
-                    sale.now,
-                    sale.upgrade_since is not None,
-                    sale.upgrade_since,
-                )
-                if found["due"] or self._upgrades(sale, found):
-                    raise Fallback
-                pending = found["pending"]
-                if sale.available_at > sale.now:
-                    pending += sum(earned.values())
-                held = Held(credited["sale_id"], credited["balance"], pending)
-                body = respond(held)
-                categories = [c for c, n in earned.items() if n > 0]
-                await conn.execute(
-                    RECORD,
-                    tid,
-                    mid,
-                    sale.occurred_at,
-                    sale.available_at,
-                    sale.expires_at,
-                    held.sale_id,
-                    categories,
-                    [earned[c] for c in categories],
-                    sale.card_number,
-                    sale.now,
-                    sale.amount,
-                    f"{sale.store_code}/{sale.receipt_no}",
-                    _json(detail),
-                    _json(body),
-                )
-                return body
-        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError) as exc:
-            raise Fallback from exc  # the general path retries contention
+            row = await self.pool.fetchrow(
+                RECORD,
+                uuid.UUID(sale.tenant_id),
+                sale.store_code,
+                sale.receipt_no,
+                uuid.UUID(sale.member_id),
+                sale.card_number,
+                sale.occurred_at,
+                sale.fingerprint,
+                categories,
+                [sale.earned[c] for c in categories],
+                sale.available_at,
+                sale.expires_at,
+                sale.now,
+                sale.amount,
+                sale.upgrade_since,
+                list(upgrades),
+                list(upgrades.values()),
+                _json(detail),
+                _json(response),
+            )
         except (OSError, TimeoutError, asyncpg.PostgresConnectionError) as exc:
             raise Unavailable("database_unavailable", "The database cannot be reached.") from exc
-
-    @staticmethod
-    def _upgrades(sale: TillSale, held: asyncpg.Record) -> bool:
-        """Whether one of the member's classes may upgrade after this sale (the general path
-        then decides exactly which card moves, as it does for every sale)."""
-        if sale.upgrade_since is None:
-            return False
-        spend = held["spend_12m"]
-        if sale.upgrade_since < sale.occurred_at <= sale.now:
-            spend += sale.amount
-        return any(
-            spend >= sale.upgrade_thresholds[c]
-            for c in held["member_classes"] or ()
-            if c in sale.upgrade_thresholds
-        )
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate in (GENERAL_PATH, "40001", "40P01"):  # the general path retries
+                raise Fallback from exc
+            raise
+        if row is None:  # the receipt was recorded meanwhile: the general path replays it
+            raise Fallback
+        return Held(row["sale_id"], row["balance"], row["pending"])
 
 
 def _json(value: dict) -> str:

@@ -506,7 +506,7 @@ async def record_sale_fast(
 ) -> Recorded | None:
     """The common sale — paid in money, earning points — on the lean path
     (repositories/till_sales.py): the same checks, earning and stored rows as ``record_sale``
-    in one read and one three-statement transaction. None (nothing written) when the general
+    in one read and one call of a database function. None (nothing written) when the general
     path must record it: points or change-account payments, lots of the member falling due,
     a 12-month spend that may upgrade a card, the receipt claimed meanwhile, or contention."""
     if any(p.method not in MONEY_PAYMENTS for p in payments):
@@ -574,25 +574,19 @@ async def record_sale_fast(
         upgrade_since=add_months(now, -12) if snapshot.upgrades else None,
         upgrade_thresholds=snapshot.upgrades,
     )
+    # The database sets sale_id, balance, available and pending in the stored response.
+    response = _sale_body(0, store_code, receipt_no, card.member_id, number, earned, 0, 0, 0, None)
     try:
-        body = await uow.till_sales.write(
-            till,
-            detail=_detail(sale, earned, 0, {}),
-            respond=lambda held: _sale_body(
-                held.sale_id,
-                store_code,
-                receipt_no,
-                card.member_id,
-                number,
-                earned,
-                0,
-                held.balance,
-                held.pending,
-                None,
-            ),
-        )
+        held = await uow.till_sales.write(till, _detail(sale, earned, 0, {}), response)
     except Fallback:
         return None
+    body = {
+        **response,
+        "sale_id": held.sale_id,
+        "balance": held.balance,
+        "available": held.balance - held.pending,
+        "pending": held.pending,
+    }
     return Recorded(201, body, replayed=False)
 
 
