@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from app.domain.access import Principal, Scope
 from app.domain.schedule import Schedule, daily_at
+from app.services.idempotency import purge_keys
 from app.services.points import expire_points
 from app.uow import Busy, UnitOfWork
 
@@ -47,7 +48,10 @@ async def _expire_points(uow: UnitOfWork, who: Principal, now: datetime) -> dict
 
 
 def default_jobs() -> list[Job]:
-    return [Job("expire-points", daily_at(3, 0), _expire_points)]
+    return [
+        Job("expire-points", daily_at(3, 0), _expire_points),
+        Job("purge-idempotency-keys", daily_at(4, 0), purge_keys),
+    ]
 
 
 class Scheduler:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,3 +54,13 @@ class IdempotencyRepository:
             .filter_by(tenant_id=uuid.UUID(tenant_id), api_key_id=uuid.UUID(api_key_id), key=key)
             .values(status_code=status_code, response=body)
         )
+
+    async def purge(self, tenant_id: str, before: datetime) -> int:
+        """Forget the tenant's keys stored before ``before``; how many."""
+        done = await self.session.execute(
+            delete(IdempotencyKeyRow).where(
+                IdempotencyKeyRow.tenant_id == uuid.UUID(tenant_id),
+                IdempotencyKeyRow.created_at < before,
+            )
+        )
+        return done.rowcount

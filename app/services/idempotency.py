@@ -13,12 +13,16 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from app.domain.access import Principal
 from app.domain.errors import Conflict, DomainError, Invalid
 from app.uow import Busy, UnitOfWork
 
 ATTEMPTS = 3
+# Keys are kept at least 7 days (a till may replay an offline sale late); a daily job forgets
+# them after 30.
+KEEP_KEYS = timedelta(days=30)
 
 Operation = Callable[[UnitOfWork], Awaitable[tuple[int, dict]]]
 RenderError = Callable[[DomainError], tuple[int, dict]]
@@ -80,3 +84,8 @@ async def _attempt(
             await uow.idempotency.complete(who.tenant_id, who.key_id, key, status_code, body)
         await uow.commit()
     return Outcome(status_code, body, replayed=False)
+
+
+async def purge_keys(uow: UnitOfWork, who: Principal, now: datetime) -> dict:
+    """Inner (the scheduler commits): forget the tenant's keys older than KEEP_KEYS."""
+    return {"keys": await uow.idempotency.purge(who.tenant_id, now - KEEP_KEYS)}

@@ -137,6 +137,39 @@ async def test_two_schedulers_expire_once_per_tenant_per_period(db):
                 await engine.dispose()
 
 
+async def test_idempotency_keys_are_forgotten_after_thirty_days(db):
+    async with running(create_app(make_settings(db))) as client:
+        tenant, headers = await tenant_in(db)
+        r = await client.post("/v1/members", json={"name": "李雷"}, headers=headers)
+        member = r.json()["id"]
+        for key in ("old", "recent"):
+            r = await client.post(
+                "/v1/points/adjustments",
+                json={"member_id": member, "points": 5, "reason": key},
+                headers={**headers, "Idempotency-Key": key},
+            )
+            assert r.status_code == 201, r.text
+        # Idempotency keys are per (tenant, API key, key): age one of them by 31 days.
+        await sql(
+            db,
+            "UPDATE idempotency_keys SET created_at = created_at - interval '31 days' "
+            "WHERE tenant_id = :t AND key = 'old'",
+            t=uuid.UUID(tenant),
+        )
+        scheduler, engine = scheduler_on(db)
+        try:
+            now = (datetime.now(SHANGHAI) + timedelta(days=1)).replace(hour=5, minute=0)
+            await scheduler.tick(now)
+        finally:
+            await engine.dispose()
+        [(_, _, result, _)] = await runs_of(db, "purge-idempotency-keys", [tenant])
+        assert result == {"keys": 1}
+        left = await sql(
+            db, "SELECT key FROM idempotency_keys WHERE tenant_id = :t", t=uuid.UUID(tenant)
+        )
+        assert [k for (k,) in left] == ["recent"]
+
+
 async def test_a_failing_tenant_is_logged_and_the_others_still_run(db, caplog):
     ids = [(await tenant_in(db))[0] for _ in range(3)]
     calls: list[str] = []
