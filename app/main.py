@@ -80,6 +80,11 @@ TAGS = [
         "name": "points earning",
         "description": "Multiplier events (B) and warm rules (C) for points earned on sales.",
     },
+    {
+        "name": "voice of the customer",
+        "description": "NPS (净推荐值), indicator weights, the satisfaction index (CSI) and "
+        "complaints (客户投诉).",
+    },
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 

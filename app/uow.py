@@ -20,10 +20,13 @@ from app.repositories.audit import AuditRepository
 from app.repositories.card_classes import CardClassRepository, SharingGroupRepository
 from app.repositories.cards import CardRepository
 from app.repositories.change_account import ChangeAccountRepository
+from app.repositories.complaints import ComplaintRepository
+from app.repositories.csi import CsiRepository
 from app.repositories.health import HealthRepository
 from app.repositories.idempotency import IdempotencyRepository
 from app.repositories.jobs import JobRunRepository
 from app.repositories.members import MemberRepository
+from app.repositories.nps import NpsRepository
 from app.repositories.points import PointsRepository
 from app.repositories.points_rules import PointsRulesRepository
 from app.repositories.pricing import DiscountRuleRepository, PricingRepository
@@ -126,6 +129,9 @@ class UnitOfWork:
         self.job_runs = JobRunRepository(self.session)
         self.sales = SalesRepository(self.session)
         self.health = HealthRepository(self.session)
+        self.nps = NpsRepository(self.session)
+        self.csi = CsiRepository(self.session)
+        self.complaints = ComplaintRepository(self.session)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:

@@ -5,9 +5,18 @@ from app.models.base import Base
 from app.models.card_classes import CardClassRow, SharingGroupRow
 from app.models.cards import CardEventRow, CardRow
 from app.models.change_account import ChangeAccountRow, ChangeEntryRow
+from app.models.complaints import ComplaintRow, ComplaintStepRow
+from app.models.csi import (
+    CsiAnswerRow,
+    CsiModelRow,
+    CsiNodeRow,
+    CsiResponseRow,
+    CsiWeightingRow,
+)
 from app.models.idempotency import IdempotencyKeyRow
 from app.models.jobs import JobRunRow
 from app.models.members import MemberRow
+from app.models.nps import NpsResponseRow
 from app.models.points import (
     PointsAccountRow,
     PointsEntryRow,
@@ -35,6 +44,13 @@ __all__ = [
     "CardRow",
     "ChangeAccountRow",
     "ChangeEntryRow",
+    "ComplaintRow",
+    "ComplaintStepRow",
+    "CsiAnswerRow",
+    "CsiModelRow",
+    "CsiNodeRow",
+    "CsiResponseRow",
+    "CsiWeightingRow",
     "DiscountRuleEntryRow",
     "DiscountRuleRow",
     "IdempotencyKeyRow",
@@ -42,6 +58,7 @@ __all__ = [
     "MemberRow",
     "MemberSpendRow",
     "MultiplierEventRow",
+    "NpsResponseRow",
     "PointsAccountRow",
     "PointsEntryRow",
     "PointsLotRow",

@@ -7,9 +7,13 @@ from app.routers.v1 import (
     cards,
     change_account,
     checkout,
+    clv,
+    complaints,
+    csi,
     discount_rules,
     jobs,
     members,
+    nps,
     points,
     points_earning,
     points_rules,
@@ -18,6 +22,7 @@ from app.routers.v1 import (
     settings,
     sharing_groups,
     stores,
+    weights,
 )
 
 router = APIRouter(prefix="/v1", responses=AUTH_ERRORS)
@@ -38,3 +43,8 @@ router.include_router(points_settings.router)
 router.include_router(points_rules.router)
 router.include_router(points_earning.router)
 router.include_router(sales.router)
+router.include_router(clv.router)
+router.include_router(nps.router)
+router.include_router(weights.router)
+router.include_router(csi.router)
+router.include_router(complaints.router)
