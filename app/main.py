@@ -85,6 +85,15 @@ TAGS = [
         "description": "NPS (净推荐值), indicator weights, the satisfaction index (CSI) and "
         "complaints (客户投诉).",
     },
+    {
+        "name": "imports",
+        "description": "Purchase history streamed in (CSV, NDJSON) for the analytics.",
+    },
+    {
+        "name": "analytics",
+        "description": "Head office's view of its members: RFM, churn, lifecycle, CLV.",
+    },
+    {"name": "member groups", "description": "Member groups (会员卡群组): saved queries."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -143,7 +152,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(v1.router)
     # Added innermost first: request context wraps everything, so every line has the id.
-    app.add_middleware(problems.BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(
+        problems.BodyLimitMiddleware,
+        limit=settings.max_body_bytes,
+        overrides={"/v1/imports/transactions": settings.max_import_bytes},  # streamed
+    )
     app.add_middleware(problems.UnexpectedErrorMiddleware)
     app.add_middleware(
         RequestContextMiddleware,

@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from app.domain.access import Principal, Scope
-from app.domain.schedule import Schedule, daily_at
+from app.domain.schedule import Schedule, daily_at, monthly_at
+from app.services.analytics import scheduled_rfm
 from app.services.idempotency import purge_keys
 from app.services.points import expire_points
 from app.uow import Busy, UnitOfWork
@@ -51,6 +52,8 @@ def default_jobs() -> list[Job]:
     return [
         Job("expire-points", daily_at(3, 0), _expire_points),
         Job("purge-idempotency-keys", daily_at(4, 0), purge_keys),
+        # RFM snapshot as of the month just ended (DOMAIN §5: 每月自动计算一次).
+        Job("rfm", monthly_at(1, 2, 0), scheduled_rfm),
     ]
 
 

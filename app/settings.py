@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_import_bytes: int = Field(
+        default=64 * 1024**3,
+        gt=0,
+        description="Body limit of the streamed history import (POST /v1/imports/transactions).",
+    )
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
     scheduler_interval_seconds: float = Field(

@@ -16,15 +16,19 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.errors import Conflict, DomainError, Invalid, Unavailable
+from app.repositories.analytics import AnalyticsRepository
 from app.repositories.audit import AuditRepository
 from app.repositories.card_classes import CardClassRepository, SharingGroupRepository
 from app.repositories.cards import CardRepository
 from app.repositories.change_account import ChangeAccountRepository
+from app.repositories.clv_models import ClvModelRepository
 from app.repositories.complaints import ComplaintRepository
 from app.repositories.csi import CsiRepository
 from app.repositories.health import HealthRepository
 from app.repositories.idempotency import IdempotencyRepository
+from app.repositories.imports import ImportRepository
 from app.repositories.jobs import JobRunRepository
+from app.repositories.member_groups import MemberGroupRepository
 from app.repositories.members import MemberRepository
 from app.repositories.nps import NpsRepository
 from app.repositories.points import PointsRepository
@@ -129,6 +133,10 @@ class UnitOfWork:
         self.job_runs = JobRunRepository(self.session)
         self.sales = SalesRepository(self.session)
         self.health = HealthRepository(self.session)
+        self.clv_models = ClvModelRepository(self.session)
+        self.member_groups = MemberGroupRepository(self.session)
+        self.analytics = AnalyticsRepository(self.session)
+        self.imports = ImportRepository(self.session)
         self.nps = NpsRepository(self.session)
         self.csi = CsiRepository(self.session)
         self.complaints = ComplaintRepository(self.session)

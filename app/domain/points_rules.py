@@ -117,9 +117,18 @@ class EventTerms:
     ends_at: datetime  # exclusive
     store_codes: tuple[str, ...] = ()  # empty: every store
     card_classes: tuple[str, ...] = ()  # empty: every class
+    member_groups: tuple[str, ...] = ()  # empty: every member (DOMAIN §10 groups)
 
 
-EVENT_FIELDS = ("name", "k", "starts_at", "ends_at", "store_codes", "card_classes")
+EVENT_FIELDS = (
+    "name",
+    "k",
+    "starts_at",
+    "ends_at",
+    "store_codes",
+    "card_classes",
+    "member_groups",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,15 +182,28 @@ def check_event(terms: EventTerms) -> None:
     problems += _check_window(terms.starts_at, terms.ends_at, ("starts_at", "ends_at"))
     problems += _check_codes("store_codes", terms.store_codes)
     problems += _check_codes("card_classes", terms.card_classes)
+    problems += _check_codes("member_groups", terms.member_groups)
     _problems("invalid_multiplier_event", "multiplier event", problems)
 
 
-def event_applies(event: EventTerms, at: datetime, store_code: str, card_class: str) -> bool:
+def event_applies(
+    event: EventTerms,
+    at: datetime,
+    store_code: str,
+    card_class: str,
+    member_groups: frozenset[str] = frozenset(),
+) -> bool:
     return (
         event.starts_at <= at < event.ends_at
         and (not event.store_codes or store_code in event.store_codes)
         and (not event.card_classes or card_class in event.card_classes)
+        and (not event.member_groups or not member_groups.isdisjoint(event.member_groups))
     )
+
+
+def needs_member_groups(events: Iterable[EventTerms], at: datetime) -> bool:
+    """Whether an event in effect targets member groups (else don't read the member's)."""
+    return any(e.member_groups and e.starts_at <= at < e.ends_at for e in events)
 
 
 def multiplier(
@@ -190,14 +212,16 @@ def multiplier(
     store_code: str,
     card_class: str,
     *,
+    member_groups: frozenset[str] = frozenset(),
     birthday: BirthdayMultiplier | None = None,
     member_birthday: date | None = None,
     tz: tzinfo | None = None,
 ) -> Decimal:
-    """k for a sale: the largest k of what applies (never their product), else 1."""
+    """k for a sale: the largest k of what applies (never their product), else 1.
+    ``member_groups``: the codes of the groups the member is in."""
     k = ONE
     for event in events:
-        if event.k > k and event_applies(event, at, store_code, card_class):
+        if event.k > k and event_applies(event, at, store_code, card_class, member_groups):
             k = event.k
     if (
         birthday is not None

@@ -1,5 +1,16 @@
 """SQLAlchemy tables: persistence only, no business rules."""
 
+from app.models.analytics import (
+    AnalyticsSettingsRow,
+    ClvModelMemberRow,
+    ClvModelRow,
+    ImportedTransactionRow,
+    MemberGroupMemberRow,
+    MemberGroupRow,
+    RfmRunRow,
+    RfmScoreRow,
+    TransactionImportRow,
+)
 from app.models.audit import AuditRow
 from app.models.base import Base
 from app.models.card_classes import CardClassRow, SharingGroupRow
@@ -36,6 +47,7 @@ from app.models.spend import MemberSpendRow
 from app.models.tenancy import ApiKeyRow, StoreRow, TenantRow
 
 __all__ = [
+    "AnalyticsSettingsRow",
     "ApiKeyRow",
     "AuditRow",
     "Base",
@@ -44,6 +56,8 @@ __all__ = [
     "CardRow",
     "ChangeAccountRow",
     "ChangeEntryRow",
+    "ClvModelMemberRow",
+    "ClvModelRow",
     "ComplaintRow",
     "ComplaintStepRow",
     "CsiAnswerRow",
@@ -54,7 +68,10 @@ __all__ = [
     "DiscountRuleEntryRow",
     "DiscountRuleRow",
     "IdempotencyKeyRow",
+    "ImportedTransactionRow",
     "JobRunRow",
+    "MemberGroupMemberRow",
+    "MemberGroupRow",
     "MemberRow",
     "MemberSpendRow",
     "MultiplierEventRow",
@@ -66,10 +83,13 @@ __all__ = [
     "PointsSettingsRow",
     "PricingSettingsRow",
     "PricingVersionRow",
+    "RfmRunRow",
+    "RfmScoreRow",
     "SaleReturnRow",
     "SaleRow",
     "SharingGroupRow",
     "StoreRow",
     "TenantRow",
+    "TransactionImportRow",
     "WarmRuleRow",
 ]

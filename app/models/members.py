@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -40,6 +41,8 @@ class MemberRow(Base):
     phone_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_hash: Mapped[str | None] = mapped_column(String(64))
     birthday_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # In clear for age criteria of member groups (DOMAIN §10); the birthday itself stays sealed.
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger)
     gender: Mapped[str] = mapped_column(String(16), server_default="unknown")
     region: Mapped[str | None] = mapped_column(String(64))
     occupation: Mapped[str | None] = mapped_column(String(64))

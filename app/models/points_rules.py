@@ -41,6 +41,7 @@ class MultiplierEventRow(Base):
     ends_at: Mapped[datetime] = mapped_column(Timestamp)
     store_codes: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
     card_classes: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
+    member_groups: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

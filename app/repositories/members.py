@@ -65,6 +65,7 @@ def _write(row: MemberRow, fields: dict, vault: Vault) -> None:
             row.birthday_ciphertext = (
                 vault.encrypt(value.isoformat(), _context(row, "birthday")) if value else None
             )
+            row.birth_year = value.year if value else None  # age criteria of member groups
         elif name == "consent":
             row.consent_marketing, row.consent_updated_at = value.marketing, value.updated_at
         elif name == "tags":

@@ -31,6 +31,7 @@ def _event(row: MultiplierEventRow) -> MultiplierEvent:
         ends_at=row.ends_at,
         store_codes=tuple(row.store_codes),
         card_classes=tuple(row.card_classes),
+        member_groups=tuple(row.member_groups),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -54,6 +55,7 @@ def _event_values(terms: EventTerms) -> dict:
     values = {name: getattr(terms, name) for name in EVENT_FIELDS}
     values["store_codes"] = list(terms.store_codes)
     values["card_classes"] = list(terms.card_classes)
+    values["member_groups"] = list(terms.member_groups)
     return values
 
 

@@ -16,19 +16,47 @@ from app.domain.access import Principal, Scope, hash_api_key
 from app.domain.card_lifecycle import Card, CardStatus
 from app.domain.errors import Invalid, Unavailable
 
+# The card columns both contexts (a quote's, a sale's) select.
+CARD_COLUMNS = """
+c.number, c.class_code, c.store_code, c.serial, c.member_id, c.status, c.issued_at,
+c.expires_at, c.replaced_by, c.verification_hash, c.failed_attempts, c.first_failed_at,
+c.locked_until
+"""
+
+
 PRINCIPAL = """
 SELECT tenant_id, id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
 """
 
-CHECKOUT_CONTEXT = """
+CHECKOUT_CONTEXT = f"""
 SELECT coalesce((SELECT version FROM pricing_versions WHERE tenant_id = $1), 0) AS version,
        EXISTS (SELECT 1 FROM stores WHERE tenant_id = $1 AND code = $2) AS store_exists,
-       c.number, c.class_code, c.store_code, c.serial, c.member_id, c.status, c.issued_at,
-       c.expires_at, c.replaced_by, c.verification_hash, c.failed_attempts,
-       c.first_failed_at, c.locked_until
+       {CARD_COLUMNS}
 FROM (SELECT 1) AS one
 LEFT JOIN cards AS c ON c.tenant_id = $1 AND c.number = $3
-"""
+"""  # noqa: S608 (a constant column list, no input)
+
+
+def card_of(tenant_id: str, row: asyncpg.Record) -> Card | None:
+    """The card of a row holding CARD_COLUMNS (None when the join found none)."""
+    if row["number"] is None:
+        return None
+    return Card(
+        tenant_id=tenant_id,
+        number=row["number"],
+        card_class=row["class_code"],
+        store_code=row["store_code"],
+        serial=row["serial"],
+        member_id=str(row["member_id"]),
+        status=CardStatus(row["status"]),
+        issued_at=row["issued_at"],
+        expires_at=row["expires_at"],
+        replaced_by=row["replaced_by"],
+        verification_hash=row["verification_hash"],
+        failed_attempts=row["failed_attempts"],
+        first_failed_at=row["first_failed_at"],
+        locked_until=row["locked_until"],
+    )
 
 
 @dataclass(frozen=True)
@@ -65,22 +93,4 @@ class HotReads:
     ) -> CheckoutContext:
         """The tenant's pricing version, whether the store exists and the card: one round trip."""
         row = await self._fetchrow(CHECKOUT_CONTEXT, uuid.UUID(tenant_id), store_code, card_number)
-        card = None
-        if row["number"] is not None:
-            card = Card(
-                tenant_id=tenant_id,
-                number=row["number"],
-                card_class=row["class_code"],
-                store_code=row["store_code"],
-                serial=row["serial"],
-                member_id=str(row["member_id"]),
-                status=CardStatus(row["status"]),
-                issued_at=row["issued_at"],
-                expires_at=row["expires_at"],
-                replaced_by=row["replaced_by"],
-                verification_hash=row["verification_hash"],
-                failed_attempts=row["failed_attempts"],
-                first_failed_at=row["first_failed_at"],
-                locked_until=row["locked_until"],
-            )
-        return CheckoutContext(row["version"], row["store_exists"], card)
+        return CheckoutContext(row["version"], row["store_exists"], card_of(tenant_id, row))

@@ -21,22 +21,23 @@ from decimal import Decimal
 
 import asyncpg
 
-from app.domain.card_lifecycle import Card, CardStatus
+from app.domain.card_lifecycle import Card
 from app.domain.errors import Invalid, Unavailable
+from app.repositories.reads import CARD_COLUMNS, card_of
 
-CONTEXT = """
+CONTEXT = f"""
 SELECT coalesce((SELECT version FROM pricing_versions WHERE tenant_id = $1), 0) AS version,
        (SELECT time_zone FROM tenants WHERE id = $1) AS time_zone,
        EXISTS (SELECT 1 FROM stores WHERE tenant_id = $1 AND code = $2) AS store_exists,
        s.fingerprint AS sale_fingerprint, s.response AS sale_response, s.id AS sale_id,
-       c.number, c.class_code, c.store_code, c.serial, c.member_id, c.status, c.issued_at,
-       c.expires_at, c.replaced_by, c.verification_hash, c.failed_attempts,
-       c.first_failed_at, c.locked_until, m.birthday_ciphertext
+       {CARD_COLUMNS}, m.birthday_ciphertext,
+       (SELECT array_agg(g.group_code) FROM member_group_members AS g
+        WHERE g.tenant_id = $1 AND g.member_id = c.member_id) AS member_groups
 FROM (SELECT 1) AS one
 LEFT JOIN sales AS s ON s.tenant_id = $1 AND s.store_code = $2 AND s.receipt_no = $3
 LEFT JOIN cards AS c ON c.tenant_id = $1 AND c.number = $4
 LEFT JOIN members AS m ON m.tenant_id = $1 AND m.id = c.member_id
-"""
+"""  # noqa: S608 (a constant column list, no input)
 
 RECORD = """
 SELECT sale_id, balance, pending
@@ -57,6 +58,7 @@ class SaleContext:
     sale_response: dict | None
     card: Card | None
     birthday_ciphertext: bytes | None
+    member_groups: frozenset[str]  # the card's member's groups
 
 
 @dataclass(frozen=True)
@@ -106,24 +108,6 @@ class TillSales:
             raise Unavailable("database_unavailable", "The database cannot be reached.") from exc
         except asyncpg.DataError as exc:
             raise Invalid("unstorable_value", "A value cannot be used as given.") from exc
-        card = None
-        if row["number"] is not None:
-            card = Card(
-                tenant_id=tenant_id,
-                number=row["number"],
-                card_class=row["class_code"],
-                store_code=row["store_code"],
-                serial=row["serial"],
-                member_id=str(row["member_id"]),
-                status=CardStatus(row["status"]),
-                issued_at=row["issued_at"],
-                expires_at=row["expires_at"],
-                replaced_by=row["replaced_by"],
-                verification_hash=row["verification_hash"],
-                failed_attempts=row["failed_attempts"],
-                first_failed_at=row["first_failed_at"],
-                locked_until=row["locked_until"],
-            )
         response = row["sale_response"]
         return SaleContext(
             pricing_version=row["version"],
@@ -132,8 +116,9 @@ class TillSales:
             sale_id=row["sale_id"],
             sale_fingerprint=row["sale_fingerprint"],
             sale_response=json.loads(response) if response is not None else None,
-            card=card,
+            card=card_of(tenant_id, row),
             birthday_ciphertext=row["birthday_ciphertext"],
+            member_groups=frozenset(row["member_groups"] or ()),
         )
 
     async def write(self, sale: TillSale, detail: dict, response: dict) -> Held:

@@ -197,17 +197,19 @@ class UnexpectedErrorMiddleware:
 class BodyLimitMiddleware:
     """Refuse bodies over ``limit`` bytes: by Content-Length up front, else while streaming."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, overrides: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.overrides = overrides or {}  # path -> its own limit (e.g. a streamed import)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.overrides.get(scope["path"], self.limit)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._too_large()(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._too_large(limit)(scope, receive, send)
             return
         received = 0
 
@@ -215,15 +217,15 @@ class BodyLimitMiddleware:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
+            if received > limit:
                 # FastAPI re-raises HTTPException from body reading; the handler renders it.
-                raise HTTPException(413, self._detail())
+                raise HTTPException(413, self._detail(limit))
             return message
 
         await self.app(scope, limited_receive, send)
 
-    def _detail(self) -> str:
-        return f"The request body exceeds the limit of {self.limit} bytes."
+    def _detail(self, limit: int) -> str:
+        return f"The request body exceeds the limit of {limit} bytes."
 
-    def _too_large(self) -> JSONResponse:
-        return problem_response(413, "payload_too_large", self._detail())
+    def _too_large(self, limit: int) -> JSONResponse:
+        return problem_response(413, "payload_too_large", self._detail(limit))

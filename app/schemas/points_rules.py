@@ -114,6 +114,7 @@ _EVENT = {
     "ends_at": "2026-12-07T00:00:00+08:00",
     "store_codes": ["S01"],
     "card_classes": [],
+    "member_groups": [],
 }
 _EVENT_READ = {
     "id": "7",
@@ -127,6 +128,10 @@ K = "Multiplier k in [1, 100), up to 4 decimals: B = floor(A × (k − 1))."
 Code = Annotated[str, Field(min_length=1, max_length=MAX_CODE_LENGTH)]
 STORES = "Store codes where it applies; empty: every store."
 CLASSES = "Card class codes it applies to; empty: every class."
+GROUPS = (
+    "Member group codes (`/v1/member-groups`) it applies to: members in any of them, as last "
+    "generated; empty: every member."
+)
 
 
 class EventCreate(Strict):
@@ -138,6 +143,7 @@ class EventCreate(Strict):
     ends_at: AwareDatetime = Field(description="End (exclusive), after starts_at.")
     store_codes: list[Code] = Field(default=[], max_length=MAX_CODES, description=STORES)
     card_classes: list[Code] = Field(default=[], max_length=MAX_CODES, description=CLASSES)
+    member_groups: list[Code] = Field(default=[], max_length=MAX_CODES, description=GROUPS)
 
     def terms(self) -> EventTerms:
         return EventTerms(
@@ -147,6 +153,7 @@ class EventCreate(Strict):
             ends_at=self.ends_at,
             store_codes=tuple(self.store_codes),
             card_classes=tuple(self.card_classes),
+            member_groups=tuple(self.member_groups),
         )
 
 
@@ -159,10 +166,11 @@ class EventUpdate(Patch):
     ends_at: AwareDatetime | None = None
     store_codes: list[Code] | None = Field(default=None, max_length=MAX_CODES, description=STORES)
     card_classes: list[Code] | None = Field(default=None, max_length=MAX_CODES, description=CLASSES)
+    member_groups: list[Code] | None = Field(default=None, max_length=MAX_CODES, description=GROUPS)
 
     def changes(self) -> dict:
         out = super().changes()
-        for name in ("store_codes", "card_classes"):
+        for name in ("store_codes", "card_classes", "member_groups"):
             if name in out:
                 out[name] = tuple(out[name])
         return out
@@ -178,6 +186,7 @@ class EventRead(BaseModel):
     ends_at: datetime
     store_codes: list[str]
     card_classes: list[str]
+    member_groups: list[str]
     created_at: datetime
     updated_at: datetime
 

@@ -30,6 +30,7 @@ from app.domain.points_rules import (
     check_warm_rule,
     multiplier,
     needs_birthday,
+    needs_member_groups,
     parse_id,
     warm_points,
 )
@@ -94,6 +95,15 @@ async def member_birthday(
     return member.birthday if member else None
 
 
+async def member_groups(
+    uow: UnitOfWork, tenant_id: str, member_id: str, rules: PointsRules, at: datetime
+) -> frozenset[str]:
+    """The member's groups, read only when an event in effect targets groups."""
+    if not needs_member_groups(rules.events, at):
+        return frozenset()
+    return frozenset(await uow.member_groups.groups_of(tenant_id, member_id))
+
+
 def applied(
     rules: PointsRules,
     settings: PointsSettings,
@@ -106,6 +116,7 @@ def applied(
     at: datetime,
     birthday: date | None,
     tz: tzinfo,
+    groups: frozenset[str] = frozenset(),
 ) -> Applied:
     return Applied(
         rates=line_rates(rules, card_class, default_rate, lines, at),
@@ -114,6 +125,7 @@ def applied(
             at,
             store_code,
             card_class,
+            member_groups=groups,
             birthday=settings.birthday_multiplier,
             member_birthday=birthday,
             tz=tz,
@@ -179,6 +191,7 @@ def _event_terms(event: MultiplierEvent) -> EventTerms:
         ends_at=event.ends_at,
         store_codes=event.store_codes,
         card_classes=event.card_classes,
+        member_groups=event.member_groups,
     )
 
 

@@ -37,6 +37,7 @@ from app.services.points_rules import (
     applied,
     load_points_rules,
     member_birthday,
+    member_groups,
     preview,
 )
 from app.uow import UnitOfWork
@@ -150,6 +151,7 @@ async def quote(
                 uow, kit.vault, who.tenant_id, card.member_id, snapshot.points, settings, at
             )
             zone = await tenant_zone(uow, who.tenant_id) if birthday else UTC
+            groups = await member_groups(uow, who.tenant_id, card.member_id, snapshot.points, at)
         await uow.commit()  # admit may have cleared a verification-failure count
     if card is None:
         basket = price_basket(lines, None, snapshot.index, snapshot.mode, at)
@@ -169,6 +171,7 @@ async def quote(
         at=at,
         birthday=birthday,
         tz=zone,
+        groups=groups,
     )
     amounts = {
         line.line_no: (line.qty, priced.final_amount)

@@ -66,7 +66,13 @@ from app.repositories.till_sales import Fallback, TillSale
 from app.services.cards import CardKit, checked_number
 from app.services.change_account import pay_for_sale, refund_for_return
 from app.services.points import book, lock_account, post_expiries, take, tenant_zone
-from app.services.points_rules import Applied, applied, load_points_rules, member_birthday
+from app.services.points_rules import (
+    Applied,
+    applied,
+    load_points_rules,
+    member_birthday,
+    member_groups,
+)
 from app.services.pricing import PricingCache
 from app.services.tiers import apply_upgrades
 from app.uow import UnitOfWork
@@ -76,6 +82,9 @@ SALE_RETURN = "sale_return"
 SHORTFALL_MODES = ("reject", "purchase")
 # A till's clock may run a little fast; a sale further in the future is a mistake.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+GOODS_FIELDS = ("major_category", "mid_category", "minor_category", "counter", "brand")
 
 
 @dataclass(frozen=True)
@@ -151,6 +160,21 @@ async def points_rates(
         at=occurred_at,
         birthday=birthday,
         tz=await tenant_zone(uow, tenant) if birthday else UTC,
+        groups=await member_groups(uow, tenant, member_id, rules, occurred_at),
+    )
+
+
+def _sale(
+    lines: Sequence[TillLine], payments: Sequence[Payment], what: Applied, identity: Decimal
+) -> Sale:
+    """The domain sale: its lines and payments with what it earns with."""
+    return Sale(
+        lines=tuple(SaleLine(x.line_no, x.qty, x.final_amount) for x in lines),
+        payments=tuple(payments),
+        rates=what.rates,
+        k=what.k,
+        warm_points=what.warm_points,
+        identity_multiple=identity,
     )
 
 
@@ -201,11 +225,25 @@ def _sale_of(detail: Mapping) -> Sale:
     )
 
 
-def _detail(sale: Sale, earned: Mapping[Category, int], paid: int, lots: dict[str, int]) -> dict:
+def _detail(
+    till: Sequence[TillLine],
+    sale: Sale,
+    earned: Mapping[Category, int],
+    paid: int,
+    lots: dict[str, int],
+) -> dict:
+    """What is stored with a sale: returns recompute from it, and member groups select by
+    the lines' categories and brands."""
     return {
         "lines": [
-            {"line_no": x.line_no, "qty": str(x.qty), "final_amount": str(x.final_amount)}
-            for x in sale.lines
+            {
+                "line_no": x.line_no,
+                "qty": str(x.qty),
+                "final_amount": str(x.final_amount),
+                "sku": x.sku,
+                **{name: value for name in GOODS_FIELDS if (value := getattr(x, name)) is not None},
+            }
+            for x in till
         ],
         "payments": [{"method": p.method.value, "amount": str(p.amount)} for p in sale.payments],
         "rates": {str(no): str(rate) for no, rate in sale.rates.items()},
@@ -420,14 +458,7 @@ async def record_sale(
         occurred_at,
         settings,
     )
-    sale = Sale(
-        lines=tuple(SaleLine(x.line_no, x.qty, x.final_amount) for x in lines),
-        payments=tuple(payments),
-        rates=what.rates,
-        k=what.k,
-        warm_points=what.warm_points,
-        identity_multiple=card_class.identity_points_multiple,
-    )
+    sale = _sale(lines, payments, what, card_class.identity_points_multiple)
     earned = sale.earning().points  # refuses bad lines and amounts, naming the field
     paid = _points_paid(payments, settings.points_per_yuan)
 
@@ -482,7 +513,7 @@ async def record_sale(
     body = _sale_body(
         sale_id, store_code, receipt_no, member, number, earned, paid, balance, pending, tier_change
     )
-    await uow.sales.complete(sale_id, _detail(sale, earned, paid, lot_ids), body)
+    await uow.sales.complete(sale_id, _detail(lines, sale, earned, paid, lot_ids), body)
     return Recorded(201, body, replayed=False)
 
 
@@ -545,15 +576,9 @@ async def record_sale_fast(
         at=occurred_at,
         birthday=birthday,
         tz=zone,
+        groups=context.member_groups,
     )
-    sale = Sale(
-        lines=tuple(SaleLine(x.line_no, x.qty, x.final_amount) for x in lines),
-        payments=tuple(payments),
-        rates=what.rates,
-        k=what.k,
-        warm_points=what.warm_points,
-        identity_multiple=identity_multiple,
-    )
+    sale = _sale(lines, payments, what, identity_multiple)
     earned = sale.earning().points
     expiry = expires_at(occurred_at, settings.expiry, zone)
     if expiry is not None and expiry <= now:  # an old offline sale: its lots expire at once
@@ -577,7 +602,7 @@ async def record_sale_fast(
     # The database sets sale_id, balance, available and pending in the stored response.
     response = _sale_body(0, store_code, receipt_no, card.member_id, number, earned, 0, 0, 0, None)
     try:
-        held = await uow.till_sales.write(till, _detail(sale, earned, 0, {}), response)
+        held = await uow.till_sales.write(till, _detail(lines, sale, earned, 0, {}), response)
     except Fallback:
         return None
     body = {

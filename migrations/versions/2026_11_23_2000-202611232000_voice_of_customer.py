@@ -2,7 +2,7 @@
 complaints and their eight steps
 
 Revision ID: 202611232000
-Revises: 202611231950
+Revises: 202611231955
 Create Date: 2026-11-23 20:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "202611232000"
-down_revision: str | None = "202611231950"
+down_revision: str | None = "202611231955"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.api.test_cards import issue
 from tests.api.test_checkout import QuoteResponse
 from tests.api.test_points import (
     key_with,
@@ -326,6 +327,39 @@ async def test_quote_previews_points(client, tenant):
         "/v1/checkout/quote", json={"store_code": "S01", "lines": basket}, headers=h
     )
     assert walk_in.json()["points_preview"] is None
+
+
+async def test_events_for_member_groups_reward_only_their_members(client, tenant):
+    """An event naming member groups applies to their members (as last generated), on the
+    lean sale path, the general one and in the quote's preview."""
+    h = tenant.headers
+    vip, vip_card = await member_with_card(client, h)
+    other = (await client.post("/v1/members", json={"name": "路人"}, headers=h)).json()["id"]
+    other_card = (await issue(client, h, other))["number"]
+    r = await client.patch(f"/v1/members/{vip}", json={"tags": ["vip"]}, headers=h)
+    assert r.status_code == 200, r.text
+    group = {"code": "VIPS", "name": "VIPs", "criteria": {"attributes": {"tags": ["vip"]}}}
+    assert (await client.post("/v1/member-groups", json=group, headers=h)).status_code == 201
+    r = await client.post("/v1/member-groups/VIPS/generate", headers=h)
+    assert (r.status_code, r.json()["member_count"]) == (200, 1)
+    made = await event(client, h, "3", member_groups=["VIPS"])
+    assert made["member_groups"] == ["VIPS"]
+    await event(client, h, "5", member_groups=["NOBODY"])  # a group with no members
+    pos = await key_with(client, h, "pos")
+
+    lean = await post_sale(client, pos, sale_body(vip_card, "R-1"))
+    assert lean["points_earned"] == {"A": 38, "B": 76, "C": 0, "E": 38}
+    r = await client.post(
+        "/v1/sales", json=sale_body(vip_card, "R-2"), headers={**pos, "Idempotency-Key": "k-2"}
+    )
+    assert r.json()["points_earned"]["B"] == 76, r.text
+    outsider = await post_sale(client, pos, sale_body(other_card, "R-3"))
+    assert outsider["points_earned"]["B"] == 0
+    basket = [{"line_no": 1, "sku": "A", "original_price": "388.00", "qty": "1"}]
+    for card, b in ((vip_card, 76), (other_card, 0)):
+        body = {"store_code": "S01", "card_number": card, "lines": basket}
+        r = await client.post("/v1/checkout/quote", json=body, headers=h)
+        assert r.json()["points_preview"]["B"] == b, r.text
 
 
 async def test_changes_reach_the_cached_snapshot(client, tenant):

@@ -22,6 +22,7 @@ from app.domain.points_rules import (
     condition_of,
     is_birthday,
     multiplier,
+    needs_member_groups,
     warm_points,
 )
 from app.domain.pricing import Level, PointsRuleEntry, RuleIndex
@@ -30,7 +31,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai
 
 
-def event(k="2", start="2026-12-01", end="2026-12-31", stores=(), classes=()):
+def event(k="2", start="2026-12-01", end="2026-12-31", stores=(), classes=(), groups=()):
     return EventTerms(
         name="e",
         k=D(k),
@@ -38,6 +39,7 @@ def event(k="2", start="2026-12-01", end="2026-12-31", stores=(), classes=()):
         ends_at=datetime.fromisoformat(end).replace(tzinfo=UTC),
         store_codes=tuple(stores),
         card_classes=tuple(classes),
+        member_groups=tuple(groups),
     )
 
 
@@ -47,6 +49,16 @@ def test_k_is_the_largest_matching_not_the_product():
     assert multiplier(events, AT, "S02", "GOLD") == D(5)
     assert multiplier(events, AT, "S01", "PLAT") == D(4)
     assert multiplier([], AT, "S01", "GOLD") == D(1)
+
+
+def test_events_for_member_groups_apply_to_members_of_any_of_them():
+    events = [event("2"), event("4", groups=["VIP", "NEW"])]
+    assert multiplier(events, AT, "S01", "GOLD") == D(2)  # in no group
+    assert multiplier(events, AT, "S01", "GOLD", member_groups=frozenset({"NEW"})) == D(4)
+    assert multiplier(events, AT, "S01", "GOLD", member_groups=frozenset({"LAPSED"})) == D(2)
+    assert needs_member_groups(events, AT)
+    assert not needs_member_groups(events[:1], AT)
+    assert not needs_member_groups(events, datetime(2027, 1, 1, tzinfo=UTC))  # ended
 
 
 def test_event_window_is_start_inclusive_end_exclusive():

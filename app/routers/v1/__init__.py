@@ -2,6 +2,7 @@ from fastapi import APIRouter
 
 from app.routers.openapi_docs import AUTH_ERRORS
 from app.routers.v1 import (
+    analytics,
     api_keys,
     card_classes,
     cards,
@@ -11,7 +12,9 @@ from app.routers.v1 import (
     complaints,
     csi,
     discount_rules,
+    imports,
     jobs,
+    member_groups,
     members,
     nps,
     points,
@@ -44,7 +47,10 @@ router.include_router(points_rules.router)
 router.include_router(points_earning.router)
 router.include_router(sales.router)
 router.include_router(clv.router)
+router.include_router(imports.router)
 router.include_router(nps.router)
 router.include_router(weights.router)
 router.include_router(csi.router)
 router.include_router(complaints.router)
+router.include_router(analytics.router)
+router.include_router(member_groups.router)

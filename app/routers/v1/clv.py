@@ -1,13 +1,26 @@
 """Customer lifetime value (DOMAIN §6) under ``/v1/analytics/clv``: the stateless retention-
 model calculator here; models fitted on the tenant's transactions join this router."""
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
 
 from app.domain import clv
 from app.domain.access import Principal, Scope
-from app.routers.deps import scoped
+from app.domain.pagination import DEFAULT_LIMIT
+from app.routers.deps import Cursor, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.clv import RetentionClvCreate, RetentionClvRead, ScheduleRowRead
+from app.schemas.clv_models import (
+    ClvMemberRead,
+    ClvModelCreate,
+    ClvModelRead,
+    ValueBreakdownRead,
+)
+from app.schemas.common import Page
+from app.services import clv_models
 
 router = APIRouter(prefix="/analytics/clv", tags=["analytics"])
 
@@ -67,4 +80,149 @@ async def calculate_retention_clv(
             )
             for row in result.schedule
         ],
+    )
+
+
+# --- models fitted on the tenant's purchases (stored) ---------------------------------------------
+
+ModelId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The model's id.")]
+MODEL_NOT_FOUND = problems(404, examples={404: ("clv_model_not_found", "No CLV model 7.")})
+
+
+def _rate(value: Decimal) -> Decimal:
+    """A stored rate without the column's padding, at least 2 decimals: 0.100000 → 0.10."""
+    trimmed = value.normalize()
+    return trimmed if trimmed.as_tuple().exponent < -2 else trimmed.quantize(Decimal("0.01"))
+
+
+def _model(m) -> ClvModelRead:
+    t = m.value_thresholds
+    return ClvModelRead(
+        id=m.id,
+        time_unit=m.time_unit,
+        calibration_end=m.calibration_end,
+        annual_discount_rate=_rate(m.annual_discount_rate),
+        horizon_periods=m.horizon_periods,
+        gross_margin=_rate(m.gross_margin),
+        customers=m.customers,
+        bgnbd=m.fit["bgnbd"],
+        gamma_gamma=m.fit["gamma_gamma"],
+        log_likelihood=m.fit["bgnbd"]["log_likelihood"],
+        value_thresholds={
+            "current": format(t["current"], ".2f"),
+            "potential": format(t["potential"], ".2f"),
+            "quantile": t["quantile"],
+        },
+        duration_ms=m.duration_ms,
+        created_at=m.created_at,
+    )
+
+
+@router.post(
+    "/models",
+    status_code=201,
+    response_model=ClvModelRead,
+    summary="Fit BG/NBD and Gamma-Gamma on the tenant's purchases and value every member",
+    description="Scopes: `analytics`, `admin`. Maximum likelihood on every member's purchases "
+    "up to the end of `calibration_end` (tenant time zone): sales recorded through the API net "
+    "of returns plus imported history. Purchases on the same calendar day count as one; "
+    "frequency = repeat purchase days, recency = first to last purchase day, T = first "
+    "purchase day to `calibration_end`, in `time_unit` (week = 7 days, month = 365.25/12 days); "
+    "Gamma-Gamma fits the mean of the repeat days' amounts. Publishes each fit's convergence "
+    "(`converged`, `iterations`, `message`). Every member's P(alive), expected purchases and "
+    "discounted CLV over `horizon_periods`, the historical / current / potential breakdown and "
+    "the value quadrant are stored with the model (`GET .../models/{id}/members`). Data the "
+    "models can't fit is 422: `insufficient_data` (fewer than 10 customers or 5 with a repeat "
+    "purchase), `clv_fit_failed` (no convergence, a degenerate or infinite-mean fit); bad "
+    "inputs 422 `invalid_time_unit`, `invalid_discount_rate`, `invalid_clv_input`, "
+    "`invalid_value_thresholds`, `invalid_as_of`. Nothing is stored on a refusal.",
+    responses={
+        **BODY_ERRORS,
+        **problems(
+            422,
+            examples={
+                422: (
+                    "insufficient_data",
+                    "BG/NBD needs at least 5 customers with a repeat purchase; got 2.",
+                )
+            },
+        ),
+    },
+)
+async def create_clv_model(
+    body: ClvModelCreate, uow: Uow, who: Principal = ANALYSTS
+) -> ClvModelRead:
+    given = body.value_thresholds
+    model = await clv_models.create_model(
+        uow,
+        who,
+        time_unit=body.time_unit,
+        calibration_end=body.calibration_end,
+        annual_discount_rate=body.annual_discount_rate,
+        horizon_periods=body.horizon_periods,
+        gross_margin=body.gross_margin,
+        thresholds=clv_models.Thresholds()
+        if given is None
+        else clv_models.Thresholds(given.current, given.potential, given.quantile),
+        now=datetime.now(UTC),
+    )
+    return _model(model)
+
+
+@router.get(
+    "/models/{model_id}",
+    response_model=ClvModelRead,
+    summary="Get a stored CLV model",
+    description="Scopes: `analytics`, `admin`. The fitted parameters, convergence and the "
+    "quadrant cuts used.",
+    responses=MODEL_NOT_FOUND,
+)
+async def get_clv_model(model_id: ModelId, uow: Uow, who: Principal = ANALYSTS) -> ClvModelRead:
+    return _model(await clv_models.get_model(uow, who, model_id))
+
+
+@router.get(
+    "/models/{model_id}/members",
+    response_model=Page[ClvMemberRead],
+    summary="Every member's values under a CLV model",
+    description="Scopes: `analytics`, `admin`. Per member: frequency, recency, T, "
+    "P(alive), expected purchases over the horizon, expected value of a purchase, discounted "
+    "CLV, the historical / current / potential breakdown (DOMAIN §6) and the value quadrant "
+    "(current × potential: vip, improve, maintain, abandon). Optionally one `quadrant`; by "
+    "member id, in cursor pages.",
+    responses=MODEL_NOT_FOUND,
+)
+async def list_clv_model_members(
+    model_id: ModelId,
+    uow: Uow,
+    quadrant: Annotated[
+        Literal["vip", "improve", "maintain", "abandon"] | None,
+        Query(description="Only this quadrant."),
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+    who: Principal = ANALYSTS,
+) -> Page[ClvMemberRead]:
+    page = await clv_models.model_members(uow, who, model_id, quadrant, cursor, limit)
+    return Page[ClvMemberRead](
+        items=[
+            ClvMemberRead(
+                member_id=m.member_id,
+                member_ref=m.member_ref,
+                frequency=m.frequency,
+                recency=m.recency,
+                T=m.t,
+                monetary_value=m.monetary,
+                p_alive=m.p_alive,
+                expected_purchases=m.expected_purchases,
+                expected_average_value=m.expected_average_value,
+                clv=m.current,
+                breakdown=ValueBreakdownRead(
+                    historical=m.historical, current=m.current, potential=m.potential, total=m.total
+                ),
+                quadrant=m.quadrant,
+            )
+            for m in page.items
+        ],
+        next_cursor=page.next_cursor,
     )

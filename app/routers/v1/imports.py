@@ -1,0 +1,142 @@
+"""History import (issue 6): past receipts for the analytics, streamed as CSV or NDJSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from app.domain.access import Principal, Scope
+from app.domain.imports import ImportFormat, OnError
+from app.routers.deps import Uow, scoped
+from app.routers.openapi_docs import BODY_ERRORS, problems
+from app.routers.problems import problem_response
+from app.schemas.imports import BadRowRead, ImportRead
+from app.services import imports
+
+router = APIRouter(prefix="/imports", tags=["imports"])
+
+MEDIA_TYPES = {
+    "text/csv": ImportFormat.CSV,
+    "application/x-ndjson": ImportFormat.NDJSON,
+    "application/ndjson": ImportFormat.NDJSON,
+    "application/jsonl": ImportFormat.NDJSON,
+}
+CSV_EXAMPLE = (
+    "member_ref,occurred_at,amount,receipt_no,store_code\n"
+    "C000123,2025-11-02T14:31:00+08:00,388.00,R-20251102-0042,S01\n"
+    "C000456,2025-11-03,59.90,,\n"
+)
+NDJSON_EXAMPLE = (
+    '{"member_ref": "C000123", "occurred_at": "2025-11-02T14:31:00+08:00", "amount": "388.00", '
+    '"receipt_no": "R-20251102-0042", "store_code": "S01"}\n'
+    '{"member_ref": "C000456", "occurred_at": "2025-11-03", "amount": "59.90"}\n'
+)
+REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The file, streamed: CSV with a header line, or NDJSON. May be sent "
+        "with `Content-Encoding: gzip`.",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+            "application/x-ndjson": {"schema": {"type": "string"}, "example": NDJSON_EXAMPLE},
+        },
+    }
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _unsupported(detail: str) -> JSONResponse:
+    return problem_response(415, "unsupported_media_type", detail)
+
+
+@router.post(
+    "/transactions",
+    response_model=ImportRead,
+    summary="Import purchase history (CSV or NDJSON, streamed)",
+    description="Scope: `admin`. Loads past receipts for the analytics (RFM, member groups, "
+    "churn, lifecycle, CLV); they earn no points. The body is streamed and checked row by row, "
+    "never held whole: files of tens of millions of rows are fine (`Content-Encoding: gzip` "
+    "accepted). **CSV** (`text/csv`, UTF-8): a header naming `member_ref`, `occurred_at`, "
+    "`amount` and optionally `receipt_no`, `store_code`, in any order; one record per line, "
+    "fields may be double-quoted. **NDJSON** (`application/x-ndjson`): one object per line with "
+    "those keys. `member_ref` is the member's `external_ref` (1-64 characters); an unknown one "
+    "creates the member. `occurred_at` is a date (YYYY-MM-DD) or an ISO-8601 time; without an "
+    "offset it is read in the tenant's time zone; not after today. `amount`: the receipt's net "
+    "CNY, ≥ 0, at most 2 decimals. `on_error=reject` (default): any bad row → 422 "
+    "`invalid_rows` listing the first 100 bad rows (`bad_rows: [{line, field, reason}]`, "
+    "`rejected`) and nothing is imported; `on_error=skip` imports the good rows and reports "
+    "the bad ones. Importing the same file again adds nothing: a receipt is known by its store "
+    "and `receipt_no` (per member), a row without `receipt_no` by all its values; receipts "
+    "recorded through `POST /v1/sales` (same store and receipt number) are not imported again. "
+    "Imports of one tenant run one after the other. A bad header is 422 `invalid_header`; a "
+    "line over 1 MiB 422 `line_too_long`; another media type or encoding 415.",
+    openapi_extra=REQUEST_BODY,
+    responses={
+        **BODY_ERRORS,
+        **problems(
+            415,
+            examples={
+                415: (
+                    "unsupported_media_type",
+                    "Send text/csv or application/x-ndjson, not application/json.",
+                )
+            },
+        ),
+        **problems(
+            422,
+            examples={
+                422: (
+                    "invalid_rows",
+                    "1 row cannot be imported; nothing was imported (the first 1 are listed). "
+                    "Fix them, or send on_error=skip to import the good rows.",
+                )
+            },
+        ),
+    },
+)
+async def import_transactions(
+    request: Request,
+    uow: Uow,
+    on_error: Annotated[
+        OnError, Query(description="`reject` (all or nothing) or `skip` (import the good rows).")
+    ] = OnError.REJECT,
+    who: Principal = scoped(Scope.ADMIN),
+):
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    fmt = MEDIA_TYPES.get(media_type)
+    if fmt is None:
+        return _unsupported(
+            f"Send text/csv or application/x-ndjson, not {media_type or 'no content type'}."
+        )
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        return _unsupported(f"Content-Encoding {encoding} is not supported (gzip is).")
+    done = await imports.import_transactions(
+        uow,
+        who,
+        request.stream(),
+        fmt=fmt,
+        on_error=on_error,
+        gzipped=encoding == "gzip",
+        now=_now(),
+    )
+    return ImportRead(
+        id=done.id,
+        format=done.format.value,
+        on_error=done.on_error.value,
+        rows=done.rows,
+        imported=done.imported,
+        duplicates=done.duplicates,
+        rejected=done.rejected,
+        members_created=done.members_created,
+        bad_rows=[BadRowRead(line=e.line, field=e.field, reason=e.reason) for e in done.bad_rows],
+        started_at=done.started_at,
+        finished_at=done.finished_at,
+        duration_ms=done.duration_ms,
+    )

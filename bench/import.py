@@ -1,0 +1,169 @@
+"""History import benchmark (issue 6): a big CSV streamed to POST /v1/imports/transactions.
+
+Generates ROWS rows (default 10,000,000) over ROWS/10 members once (cached in /tmp), starts a
+server with one worker, posts the file in 1 MiB chunks and prints rows/s and the server
+process's peak RSS (VmHWM; sampled VmRSS too). REIMPORT=1 posts the same file again (every
+row a duplicate). Targets: ≥ 100,000 rows/s, RSS ≤ 500 MB throughout.
+
+    .venv/bin/python bench/import.py                       # embedded PostgreSQL in a temp dir
+    ROWS=2000000 LOYALTY_DATABASE_URL=postgresql://... .venv/bin/python bench/import.py
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.db import embedded_postgres, plain_url  # noqa: E402
+
+ROWS = int(os.environ.get("ROWS", "10000000"))
+MEMBERS = max(1, ROWS // 10)
+PORT = int(os.environ.get("PORT", "8768"))
+BIN = ROOT / ".venv" / "bin"
+CHUNK = 1 << 20
+
+
+def generate(path: Path) -> None:
+    """member_ref,occurred_at,amount,receipt_no,store_code over the last three years."""
+    rnd = random.Random(6)
+    start = date(2023, 1, 1)
+    days = [(start + timedelta(days=d)).isoformat() for d in range(3 * 365)]
+    tmp = path.with_suffix(".part")
+    with tmp.open("w") as f:
+        f.write("member_ref,occurred_at,amount,receipt_no,store_code\n")
+        batch = []
+        for i in range(ROWS):
+            batch.append(
+                f"C{rnd.randrange(MEMBERS):08d},{rnd.choice(days)}T{rnd.randrange(9, 22):02d}:"
+                f"{rnd.randrange(60):02d}:00+08:00,{rnd.randrange(100, 200000) / 100:.2f},"
+                f"R{i:010d},S{rnd.randrange(40):02d}\n"
+            )
+            if len(batch) == 100_000:
+                f.write("".join(batch))
+                batch.clear()
+        f.write("".join(batch))
+    tmp.rename(path)
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kb = 0
+        self.stop = threading.Event()
+
+    def _status(self) -> dict[str, int]:
+        out = {}
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith(("VmRSS", "VmHWM")):
+                    key, value = line.split(":")
+                    out[key] = int(value.split()[0])
+        return out
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            with contextlib.suppress(OSError):
+                self.peak_kb = max(self.peak_kb, self._status()["VmRSS"])
+            time.sleep(0.1)
+
+    def hwm_kb(self) -> int:
+        return self._status()["VmHWM"]
+
+
+def post(url: str, key: str, path: Path) -> tuple[dict, float]:
+    def chunks():
+        with path.open("rb") as f:
+            while block := f.read(CHUNK):
+                yield block
+
+    started = time.perf_counter()
+    r = httpx.post(
+        f"{url}/v1/imports/transactions",
+        content=chunks(),
+        headers={"Authorization": f"Bearer {key}", "content-type": "text/csv"},
+        timeout=httpx.Timeout(60.0, read=3600.0),
+    )
+    elapsed = time.perf_counter() - started
+    r.raise_for_status()
+    return r.json(), elapsed
+
+
+def main() -> None:
+    path = Path(tempfile.gettempdir()) / f"loyalty-bench-import-{ROWS}.csv"
+    if not path.exists():
+        print(f"generating {ROWS:,} rows over {MEMBERS:,} members in {path} ...", flush=True)
+        t = time.perf_counter()
+        generate(path)
+        print(f"  {time.perf_counter() - t:.0f} s, {path.stat().st_size / 1e6:.0f} MB", flush=True)
+    with contextlib.ExitStack() as stack:
+        url = os.environ.get("LOYALTY_DATABASE_URL")
+        if not url:
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lb-")))
+            url = stack.enter_context(embedded_postgres(data_dir))
+        env = {
+            **os.environ,
+            "LOYALTY_DATABASE_URL": plain_url(url),
+            "LOYALTY_LOG_LEVEL": os.environ.get("LOYALTY_LOG_LEVEL", "WARNING"),
+            "LOYALTY_SCHEDULER_INTERVAL_SECONDS": "0",
+        }
+        subprocess.run([BIN / "loyalty", "migrate"], env=env, check=True, capture_output=True)
+        out = subprocess.run(
+            [BIN / "loyalty", "create-tenant", f"bench-import-{time.time_ns()}"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        key = next(x.split(": ")[1] for x in out.splitlines() if x.startswith("admin key"))
+        server = subprocess.Popen(
+            [BIN / "loyalty", "serve", "--port", str(PORT), "--workers", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.environ.get("SERVER_LOG", os.devnull), "w"),  # noqa: SIM115
+        )
+        stack.callback(server.wait)
+        stack.callback(server.terminate)
+        base = f"http://127.0.0.1:{PORT}"
+        for _ in range(150):
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.2)
+        sampler = RssSampler(server.pid)
+        print(f"server RSS before: {sampler._status()['VmRSS'] / 1024:.0f} MB", flush=True)
+        sampler.start()
+        runs = [("import", path)] + ([("re-import", path)] if os.environ.get("REIMPORT") else [])
+        for label, file in runs:
+            report, elapsed = post(base, key, file)
+            print(
+                f"{label}: {report['rows']:,} rows in {elapsed:.1f} s = "
+                f"{report['rows'] / elapsed:,.0f} rows/s (server {report['duration_ms'] / 1000:.1f}"
+                f" s); imported {report['imported']:,}, duplicates {report['duplicates']:,}, "
+                f"members created {report['members_created']:,}",
+                flush=True,
+            )
+        sampler.stop.set()
+        sampler.join()
+        print(
+            f"server peak RSS: {sampler.hwm_kb() / 1024:.0f} MB (VmHWM), "
+            f"sampled max {sampler.peak_kb / 1024:.0f} MB",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
