@@ -92,12 +92,17 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
 }
 
 
-def _driver_error(exc: DBAPIError) -> object:
-    """asyncpg's own exception (it carries sqlstate and constraint_name)."""
-    return getattr(exc.orig, "__cause__", None)
+def _driver_error(exc: BaseException) -> object:
+    """asyncpg's own exception (it carries sqlstate and constraint_name), whether it came
+    through SQLAlchemy or straight from the driver (COPY and other raw-connection work)."""
+    if isinstance(exc, asyncpg.PostgresError):
+        return exc
+    if isinstance(exc, DBAPIError):
+        return getattr(exc.orig, "__cause__", None)
+    return None
 
 
-def constraint_error(exc: IntegrityError) -> DomainError:
+def constraint_error(exc: BaseException) -> DomainError:
     name = getattr(_driver_error(exc), "constraint_name", None)
     code, message, field = CONSTRAINT_ERRORS.get(
         name or "", ("integrity_conflict", "The change conflicts with existing data.", None)
@@ -180,14 +185,19 @@ class Busy(Exception):
     """A serialization failure or deadlock: the whole transaction may simply be retried."""
 
 
-_CONNECTION_ERRORS = (OSError, TimeoutError, InterfaceError, OperationalError)
+_CONNECTION_ERRORS = (
+    OSError,
+    TimeoutError,
+    InterfaceError,
+    OperationalError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.ConnectionDoesNotExistError,
+)
 
 
 def translate(exc: BaseException) -> BaseException:
     """The domain's view of a database error; other exceptions come back unchanged."""
-    sqlstate = (
-        str(getattr(_driver_error(exc), "sqlstate", "")) if isinstance(exc, DBAPIError) else ""
-    )
+    sqlstate = str(getattr(_driver_error(exc), "sqlstate", "") or "")
     if sqlstate in ("40001", "40P01"):
         return Busy(sqlstate)
     if sqlstate == "55P03":  # lock_timeout: only the idempotency claim waits with one
@@ -195,12 +205,13 @@ def translate(exc: BaseException) -> BaseException:
             "idempotency_in_flight",
             "A request with this Idempotency-Key is still being processed; retry shortly.",
         )
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, IntegrityError | asyncpg.IntegrityConstraintViolationError):
         return constraint_error(exc)
     if sqlstate.startswith("22"):
         # Data exception: e.g. a NUL character or an out-of-range number that passed schema
         # validation. The client's input, so a 422, not a 500.
         return Invalid("unstorable_value", "A value cannot be stored as given.")
-    if isinstance(exc, _CONNECTION_ERRORS):
+    # 08: connection exceptions; 57P: the server shutting down or not accepting connections.
+    if isinstance(exc, _CONNECTION_ERRORS) or sqlstate.startswith(("08", "57P")):
         return Unavailable("database_unavailable", "The database cannot be reached.")
     return exc

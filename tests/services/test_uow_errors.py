@@ -1,0 +1,45 @@
+"""Errors raised straight by the driver (COPY and other raw-connection work inside a unit of
+work) come out as domain errors, like those raised through SQLAlchemy: never a 500."""
+
+import uuid
+
+import pytest
+
+from app.db import create_engine, create_sessionmaker
+from app.domain.errors import Conflict, Invalid, Unavailable
+from app.repositories.bulk import driver_connection
+from app.uow import UnitOfWork
+
+
+@pytest.fixture
+async def sessionmaker(database_url):
+    engine = create_engine(database_url, pool_size=2, max_overflow=0)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+async def raw(sessionmaker, statement: str, *args, times: int = 1) -> None:
+    async with UnitOfWork(sessionmaker) as uow:
+        conn = await driver_connection(uow.session)
+        for _ in range(times):
+            await conn.execute(statement, *args)
+
+
+async def test_a_raw_unique_violation_is_the_constraints_conflict(sessionmaker, tenant):
+    insert = "INSERT INTO stores (tenant_id, code, name, time_zone) VALUES ($1, 'RAW', 'x', 'UTC')"
+    with pytest.raises(Conflict) as refused:
+        await raw(sessionmaker, insert, uuid.UUID(tenant.id), times=2)
+    assert refused.value.code == "store_exists"
+    assert [e.field for e in refused.value.errors] == ["code"]
+
+
+async def test_a_raw_data_exception_is_the_clients_input(sessionmaker):
+    with pytest.raises(Invalid) as refused:
+        await raw(sessionmaker, "SELECT 'not a number'::int")
+    assert refused.value.code == "unstorable_value"
+
+
+async def test_a_connection_lost_mid_work_is_unavailable(sessionmaker):
+    with pytest.raises(Unavailable) as refused:
+        await raw(sessionmaker, "SELECT pg_terminate_backend(pg_backend_pid())")
+    assert refused.value.code == "database_unavailable"
