@@ -1,4 +1,5 @@
-"""The ``loyalty`` command: serve, migrate, openapi, seed-demo, create-tenant, create-key."""
+"""The ``loyalty`` command: serve, migrate, openapi, seed-demo, create-tenant, create-key,
+backfill-birth-years."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from app.db import (
     migrate,
 )
 from app.domain.errors import DomainError
-from app.services import access, demo
+from app.services import access, demo, members
 from app.settings import Settings
 from app.uow import UnitOfWork
 
@@ -78,6 +79,12 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
     key_file.chmod(0o600)
     print(f"demo tenant ready; admin API key: {seeded.admin_key}")
     print(f"demo member's GOLD card: {seeded.card_number}")
+
+
+def cmd_backfill_birth_years(settings: Settings, args: argparse.Namespace) -> None:
+    vault = Vault(settings.secret_key.get_secret_value())
+    done = run(settings, lambda uow: members.backfill_birth_years(uow, vault))
+    print(f"birth years filled: {done}")
 
 
 def cmd_create_tenant(settings: Settings, args: argparse.Namespace) -> None:
@@ -152,6 +159,11 @@ def parser() -> argparse.ArgumentParser:
     )
     key.add_argument("--name", default="cli")
     key.set_defaults(func=cmd_create_key)
+
+    sub.add_parser(
+        "backfill-birth-years",
+        help="keep in clear the birth year of members stored before it was (age criteria)",
+    ).set_defaults(func=cmd_backfill_birth_years)
     return p
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crypto import Vault
@@ -130,3 +130,23 @@ class MemberRepository:
             query = query.where(tuple_(MemberRow.created_at, MemberRow.id) > after)
         query = query.order_by(MemberRow.created_at, MemberRow.id).limit(limit + 1)
         return [_member(r, vault) for r in await self.session.scalars(query)]
+
+    async def birthdays_without_year(self, limit: int) -> list[tuple[str, str, bytes]]:
+        """(tenant id, member id, birthday ciphertext) of members stored before birth years
+        were kept in clear (migration 202611232010)."""
+        m = MemberRow
+        rows = await self.session.execute(
+            select(m.tenant_id, m.id, m.birthday_ciphertext)
+            .where(m.birthday_ciphertext.is_not(None), m.birth_year.is_(None))
+            .limit(limit)
+        )
+        return [(str(t), str(i), c) for t, i, c in rows]
+
+    async def set_birth_years(self, years: dict[str, int]) -> None:
+        for member_id, year in years.items():
+            await self.session.execute(
+                update(MemberRow)
+                .where(MemberRow.id == uuid.UUID(member_id))
+                .values(birth_year=year)
+                .execution_options(synchronize_session=False)
+            )

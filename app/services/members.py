@@ -13,6 +13,7 @@ from app.domain.access import Principal
 from app.domain.errors import Invalid, NotFound
 from app.domain.members import Member
 from app.domain.pagination import Page, decode_cursor, page_of
+from app.repositories.members import decrypt_birthday
 from app.uow import UnitOfWork
 
 
@@ -113,3 +114,22 @@ async def list_members(
         )
     page = page_of(found, limit, lambda m: [m.created_at.isoformat(), m.id])
     return Page([rules.masked(m) for m in page.items], page.next_cursor)
+
+
+async def backfill_birth_years(uow: UnitOfWork, vault: Vault, batch: int = 1000) -> int:
+    """Keep the birth year in clear for members whose birthday was stored before it was
+    (member groups select by age); one transaction per batch. How many were filled."""
+    done = 0
+    while True:
+        async with uow:
+            found = await uow.members.birthdays_without_year(batch)
+            if not found:
+                return done
+            await uow.members.set_birth_years(
+                {
+                    member: decrypt_birthday(vault, tenant, member, ciphertext).year
+                    for tenant, member, ciphertext in found
+                }
+            )
+            await uow.commit()
+        done += len(found)

@@ -4,7 +4,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from app.db import create_engine
+from app.db import create_engine, create_sessionmaker
+from app.services.members import backfill_birth_years
+from app.uow import UnitOfWork
 from tests.conftest import bearer
 
 ISOLATION_COVERS = {
@@ -290,3 +292,35 @@ async def test_other_tenant_cannot_see_or_touch_a_member(client, tenant, other_t
     assert [m["id"] for m in mine["items"]] == [member["id"]]
     untouched = (await client.get(path, headers=tenant.headers)).json()
     assert untouched == member
+
+
+async def test_birth_years_of_older_members_are_backfilled(client, tenant, app, database_url):
+    """Members whose birthday was stored before birth years were kept in clear get it from
+    the decrypted birthday (``loyalty backfill-birth-years``)."""
+    r = await client.post(
+        "/v1/members", json={"name": "老会员", "birthday": "1975-06-30"}, headers=tenant.headers
+    )
+    member = r.json()["id"]
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE members SET birth_year = NULL WHERE id = :m"), {"m": uuid.UUID(member)}
+            )
+        filled = await backfill_birth_years(
+            UnitOfWork(create_sessionmaker(engine)), app.state.vault, batch=2
+        )
+        assert filled >= 1
+        async with engine.begin() as conn:
+            year = await conn.scalar(
+                text("SELECT birth_year FROM members WHERE id = :m"), {"m": uuid.UUID(member)}
+            )
+            left = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM members "
+                    "WHERE birthday_ciphertext IS NOT NULL AND birth_year IS NULL"
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert (year, left) == (1975, 0)

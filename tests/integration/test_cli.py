@@ -69,6 +69,11 @@ def test_migrate_is_idempotent(database_url):
     assert "migrated" in loyalty(database_url, "migrate")
 
 
+def test_backfill_birth_years_runs(database_url):
+    # What it fills is tested in tests/api/test_members.py; here, that the command is wired.
+    assert re.search(r"birth years filled: \d+", loyalty(database_url, "backfill-birth-years"))
+
+
 def test_unknown_tenant_is_a_clean_error(database_url):
     env = {**os.environ, "LOYALTY_DATABASE_URL": plain_url(database_url)}
     done = subprocess.run(
