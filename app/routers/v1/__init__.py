@@ -29,8 +29,9 @@ from app.routers.v1 import (
 )
 
 router = APIRouter(prefix="/v1", responses=AUTH_ERRORS)
-# Routes are matched in order: the hottest path comes first.
+# Routes are matched in order: the hottest paths (the till's) come first.
 router.include_router(checkout.router)
+router.include_router(sales.router)
 router.include_router(stores.router)
 router.include_router(card_classes.router)
 router.include_router(sharing_groups.router)
@@ -45,7 +46,6 @@ router.include_router(points.router)
 router.include_router(points_settings.router)
 router.include_router(points_rules.router)
 router.include_router(points_earning.router)
-router.include_router(sales.router)
 router.include_router(clv.router)
 router.include_router(imports.router)
 router.include_router(nps.router)
