@@ -33,6 +33,7 @@ from app.models.base import Base, created_at_column, updated_at_column
 
 class TransactionImportRow(Base):
     __tablename__ = "transaction_imports"
+    __table_args__ = (Index("ix_transaction_imports_tenant_id", "tenant_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
@@ -140,6 +141,7 @@ class ClvModelRow(Base):
     """A BG/NBD + Gamma-Gamma fit on the tenant's purchases up to ``calibration_end``."""
 
     __tablename__ = "clv_models"
+    __table_args__ = (Index("ix_clv_models_tenant_id", "tenant_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))

@@ -192,6 +192,14 @@ class ClvModelRepository:
         )
         return _model(row) if row else None
 
+    async def list(self, tenant_id: str, before: int | None, limit: int) -> list[ClvModel]:
+        """The tenant's models, newest first, up to ``limit + 1``."""
+        query = select(ClvModelRow).where(ClvModelRow.tenant_id == uuid.UUID(tenant_id))
+        if before is not None:
+            query = query.where(ClvModelRow.id < before)
+        rows = await self.session.scalars(query.order_by(ClvModelRow.id.desc()).limit(limit + 1))
+        return [_model(r) for r in rows]
+
     async def members(
         self,
         tenant_id: str,

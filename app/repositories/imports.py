@@ -13,9 +13,11 @@ from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.imports import MAX_REPORTED, RowError
+from app.models import TransactionImportRow
 from app.repositories.bulk import driver_connection
 
 STAGING = "import_staging"
@@ -86,10 +88,11 @@ WHERE NOT EXISTS (SELECT 1 FROM imported_transactions AS i
                   WHERE i.tenant_id = $1 AND i.member_id = n.member_id AND i.dedup_key = n.key)
 """
 
+# clock_timestamp(), not now(): the transaction began before the body was streamed.
 RECORD = """
 INSERT INTO transaction_imports (id, tenant_id, format, on_error, rows, imported, duplicates,
-                                 rejected, members_created, actor, started_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                 rejected, members_created, actor, started_at, finished_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, clock_timestamp())
 RETURNING finished_at
 """
 
@@ -99,6 +102,23 @@ class Loaded:
     import_id: int
     imported: int
     members_created: int
+    finished_at: datetime
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """One import as ``transaction_imports`` keeps it (the bad rows are not kept)."""
+
+    id: int
+    format: str
+    on_error: str
+    rows: int
+    imported: int
+    duplicates: int
+    rejected: int
+    members_created: int
+    actor: str
+    started_at: datetime
     finished_at: datetime
 
 
@@ -180,3 +200,27 @@ class ImportRepository:
             started_at,
         )
         return Loaded(import_id, imported, created, finished_at)
+
+    async def list(self, tenant_id: str, before: int | None, limit: int) -> list[ImportRecord]:
+        """The tenant's recorded imports, newest first, up to ``limit + 1``."""
+        t = TransactionImportRow
+        query = select(t).where(t.tenant_id == uuid.UUID(tenant_id))
+        if before is not None:
+            query = query.where(t.id < before)
+        rows = await self.session.scalars(query.order_by(t.id.desc()).limit(limit + 1))
+        return [
+            ImportRecord(
+                r.id,
+                r.format,
+                r.on_error,
+                r.rows,
+                r.imported,
+                r.duplicates,
+                r.rejected,
+                r.members_created,
+                r.actor,
+                r.started_at,
+                r.finished_at,
+            )
+            for r in rows
+        ]

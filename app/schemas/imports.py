@@ -59,3 +59,39 @@ class ImportRead(BaseModel):
     started_at: datetime
     finished_at: datetime
     duration_ms: int
+
+
+class ImportSummaryRead(BaseModel):
+    """A recorded import in the history list: the report's counts, without the bad rows."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 12,
+                    "format": "csv",
+                    "on_error": "skip",
+                    "rows": 1000000,
+                    "imported": 999000,
+                    "duplicates": 999,
+                    "rejected": 1,
+                    "members_created": 41230,
+                    "actor": "head office ETL",
+                    "started_at": "2026-11-23T08:00:00Z",
+                    "finished_at": "2026-11-23T08:00:00Z",
+                }
+            ]
+        }
+    )
+
+    id: int = Field(description="The import's number, as `POST /v1/imports/transactions` gave.")
+    format: Literal["csv", "ndjson"]
+    on_error: Literal["reject", "skip"]
+    rows: int = Field(description="Data lines read (blank lines not counted).")
+    imported: int = Field(description="New receipts stored.")
+    duplicates: int = Field(description="Good rows not stored because the receipt was known.")
+    rejected: int = Field(description="Bad rows skipped (`skip` only; their lines are not kept).")
+    members_created: int = Field(description="Members created for unknown `member_ref`s.")
+    actor: str = Field(description="The name of the API key that ran the import.")
+    started_at: datetime = Field(description="When the request arrived.")
+    finished_at: datetime = Field(description="As the import's response gave it.")

@@ -164,6 +164,15 @@ async def get_model(uow: UnitOfWork, who: Principal, model_id: int) -> ClvModel:
     return model
 
 
+async def list_models(
+    uow: UnitOfWork, who: Principal, cursor: str | None, limit: int
+) -> Page[ClvModel]:
+    before = decode_cursor(cursor, 1, (int,))
+    async with uow:
+        rows = await uow.clv_models.list(who.tenant_id, before[0] if before else None, limit)
+    return page_of(rows, limit, lambda m: [m.id])
+
+
 async def model_members(
     uow: UnitOfWork,
     who: Principal,

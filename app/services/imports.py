@@ -30,7 +30,9 @@ from app.domain.imports import (
     Splitter,
     parser_for,
 )
+from app.domain.pagination import Page, decode_cursor, page_of
 from app.domain.periods import day_end, local_date
+from app.repositories.imports import ImportRecord
 from app.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -213,3 +215,13 @@ async def import_transactions(
         finished_at=loaded.finished_at,
         duration_ms=round((time.monotonic() - clock) * 1000),
     )
+
+
+async def list_imports(
+    uow: UnitOfWork, who: Principal, cursor: str | None, limit: int
+) -> Page[ImportRecord]:
+    """The tenant's completed imports, newest first (a refused import leaves no record)."""
+    before = decode_cursor(cursor, 1, (int,))
+    async with uow:
+        rows = await uow.imports.list(who.tenant_id, before[0] if before else None, limit)
+    return page_of(rows, limit, lambda r: [r.id])

@@ -75,6 +75,7 @@ def upgrade() -> None:
         _tenant_fk("transaction_imports"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transaction_imports")),
     )
+    op.create_index("ix_transaction_imports_tenant_id", "transaction_imports", ["tenant_id", "id"])
     op.create_table(
         "imported_transactions",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -180,6 +181,7 @@ def upgrade() -> None:
         _tenant_fk("clv_models"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clv_models")),
     )
+    op.create_index("ix_clv_models_tenant_id", "clv_models", ["tenant_id", "id"])
     op.create_table(
         "clv_model_members",
         sa.Column("model_id", sa.BigInteger(), nullable=False),
@@ -202,6 +204,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("clv_model_members")
+    op.drop_index("ix_clv_models_tenant_id", table_name="clv_models")
     op.drop_table("clv_models")
     op.drop_index("ix_member_group_members_tenant_member", table_name="member_group_members")
     op.drop_table("member_group_members")
@@ -213,5 +216,6 @@ def downgrade() -> None:
     op.drop_table("analytics_settings")
     op.execute("DROP VIEW member_transactions")
     op.drop_table("imported_transactions")
+    op.drop_index("ix_transaction_imports_tenant_id", table_name="transaction_imports")
     op.drop_table("transaction_imports")
     op.drop_column("members", "birth_year")

@@ -16,6 +16,7 @@ from tests.api.test_problems import assert_problem
 
 ISOLATION_COVERS = {
     ("POST", "/v1/analytics/clv/models"),
+    ("GET", "/v1/analytics/clv/models"),
     ("GET", "/v1/analytics/clv/models/{model_id}"),
     ("GET", "/v1/analytics/clv/models/{model_id}/members"),
 }
@@ -314,3 +315,49 @@ async def test_unknown_models_scopes_and_isolation(client, tenant, other_tenant,
     assert_problem(await client.get(f"{MODELS}/{model}", headers=pos), 403, "insufficient_scope")
     analyst = await key_with(client, tenant.headers, "analytics")
     assert (await client.get(f"{MODELS}/{model}/members", headers=analyst)).status_code == 200
+
+
+async def test_list_models_newest_first_in_pages(client, tenant, other_tenant, simulated):
+    made = []
+    for unit, horizon in (("week", 52), ("month", 12), ("day", 30)):
+        r = await client.post(
+            MODELS,
+            json={
+                "time_unit": unit,
+                "calibration_end": END.isoformat(),
+                "horizon_periods": horizon,
+            },
+            headers=tenant.headers,
+        )
+        assert r.status_code == 201, r.text
+        made.append(r.json())
+
+    listed, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        r = await client.get(MODELS, params=params, headers=tenant.headers)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert len(page["items"]) <= 2
+        listed += page["items"]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 2
+    # Newest first, each exactly as GET .../models/{id} returns it.
+    assert listed == list(reversed(made))
+    assert [m["time_unit"] for m in listed] == ["day", "month", "week"]
+    one = await client.get(f"{MODELS}/{made[1]['id']}", headers=tenant.headers)
+    assert listed[1] == one.json()
+
+    # Another tenant sees none of them; an analytics key sees them; other scopes don't.
+    theirs = await client.get(MODELS, headers=other_tenant.headers)
+    assert theirs.status_code == 200 and theirs.json() == {"items": [], "next_cursor": None}
+    analyst = await key_with(client, tenant.headers, "analytics")
+    r = await client.get(MODELS, params={"limit": 500}, headers=analyst)
+    assert [m["id"] for m in r.json()["items"]] == [m["id"] for m in reversed(made)]
+    pos = await key_with(client, tenant.headers, "pos", "app", "partner")
+    assert_problem(await client.get(MODELS, headers=pos), 403, "insufficient_scope")
+    r = await client.get(MODELS, params={"cursor": "!!"}, headers=tenant.headers)
+    assert_problem(r, 422, "invalid_cursor")

@@ -17,7 +17,7 @@ from tests.api.test_points import key_with
 from tests.api.test_problems import assert_problem
 from tests.api.test_sales import member_with_card, post_sale, sale_body
 
-ISOLATION_COVERS = {("POST", "/v1/imports/transactions")}
+ISOLATION_COVERS = {("POST", "/v1/imports/transactions"), ("GET", "/v1/imports/transactions")}
 
 HEADER = "member_ref,occurred_at,amount,receipt_no,store_code\n"
 CSV = {"content-type": "text/csv"}
@@ -480,3 +480,109 @@ async def test_tenants_are_isolated(client, tenant, other_tenant, database_url):
     # ... and the same receipt in the victim's tenant is a new one there
     mine = await post_import(client, tenant.headers, HEADER + "SAME,2025-01-01,1.00,R1,S01\n")
     assert (mine["imported"], mine["members_created"]) == (1, 0)
+
+
+# --- the list of imports --------------------------------------------------------------------------
+
+IMPORTS = "/v1/imports/transactions"
+REPORTED = (
+    "id",
+    "format",
+    "on_error",
+    "rows",
+    "imported",
+    "duplicates",
+    "rejected",
+    "members_created",
+    "started_at",
+    "finished_at",
+)
+
+
+async def all_imports(client, headers, limit):
+    items, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        r = await client.get(IMPORTS, params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert len(page["items"]) <= limit
+        items += page["items"]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items, pages
+
+
+async def test_list_imports_newest_first_in_pages(client, tenant):
+    admin = await key_with(client, tenant.headers, "admin")  # named "k"
+    done = [
+        await post_import(client, tenant.headers, HEADER + "L1,2025-01-01,1.00,R1,S01\n"),
+        await post_import(
+            client,
+            admin,
+            '{"member_ref": "L2", "occurred_at": "2025-01-02", "amount": "2"}\n'
+            '{"member_ref": "L3", "occurred_at": "2025-01-02", "amount": "-1"}\n',
+            media=NDJSON,
+            on_error="skip",
+        ),
+        await post_import(client, tenant.headers, HEADER + "L1,2025-01-01,1.00,R1,S01\n"),
+    ]
+    # A refused import loads nothing and is not recorded.
+    await post_import(client, tenant.headers, HEADER + "L4,2025-01-01,-5,R9,S01\n", status=422)
+
+    items, pages = await all_imports(client, tenant.headers, limit=2)
+    assert pages == 2
+    assert [i["id"] for i in items] == [d["id"] for d in reversed(done)]
+    for item, report in zip(items, reversed(done), strict=True):
+        assert {k: item[k] for k in REPORTED} == {k: report[k] for k in REPORTED}
+        assert "bad_rows" not in item
+    newest, skipped, oldest = items
+    assert (newest["imported"], newest["duplicates"]) == (0, 1)
+    assert (skipped["format"], skipped["on_error"], skipped["rejected"]) == ("ndjson", "skip", 1)
+    assert (skipped["imported"], skipped["members_created"], skipped["actor"]) == (1, 1, "k")
+    assert (oldest["imported"], oldest["members_created"]) == (1, 1)
+    assert oldest["actor"] == newest["actor"] != "k"
+
+    one, _ = await all_imports(client, tenant.headers, limit=500)
+    assert one == items
+
+
+async def test_list_imports_scopes_cursor_and_isolation(client, tenant, other_tenant):
+    mine = await post_import(client, tenant.headers, HEADER + "I1,2025-01-01,1.00,R1,S01\n")
+    theirs = (await client.get(IMPORTS, headers=other_tenant.headers)).json()
+    assert theirs == {"items": [], "next_cursor": None}
+    done = await post_import(client, other_tenant.headers, HEADER + "I1,2025-01-01,1.00,R1,S01\n")
+    theirs = (await client.get(IMPORTS, headers=other_tenant.headers)).json()["items"]
+    assert [i["id"] for i in theirs] == [done["id"]]
+    ours = (await client.get(IMPORTS, headers=tenant.headers)).json()["items"]
+    assert [i["id"] for i in ours] == [mine["id"]]
+
+    for scope in ("analytics", "pos", "app", "partner"):
+        headers = await key_with(client, tenant.headers, scope)
+        assert_problem(await client.get(IMPORTS, headers=headers), 403, "insufficient_scope")
+    assert_problem(await client.get(IMPORTS), 401, "missing_credentials")
+    r = await client.get(IMPORTS, params={"cursor": "!!"}, headers=tenant.headers)
+    assert_problem(r, 422, "invalid_cursor")
+    r = await client.get(IMPORTS, params={"limit": 0}, headers=tenant.headers)
+    assert_problem(r, 422, "validation_error")
+
+
+async def test_finished_at_is_when_the_rows_were_loaded(client, tenant):
+    """Not when the transaction began (before the body was streamed): the span from
+    ``started_at`` to ``finished_at`` covers the work the import reports it took."""
+
+    async def slowly():  # a body that takes a measurable time to arrive
+        yield HEADER.encode()
+        for i in range(4):
+            await asyncio.sleep(0.1)
+            yield f"SLOW{i},2026-01-0{i + 1},10.00,S-{i},S01\n".encode()
+
+    r = await client.post(
+        "/v1/imports/transactions", content=slowly(), headers={**tenant.headers, **CSV}
+    )
+    assert r.status_code == 200, r.text
+    done = r.json()
+    span = datetime.fromisoformat(done["finished_at"]) - datetime.fromisoformat(done["started_at"])
+    assert span.total_seconds() >= 0.35  # the four pauses, at least
+    assert done["duration_ms"] >= 350

@@ -87,6 +87,9 @@ async def calculate_retention_clv(
 
 ModelId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The model's id.")]
 MODEL_NOT_FOUND = problems(404, examples={404: ("clv_model_not_found", "No CLV model 7.")})
+CURSOR_ERROR = problems(
+    422, examples={422: ("invalid_cursor", "The cursor is not one this API issued.")}
+)
 
 
 def _rate(value: Decimal) -> Decimal:
@@ -167,6 +170,23 @@ async def create_clv_model(
         now=datetime.now(UTC),
     )
     return _model(model)
+
+
+@router.get(
+    "/models",
+    response_model=Page[ClvModelRead],
+    summary="List the stored CLV models, newest first",
+    description="Scopes: `analytics`, `admin`. Each model as `GET .../models/{id}` returns it "
+    "(parameters, fits, convergence, quadrant cuts; the members' values stay under "
+    "`GET .../models/{id}/members`), in cursor pages. A cursor this API did not issue is 422 "
+    "`invalid_cursor`.",
+    responses=CURSOR_ERROR,
+)
+async def list_clv_models(
+    uow: Uow, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, who: Principal = ANALYSTS
+) -> Page[ClvModelRead]:
+    page = await clv_models.list_models(uow, who, cursor, limit)
+    return Page[ClvModelRead](items=[_model(m) for m in page.items], next_cursor=page.next_cursor)
 
 
 @router.get(

@@ -10,10 +10,12 @@ from fastapi.responses import JSONResponse
 
 from app.domain.access import Principal, Scope
 from app.domain.imports import ImportFormat, OnError
-from app.routers.deps import Uow, scoped
+from app.domain.pagination import DEFAULT_LIMIT
+from app.routers.deps import Cursor, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.routers.problems import problem_response
-from app.schemas.imports import BadRowRead, ImportRead
+from app.schemas.common import Page
+from app.schemas.imports import BadRowRead, ImportRead, ImportSummaryRead
 from app.services import imports
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -139,4 +141,45 @@ async def import_transactions(
         started_at=done.started_at,
         finished_at=done.finished_at,
         duration_ms=done.duration_ms,
+    )
+
+
+@router.get(
+    "/transactions",
+    response_model=Page[ImportSummaryRead],
+    summary="List the history imports, newest first",
+    description="Scope: `admin` (as the import itself). Each import that was loaded, with what "
+    "`POST /v1/imports/transactions` answered: format, `on_error`, the counts, who ran it "
+    "(the key's name) and when; the bad rows' details are not kept. A refused import "
+    "(`invalid_rows` with `on_error=reject`, a bad header, 415...) loads nothing and is not "
+    "listed. In cursor pages; a cursor this API did not issue is 422 `invalid_cursor`.",
+    responses=problems(
+        422, examples={422: ("invalid_cursor", "The cursor is not one this API issued.")}
+    ),
+)
+async def list_transaction_imports(
+    uow: Uow,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+    who: Principal = scoped(Scope.ADMIN),
+) -> Page[ImportSummaryRead]:
+    page = await imports.list_imports(uow, who, cursor, limit)
+    return Page[ImportSummaryRead](
+        items=[
+            ImportSummaryRead(
+                id=r.id,
+                format=r.format,
+                on_error=r.on_error,
+                rows=r.rows,
+                imported=r.imported,
+                duplicates=r.duplicates,
+                rejected=r.rejected,
+                members_created=r.members_created,
+                actor=r.actor,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+            )
+            for r in page.items
+        ],
+        next_cursor=page.next_cursor,
     )
