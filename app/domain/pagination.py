@@ -51,3 +51,17 @@ def page_of(rows: list[T], limit: int, key_of) -> Page[T]:
     has_more = len(rows) > limit
     items = rows[:limit]
     return Page(items, encode_cursor(key_of(items[-1])) if has_more and items else None)
+
+
+# Most lists run newest first by a numeric id: their cursor is that id.
+
+
+def id_cursor(cursor: str | None) -> int | None:
+    """The id after which (in descending order) a newest-first page continues; None: first."""
+    key = decode_cursor(cursor, 1, (int,))
+    return key[0] if key else None
+
+
+def id_page(rows: list[T], limit: int) -> Page[T]:
+    """A newest-first page of rows carrying ``id``."""
+    return page_of(rows, limit, lambda row: [row.id])

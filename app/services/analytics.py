@@ -20,7 +20,7 @@ from app.domain import lifecycle, rfm
 from app.domain.access import Principal
 from app.domain.audit import FieldChange
 from app.domain.errors import Invalid, NotFound
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
 from app.domain.periods import day_end, day_start, local_date
 from app.repositories.analytics import MemberHistory, RfmMemberScore, RfmRun
 from app.uow import UnitOfWork
@@ -179,10 +179,10 @@ async def get_rfm_run(uow: UnitOfWork, who: Principal, run_id: int) -> RfmRun:
 async def list_rfm_runs(
     uow: UnitOfWork, who: Principal, cursor: str | None, limit: int
 ) -> Page[RfmRun]:
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
-        rows = await uow.analytics.rfm_runs(who.tenant_id, before[0] if before else None, limit)
-    return page_of(rows, limit, lambda r: [r.id])
+        rows = await uow.analytics.rfm_runs(who.tenant_id, before, limit)
+    return id_page(rows, limit)
 
 
 def _segment(segment: str | None) -> str | None:

@@ -20,7 +20,7 @@ from app.domain.card_classes import (
     terms_of,
 )
 from app.domain.errors import Conflict, Invalid, NotFound
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
 from app.uow import UnitOfWork
 
 
@@ -154,15 +154,13 @@ async def list_card_class_changes(
     uow: UnitOfWork, principal: Principal, code: str, cursor: str | None, limit: int
 ) -> Page[Change]:
     """Newest first. Still readable after the class is deleted."""
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
-        rows = await uow.audit.read(
-            principal.tenant_id, "card_class", code, before[0] if before else None, limit
-        )
+        rows = await uow.audit.read(principal.tenant_id, "card_class", code, before, limit)
     # Every class logs its creation, so an empty first page means no such class ever existed.
     if not rows and before is None:
         raise _missing(code)
-    return page_of(rows, limit, lambda c: [c.id])
+    return id_page(rows, limit)
 
 
 async def create_sharing_group(

@@ -31,7 +31,7 @@ from app.domain.card_lifecycle import Card, CardStatus, effective_status
 from app.domain.change_account import ChangeKind, signed
 from app.domain.errors import Conflict, NotFound
 from app.domain.money import ZERO
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, id_cursor, id_page
 from app.domain.points import deposit as deposit_rule
 from app.domain.points import spend as spend_rule
 from app.repositories.change_account import ChangeEntry
@@ -274,10 +274,8 @@ async def get_account(uow: UnitOfWork, who: Principal, number: str) -> ChangeAcc
 async def list_entries(
     uow: UnitOfWork, who: Principal, number: str, cursor: str | None, limit: int
 ) -> Page[ChangeEntry]:
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
         card, _ = await _card(uow, who, number)
-        rows = await uow.change_account.entries(
-            who.tenant_id, card.member_id, before[0] if before else None, limit
-        )
-    return page_of(rows, limit, lambda e: [e.id])
+        rows = await uow.change_account.entries(who.tenant_id, card.member_id, before, limit)
+    return id_page(rows, limit)

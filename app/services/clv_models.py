@@ -20,7 +20,7 @@ import numpy as np
 from app.domain import clv
 from app.domain.access import Principal
 from app.domain.errors import Invalid, NotFound
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
 from app.domain.periods import day_end, local_date
 from app.repositories.clv_models import QUADRANTS, ClvMember, ClvModel
 from app.services.analytics import check_as_of, zone_of
@@ -167,10 +167,10 @@ async def get_model(uow: UnitOfWork, who: Principal, model_id: int) -> ClvModel:
 async def list_models(
     uow: UnitOfWork, who: Principal, cursor: str | None, limit: int
 ) -> Page[ClvModel]:
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
-        rows = await uow.clv_models.list(who.tenant_id, before[0] if before else None, limit)
-    return page_of(rows, limit, lambda m: [m.id])
+        rows = await uow.clv_models.list(who.tenant_id, before, limit)
+    return id_page(rows, limit)
 
 
 async def model_members(

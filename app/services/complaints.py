@@ -20,7 +20,7 @@ from app.domain import complaints as rules
 from app.domain.access import Principal
 from app.domain.complaints import Channel, Complaint, Severity, Status, Step
 from app.domain.errors import NotFound
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, id_cursor, id_page
 from app.services import points
 from app.services.voc import check_refs, report_period
 from app.uow import UnitOfWork
@@ -92,17 +92,17 @@ async def list_complaints(
     cursor: str | None,
     limit: int,
 ) -> Page[Complaint]:
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
         rows = await uow.complaints.list(
             who.tenant_id,
             status=status,
             store_code=store_code,
             member_id=member_id,
-            before=before[0] if before else None,
+            before=before,
             limit=limit,
         )
-    return page_of(rows, limit, lambda c: [c.id])
+    return id_page(rows, limit)
 
 
 async def take_step(

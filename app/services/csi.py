@@ -25,7 +25,7 @@ from app.domain import csi
 from app.domain.access import Principal
 from app.domain.csi import ROOT, Model, NodeScore, NodeSpec, Quadrant
 from app.domain.errors import Conflict, Invalid, NotFound
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
 from app.domain.voc import TWO, fingerprint, to_decimal
 from app.domain.weights import Method
 from app.domain.weights import Weighting as Computed
@@ -189,15 +189,13 @@ async def set_weights(
 async def list_weightings(
     uow: UnitOfWork, who: Principal, code: str, node: str, cursor: str | None, limit: int
 ) -> Page[Weighting]:
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
         model = await _model(uow, who, code)
         if node != ROOT and node not in model.tree.by_code:
             raise NotFound("csi_node_not_found", f"Model {code} has no node {node}.")
-        rows = await uow.csi.weightings(
-            who.tenant_id, code, node, before[0] if before else None, limit
-        )
-    return page_of(rows, limit, lambda w: [w.id])
+        rows = await uow.csi.weightings(who.tenant_id, code, node, before, limit)
+    return id_page(rows, limit)
 
 
 # --- responses and scores ---------------------------------------------------------------------

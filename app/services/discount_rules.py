@@ -29,7 +29,7 @@ from app.domain.discount_rules import (
     void,
 )
 from app.domain.errors import FieldError, Invalid, NotFound
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, id_cursor, id_page
 from app.domain.pricing import Level
 from app.uow import UnitOfWork
 
@@ -133,7 +133,7 @@ async def list_discount_rules(
     limit: int,
     kind: RuleKind = DISCOUNT,
 ) -> Page[RuleSummary]:
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
         rows = await uow.discount_rules.list(
             principal.tenant_id,
@@ -141,11 +141,11 @@ async def list_discount_rules(
             level=level,
             card_class=card_class,
             target=target,
-            before=before[0] if before else None,
+            before=before,
             limit=limit,
             kind=kind,
         )
-    return page_of(rows, limit, lambda r: [r.id])
+    return id_page(rows, limit)
 
 
 async def update_discount_rule(
@@ -199,12 +199,10 @@ async def list_discount_rule_changes(
     kind: RuleKind = DISCOUNT,
 ) -> Page[Change]:
     """Newest first."""
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
         key = parse_rule_id(rule_id)
         if key is None or not await uow.discount_rules.exists(principal.tenant_id, key, kind):
             raise _missing(rule_id, kind)
-        rows = await uow.audit.read(
-            principal.tenant_id, _entity(kind), str(key), before[0] if before else None, limit
-        )
-    return page_of(rows, limit, lambda c: [c.id])
+        rows = await uow.audit.read(principal.tenant_id, _entity(kind), str(key), before, limit)
+    return id_page(rows, limit)

@@ -30,7 +30,7 @@ from app.domain.imports import (
     Splitter,
     parser_for,
 )
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, id_cursor, id_page
 from app.domain.periods import day_end, local_date
 from app.repositories.imports import ImportRecord
 from app.uow import UnitOfWork
@@ -221,7 +221,7 @@ async def list_imports(
     uow: UnitOfWork, who: Principal, cursor: str | None, limit: int
 ) -> Page[ImportRecord]:
     """The tenant's completed imports, newest first (a refused import leaves no record)."""
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
-        rows = await uow.imports.list(who.tenant_id, before[0] if before else None, limit)
-    return page_of(rows, limit, lambda r: [r.id])
+        rows = await uow.imports.list(who.tenant_id, before, limit)
+    return id_page(rows, limit)

@@ -25,7 +25,7 @@ from app.domain.audit import FieldChange, as_text
 from app.domain.card_lifecycle import CardStatus, effective_status
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.money import round2
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, id_cursor, id_page
 from app.domain.points import Category, ExpiryKind, Lot, cash_off_value, expired, expires_at
 from app.domain.points import spend_fifo as fifo
 from app.domain.points_ledger import NextExpiry, PointsSettings, next_expiry, points_settings
@@ -368,13 +368,11 @@ async def get_points(uow: UnitOfWork, who: Principal, member_id: str, now: datet
 async def list_entries(
     uow: UnitOfWork, who: Principal, member_id: str, cursor: str | None, limit: int
 ) -> Page[EntryRecord]:
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
         await _existing_member(uow, who, member_id)
-        rows = await uow.points.entries(
-            who.tenant_id, member_id, before[0] if before else None, limit
-        )
-    return page_of(rows, limit, lambda e: [e.id])
+        rows = await uow.points.entries(who.tenant_id, member_id, before, limit)
+    return id_page(rows, limit)
 
 
 async def get_redemption(uow: UnitOfWork, who: Principal, redemption_id: int) -> Redemption:

@@ -17,10 +17,12 @@ from app.crypto import Vault
 from app.domain.access import Principal
 from app.domain.discount_rules import RuleKind
 from app.domain.errors import NotFound
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, id_cursor, id_page
 from app.domain.points import Earning, SaleLine, earn
 from app.domain.points_ledger import PointsSettings
 from app.domain.points_rules import (
+    EVENT_FIELDS,
+    WARM_FIELDS,
     EventTerms,
     Goods,
     MultiplierEvent,
@@ -175,24 +177,14 @@ async def get_event(uow: UnitOfWork, who: Principal, event_id: str) -> Multiplie
 async def list_events(
     uow: UnitOfWork, who: Principal, cursor: str | None, limit: int
 ) -> Page[MultiplierEvent]:
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
-        rows = await uow.points_rules.list_events(
-            who.tenant_id, before[0] if before else None, limit
-        )
-    return page_of(rows, limit, lambda e: [e.id])
+        rows = await uow.points_rules.list_events(who.tenant_id, before, limit)
+    return id_page(rows, limit)
 
 
 def _event_terms(event: MultiplierEvent) -> EventTerms:
-    return EventTerms(
-        name=event.name,
-        k=event.k,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        store_codes=event.store_codes,
-        card_classes=event.card_classes,
-        member_groups=event.member_groups,
-    )
+    return EventTerms(**{name: getattr(event, name) for name in EVENT_FIELDS})
 
 
 async def update_event(
@@ -246,21 +238,14 @@ async def get_warm(uow: UnitOfWork, who: Principal, rule_id: str) -> WarmRule:
 async def list_warm(
     uow: UnitOfWork, who: Principal, cursor: str | None, limit: int
 ) -> Page[WarmRule]:
-    before = decode_cursor(cursor, 1, (int,))
+    before = id_cursor(cursor)
     async with uow:
-        rows = await uow.points_rules.list_warm(who.tenant_id, before[0] if before else None, limit)
-    return page_of(rows, limit, lambda r: [r.id])
+        rows = await uow.points_rules.list_warm(who.tenant_id, before, limit)
+    return id_page(rows, limit)
 
 
 def _warm_terms(rule: WarmRule) -> WarmTerms:
-    return WarmTerms(
-        name=rule.name,
-        points=rule.points,
-        condition=rule.condition,
-        starts_at=rule.starts_at,
-        ends_at=rule.ends_at,
-        active=rule.active,
-    )
+    return WarmTerms(**{name: getattr(rule, name) for name in WARM_FIELDS})
 
 
 async def update_warm(uow: UnitOfWork, who: Principal, rule_id: str, changes: dict) -> WarmRule:

@@ -347,6 +347,10 @@ def _receipt_conflict(store_code: str, receipt_no: str, sale_id: int) -> Conflic
     )
 
 
+def _no_store(store_code: str) -> Invalid:
+    return Invalid("store_not_found", f"No store with code {store_code}.", field="store_code")
+
+
 def _conflict_with(found: StoredSale) -> Conflict:
     return _receipt_conflict(found.store_code, found.receipt_no, found.id)
 
@@ -443,7 +447,7 @@ async def record_sale(
     number = await checked_number(uow, kit, who, card_number, None)
     card = _usable(await uow.cards.get(tenant, number), number, now)
     if await uow.stores.get(tenant, store_code) is None:
-        raise Invalid("store_not_found", f"No store with code {store_code}.", field="store_code")
+        raise _no_store(store_code)
     card_class = await uow.card_classes.get(tenant, card.card_class)
     settings = await uow.points.settings(tenant)
     what = await points_rates(
@@ -555,12 +559,11 @@ async def record_sale_fast(
         _check_sale(lines, payments, occurred_at, now)
         card = _usable(context.card, number, now)
         if not context.store_exists:
-            raise Invalid(
-                "store_not_found", f"No store with code {store_code}.", field="store_code"
-            )
+            raise _no_store(store_code)
         snapshot = await cache.snapshot(uow, tenant, context.pricing_version)
     settings = snapshot.points_settings
     zone = ZoneInfo(context.time_zone)
+    total = sum((x.final_amount for x in lines), ZERO)
     birthday = None
     if needs_birthday(snapshot.points.warm, settings.birthday_multiplier, occurred_at):
         birthday = decrypt_birthday(kit.vault, tenant, card.member_id, context.birthday_ciphertext)
@@ -572,7 +575,7 @@ async def record_sale_fast(
         default_rate=default_rate,
         store_code=store_code,
         lines=lines,
-        receipt_total=sum((x.final_amount for x in lines), ZERO),
+        receipt_total=total,
         at=occurred_at,
         birthday=birthday,
         tz=zone,
@@ -594,7 +597,7 @@ async def record_sale_fast(
         earned={c.value: earned[c] for c in EARNED_ON_SALE},
         available_at=occurred_at + timedelta(days=settings.pending_days),
         expires_at=expiry,
-        amount=sum((x.final_amount for x in lines), ZERO),
+        amount=total,
         now=now,
         upgrade_since=add_months(now, -12) if snapshot.upgrades else None,
         upgrade_thresholds=snapshot.upgrades,
