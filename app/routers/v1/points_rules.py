@@ -1,21 +1,16 @@
 """Points rules by level (积分规则, DOMAIN §3.2): rule documents of kind ``points``, with the
 life cycle, storage and change log of discount rules (app.services.discount_rules)."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from app.domain.access import Principal, Scope
 from app.domain.discount_rules import (
-    MAX_CLASS_CODE_LENGTH,
-    MAX_TARGET_LENGTH,
     RuleKind,
-    RuleStatus,
 )
 from app.domain.pagination import DEFAULT_LIMIT
-from app.domain.pricing import Level
 from app.routers.deps import Cursor, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
+from app.routers.rule_filters import ClassFilter, LevelFilter, StatusFilter, TargetFilter
 from app.schemas.common import ChangeRead, Page
 from app.schemas.points_rules import (
     PointsRuleCreate,
@@ -89,24 +84,10 @@ async def create_points_rule(
 )
 async def list_points_rules(
     uow: Uow,
-    status: Annotated[RuleStatus | None, Query(description="Only this status.")] = None,
-    level: Annotated[Level | None, Query(description="Only this level.")] = None,
-    card_class: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=MAX_CLASS_CODE_LENGTH,
-            description="Only documents with an entry for this class.",
-        ),
-    ] = None,
-    target: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=MAX_TARGET_LENGTH,
-            description="Only documents with an entry for this target (exact).",
-        ),
-    ] = None,
+    status: StatusFilter = None,
+    level: LevelFilter = None,
+    card_class: ClassFilter = None,
+    target: TargetFilter = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     who: Principal = READ,
