@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.rfm import SEGMENTS, Scores
 from app.models import AnalyticsSettingsRow, MemberRow, RfmRunRow, RfmScoreRow
 from app.repositories.bulk import copy_columns, driver_connection
+from app.repositories.paging import newest_first
 from app.repositories.tenancy import as_uuid
 
 RFM_AGG = """
@@ -266,9 +267,7 @@ class AnalyticsRepository:
     async def rfm_runs(self, tenant_id: str, before: int | None, limit: int) -> list[RfmRun]:
         """Newest first, up to ``limit + 1``."""
         query = select(RfmRunRow).where(RfmRunRow.tenant_id == uuid.UUID(tenant_id))
-        if before is not None:
-            query = query.where(RfmRunRow.id < before)
-        rows = await self.session.scalars(query.order_by(RfmRunRow.id.desc()).limit(limit + 1))
+        rows = await self.session.scalars(newest_first(query, RfmRunRow.id, before, limit))
         return [_run(r) for r in rows]
 
     def _scores(self):

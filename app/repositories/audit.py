@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import Change, FieldChange
 from app.models.audit import AuditRow
+from app.repositories.paging import newest_first
 
 
 class AuditRepository:
@@ -49,9 +50,7 @@ class AuditRepository:
         query = select(a).where(
             a.tenant_id == uuid.UUID(tenant_id), a.subject == subject, a.subject_id == subject_id
         )
-        if before is not None:
-            query = query.where(a.id < before)
-        rows = await self.session.scalars(query.order_by(a.id.desc()).limit(limit + 1))
+        rows = await self.session.scalars(newest_first(query, a.id, before, limit))
         return [
             Change(r.id, r.action, r.field, r.old_value, r.new_value, r.actor, r.at) for r in rows
         ]

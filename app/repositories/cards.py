@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.card_lifecycle import Attempts, Card, CardStatus
 from app.domain.cards import CardNumberFormat
 from app.models import CardClassRow, CardEventRow, CardRow
+from app.repositories.paging import newest_first
 from app.repositories.tenancy import as_uuid
 
 
@@ -201,9 +202,7 @@ class CardRepository:
         query = select(CardEventRow).where(
             CardEventRow.tenant_id == uuid.UUID(tenant_id), CardEventRow.card_number == number
         )
-        if before is not None:
-            query = query.where(CardEventRow.id < before)
-        rows = await self.session.scalars(query.order_by(CardEventRow.id.desc()).limit(limit + 1))
+        rows = await self.session.scalars(newest_first(query, CardEventRow.id, before, limit))
         return [
             CardEvent(r.id, r.kind, r.from_value, r.to_value, r.reason, r.actor, r.at) for r in rows
         ]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.change_account import ChangeKind
 from app.models import ChangeAccountRow, ChangeEntryRow, MemberRow
+from app.repositories.paging import newest_first
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,5 @@ class ChangeAccountRepository:
         query = select(e).where(
             e.tenant_id == uuid.UUID(tenant_id), e.member_id == uuid.UUID(member_id)
         )
-        if before is not None:
-            query = query.where(e.id < before)
-        rows = await self.session.scalars(query.order_by(e.id.desc()).limit(limit + 1))
+        rows = await self.session.scalars(newest_first(query, e.id, before, limit))
         return [_entry(r) for r in rows]

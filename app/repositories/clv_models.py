@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ClvModelMemberRow, ClvModelRow, MemberRow
 from app.repositories.bulk import copy_columns, driver_connection
+from app.repositories.paging import newest_first
 
 QUADRANTS = ("vip", "improve", "maintain", "abandon")
 
@@ -195,9 +196,7 @@ class ClvModelRepository:
     async def list(self, tenant_id: str, before: int | None, limit: int) -> list[ClvModel]:
         """The tenant's models, newest first, up to ``limit + 1``."""
         query = select(ClvModelRow).where(ClvModelRow.tenant_id == uuid.UUID(tenant_id))
-        if before is not None:
-            query = query.where(ClvModelRow.id < before)
-        rows = await self.session.scalars(query.order_by(ClvModelRow.id.desc()).limit(limit + 1))
+        rows = await self.session.scalars(newest_first(query, ClvModelRow.id, before, limit))
         return [_model(r) for r in rows]
 
     async def members(

@@ -19,6 +19,7 @@ from app.domain.complaints import (
 )
 from app.domain.voc import Period
 from app.models import ComplaintRow, ComplaintStepRow, SaleRow
+from app.repositories.paging import newest_first
 from app.repositories.tenancy import as_uuid
 
 
@@ -152,9 +153,7 @@ class ComplaintRepository:
             if mid is None:
                 return []
             query = query.where(c.member_id == mid)
-        if before is not None:
-            query = query.where(c.id < before)
-        rows = await self.session.scalars(query.order_by(c.id.desc()).limit(limit + 1))
+        rows = await self.session.scalars(newest_first(query, c.id, before, limit))
         return [_complaint(r) for r in rows]
 
     async def figures(self, tenant_id: str, period: Period, store_code: str | None) -> Figures:

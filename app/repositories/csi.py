@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.csi import Model, Node, Tree
 from app.domain.voc import Period
 from app.models import CsiAnswerRow, CsiModelRow, CsiNodeRow, CsiResponseRow, CsiWeightingRow
+from app.repositories.paging import newest_first
 
 _TEXTS = ARRAY(String())
 
@@ -191,9 +192,7 @@ class CsiRepository:
         query = select(w).where(
             w.tenant_id == uuid.UUID(tenant_id), w.model_code == model_code, w.node_code == node
         )
-        if before is not None:
-            query = query.where(w.id < before)
-        rows = await self.session.scalars(query.order_by(w.id.desc()).limit(limit + 1))
+        rows = await self.session.scalars(newest_first(query, w.id, before, limit))
         return [_weighting(r) for r in rows]
 
     async def latest_methods(self, tenant_id: str, model_code: str) -> dict[str, str]:

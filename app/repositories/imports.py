@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.imports import MAX_REPORTED, RowError
 from app.models import TransactionImportRow
 from app.repositories.bulk import driver_connection
+from app.repositories.paging import newest_first
 
 STAGING = "import_staging"
 
@@ -205,9 +206,7 @@ class ImportRepository:
         """The tenant's recorded imports, newest first, up to ``limit + 1``."""
         t = TransactionImportRow
         query = select(t).where(t.tenant_id == uuid.UUID(tenant_id))
-        if before is not None:
-            query = query.where(t.id < before)
-        rows = await self.session.scalars(query.order_by(t.id.desc()).limit(limit + 1))
+        rows = await self.session.scalars(newest_first(query, t.id, before, limit))
         return [
             ImportRecord(
                 r.id,

@@ -35,6 +35,7 @@ from app.models import (
     PointsRedemptionRow,
     PointsSettingsRow,
 )
+from app.repositories.paging import newest_first
 from app.repositories.tenancy import as_uuid
 
 
@@ -335,9 +336,7 @@ class PointsRepository:
         query = select(e).where(
             e.tenant_id == uuid.UUID(tenant_id), e.member_id == uuid.UUID(member_id)
         )
-        if before is not None:
-            query = query.where(e.id < before)
-        rows = await self.session.scalars(query.order_by(e.id.desc()).limit(limit + 1))
+        rows = await self.session.scalars(newest_first(query, e.id, before, limit))
         return [_entry(r) for r in rows]
 
     async def entries_of(

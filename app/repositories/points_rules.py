@@ -18,6 +18,7 @@ from app.domain.points_rules import (
     condition_of,
 )
 from app.models import MultiplierEventRow, WarmRuleRow
+from app.repositories.paging import newest_first
 
 M, W = MultiplierEventRow, WarmRuleRow
 
@@ -112,9 +113,7 @@ class PointsRulesRepository:
     ) -> list[MultiplierEvent]:
         """Newest first; one more than ``limit`` (to tell whether a page follows)."""
         query = select(M).where(M.tenant_id == uuid.UUID(tenant_id))
-        if before is not None:
-            query = query.where(M.id < before)
-        rows = await self.session.scalars(query.order_by(M.id.desc()).limit(limit + 1))
+        rows = await self.session.scalars(newest_first(query, M.id, before, limit))
         return [_event(row) for row in rows]
 
     async def all_events(self, tenant_id: str) -> list[MultiplierEvent]:
@@ -161,9 +160,7 @@ class PointsRulesRepository:
 
     async def list_warm(self, tenant_id: str, before: int | None, limit: int) -> list[WarmRule]:
         query = select(W).where(W.tenant_id == uuid.UUID(tenant_id))
-        if before is not None:
-            query = query.where(W.id < before)
-        rows = await self.session.scalars(query.order_by(W.id.desc()).limit(limit + 1))
+        rows = await self.session.scalars(newest_first(query, W.id, before, limit))
         return [_warm(row) for row in rows]
 
     async def all_warm(self, tenant_id: str) -> list[WarmRule]:

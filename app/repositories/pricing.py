@@ -27,6 +27,7 @@ from app.models import (
     PricingSettingsRow,
     PricingVersionRow,
 )
+from app.repositories.paging import newest_first
 
 R, E = DiscountRuleRow, DiscountRuleEntryRow
 
@@ -173,9 +174,7 @@ class DiscountRuleRepository:
             if target is not None:
                 matching = matching.where(E.target == target)
             query = query.where(matching.correlate(R).exists())
-        if before is not None:
-            query = query.where(R.id < before)
-        rows = await self.session.execute(query.order_by(R.id.desc()).limit(limit + 1))
+        rows = await self.session.execute(newest_first(query, R.id, before, limit))
         return [RuleSummary(**_header(row), entry_count=n) for row, n in rows]
 
     async def save(self, rule: DiscountRule, *, entries: bool = False) -> DiscountRule:
