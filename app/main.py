@@ -22,6 +22,7 @@ from app.db import (
 )
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.routers import ops, problems, v1
+from app.routers.sale_lane import SaleLane
 from app.scheduler import Scheduler
 from app.schemas.common import Problem
 from app.services.access import ensure_demo_tenant
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(v1.router)
     # Added innermost first: request context wraps everything, so every line has the id.
+    app.add_middleware(SaleLane, state=app.state)
     app.add_middleware(
         problems.BodyLimitMiddleware,
         limit=settings.max_body_bytes,

@@ -24,9 +24,14 @@ c.locked_until
 """
 
 
-PRINCIPAL = """
-SELECT tenant_id, id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+# The key columns of a principal (``k`` an api_keys row, all null when none matched).
+PRINCIPAL_COLUMNS = """
+k.tenant_id AS key_tenant_id, k.id AS key_id, k.name AS key_name, k.scopes AS key_scopes
 """
+
+PRINCIPAL = f"""
+SELECT {PRINCIPAL_COLUMNS} FROM api_keys AS k WHERE k.key_hash = $1 AND k.revoked_at IS NULL
+"""  # noqa: S608 (a constant column list, no input)
 
 CHECKOUT_CONTEXT = f"""
 SELECT coalesce((SELECT version FROM pricing_versions WHERE tenant_id = $1), 0) AS version,
@@ -35,6 +40,14 @@ SELECT coalesce((SELECT version FROM pricing_versions WHERE tenant_id = $1), 0) 
 FROM (SELECT 1) AS one
 LEFT JOIN cards AS c ON c.tenant_id = $1 AND c.number = $3
 """  # noqa: S608 (a constant column list, no input)
+
+
+def principal_of(row: asyncpg.Record | None) -> Principal | None:
+    """The principal of a row holding PRINCIPAL_COLUMNS (None when no active key matched)."""
+    if row is None or row["key_id"] is None:
+        return None
+    scopes = frozenset(Scope(s) for s in row["key_scopes"])
+    return Principal(str(row["key_tenant_id"]), str(row["key_id"]), row["key_name"], scopes)
 
 
 def card_of(tenant_id: str, row: asyncpg.Record) -> Card | None:
@@ -82,11 +95,7 @@ class HotReads:
 
     async def principal(self, secret: str) -> Principal | None:
         """The active key's principal for a presented secret, or None."""
-        row = await self._fetchrow(PRINCIPAL, hash_api_key(secret))
-        if row is None:
-            return None
-        scopes = frozenset(Scope(s) for s in row["scopes"])
-        return Principal(str(row["tenant_id"]), str(row["id"]), row["name"], scopes)
+        return principal_of(await self._fetchrow(PRINCIPAL, hash_api_key(secret)))
 
     async def checkout_context(
         self, tenant_id: str, store_code: str, card_number: str | None

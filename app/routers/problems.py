@@ -154,12 +154,18 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     )
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+def http_problem(exc: HTTPException, method: str = "", path: str = "") -> tuple[int, dict, dict]:
+    """A framework HTTP error (no route, body too large, ...) as (status, body, headers)."""
     code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
-        detail = f"No route matches {request.method} {request.url.path}."
-    return problem_response(exc.status_code, code, detail, headers=exc.headers)
+        detail = f"No route matches {method} {path}."
+    return exc.status_code, problem_body(exc.status_code, code, detail), exc.headers or {}
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    status, body, headers = http_problem(exc, request.method, request.url.path)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -30,16 +30,25 @@ class IssuedKey:
     secret: str
 
 
-async def authenticate(uow: UnitOfWork, authorization: str | None) -> Principal:
+def presented_key(authorization: str | None) -> str:
+    """The secret of an ``Authorization: Bearer <key>`` header."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(
             "missing_credentials", "Send an API key as 'Authorization: Bearer <key>'."
         )
-    principal = await uow.reads.principal(token.strip())
+    return token.strip()
+
+
+def known(principal: Principal | None) -> Principal:
+    """The principal an active key resolved to; unknown and revoked keys are refused alike."""
     if principal is None:
         raise Unauthenticated("invalid_credentials", "The API key is unknown or revoked.")
     return principal
+
+
+async def authenticate(uow: UnitOfWork, authorization: str | None) -> Principal:
+    return known(await uow.reads.principal(presented_key(authorization)))
 
 
 async def issue_key(

@@ -33,7 +33,7 @@ from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from app.domain.access import Principal
+from app.domain.access import Principal, Scope, hash_api_key
 from app.domain.card_classes import CardClass
 from app.domain.card_lifecycle import Card, CardStatus, add_months, effective_status
 from app.domain.change_account import change_paid, refund_of_change_paid
@@ -63,6 +63,7 @@ from app.repositories.members import decrypt_birthday
 from app.repositories.points import NewEntry
 from app.repositories.sales import StoredSale
 from app.repositories.till_sales import Fallback, TillSale
+from app.services.access import known, presented_key
 from app.services.cards import CardKit, checked_number
 from app.services.change_account import pay_for_sale, refund_for_return
 from app.services.points import book, lock_account, post_expiries, take, tenant_zone
@@ -528,7 +529,8 @@ MONEY_PAYMENTS = frozenset({PaymentMethod.CASH, PaymentMethod.BANK_CARD, Payment
 async def record_sale_fast(
     uow: UnitOfWork,
     kit: CardKit,
-    who: Principal,
+    authorization: str | None,
+    allowed: frozenset[Scope],
     *,
     store_code: str,
     receipt_no: str,
@@ -541,18 +543,24 @@ async def record_sale_fast(
 ) -> Recorded | None:
     """The common sale — paid in money, earning points — on the lean path
     (repositories/till_sales.py): the same checks, earning and stored rows as ``record_sale``
-    in one read and one call of a database function. None (nothing written) when the general
-    path must record it: points or change-account payments, lots of the member falling due,
-    a 12-month spend that may upgrade a card, the receipt claimed meanwhile, or contention."""
+    in one read (which also authenticates the caller's key, ``allowed`` its scopes) and one
+    call of a database function. None (nothing written) when the general path must record it:
+    points or change-account payments, lots of the member falling due, a 12-month spend that
+    may upgrade a card, the receipt claimed meanwhile, or contention."""
+    secret = presented_key(authorization)
     if any(p.method not in MONEY_PAYMENTS for p in payments):
         return None
-    tenant = who.tenant_id
-    fingerprint = _sale_fingerprint(
-        store_code, receipt_no, card_number, occurred_at, lines, payments
-    )
     async with uow:
+        context = await uow.till_sales.context(
+            hash_api_key(secret), store_code, receipt_no, card_number
+        )
+        who = known(context.principal)
+        who.require(allowed)
+        tenant = who.tenant_id
         number = await checked_number(uow, kit, who, card_number, None)
-        context = await uow.till_sales.context(tenant, store_code, receipt_no, number)
+        fingerprint = _sale_fingerprint(
+            store_code, receipt_no, card_number, occurred_at, lines, payments
+        )
         if context.sale_id is not None:
             conflict = _receipt_conflict(store_code, receipt_no, context.sale_id)
             return _replay(context.sale_fingerprint, fingerprint, context.sale_response, conflict)

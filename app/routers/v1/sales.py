@@ -19,7 +19,8 @@ from app.services.sales import TillLine
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 
-TILL = scoped(Scope.POS, Scope.ADMIN)
+TILL_SCOPES = frozenset({Scope.POS, Scope.ADMIN})
+TILL = scoped(*TILL_SCOPES)
 REPLAY_NOTE = (
     "Exactly once: the same {what} sent again (same content) answers the first response with "
     "**200** and `Idempotent-Replayed: true`; other content under the same {key} is 409 "
@@ -85,28 +86,26 @@ async def create_sale(
     idempotency_key: IdempotencyKeyHeader = None,
     who: Principal = TILL,
 ) -> Response:
+    """The general path. A sale paid in money and sent without an Idempotency-Key is
+    answered before it gets here, by the lean path (routers/sale_lane.py), unless that path
+    hands it over: then it is recorded here."""
     replayed = False
-    sale = {
-        "store_code": body.store_code,
-        "receipt_no": body.receipt_no,
-        "card_number": body.card_number,
-        "occurred_at": body.occurred_at,
-        "lines": [TillLine(**dict(line)) for line in body.lines],
-        "payments": [Payment(p.method, p.amount) for p in body.payments],
-        "cache": request.app.state.pricing_cache,
-    }
-    kit = request.app.state.card_kit
-    if idempotency_key is None:  # the receipt is the natural key: the lean path may do it
-        done = await sales.record_sale_fast(uow, kit, who, now=_now(), **sale)
-        if done is not None:
-            response = Response(
-                _sale_json(done.body), status_code=done.status_code, media_type="application/json"
-            )
-            return _replayed(response) if done.replayed else response
 
     async def operation(tx):
         nonlocal replayed
-        done = await sales.record_sale(tx, kit, who, now=_now(), **sale)
+        done = await sales.record_sale(
+            tx,
+            request.app.state.card_kit,
+            who,
+            store_code=body.store_code,
+            receipt_no=body.receipt_no,
+            card_number=body.card_number,
+            occurred_at=body.occurred_at,
+            lines=[TillLine(**dict(line)) for line in body.lines],
+            payments=[Payment(p.method, p.amount) for p in body.payments],
+            now=_now(),
+            cache=request.app.state.pricing_cache,
+        )
         replayed = done.replayed
         return done.status_code, _sale_dict(done.body)
 
@@ -118,7 +117,7 @@ def _sale_dict(body: dict) -> dict:
     return SaleRead.model_validate(body).model_dump(mode="json", by_alias=True)
 
 
-def _sale_json(body: dict) -> bytes:
+def sale_json(body: dict) -> bytes:
     return SaleRead.model_validate(body).model_dump_json(by_alias=True).encode()
 
 
