@@ -73,6 +73,21 @@ class PointsLotRow(Base):
         # R lots hold points paid on a sale and refunded by its return.
         CheckConstraint("category IN ('A', 'B', 'C', 'D', 'E', 'F', 'R')", name="category_values"),
         Index("ix_points_lots_tenant_member", "tenant_id", "member_id", "earned_at"),
+        # Probes of the live lots: any falling due, the points still pending.
+        Index(
+            "ix_points_lots_live_expiry",
+            "tenant_id",
+            "member_id",
+            "expires_at",
+            postgresql_where=text("points_left > 0 AND expires_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_points_lots_live_available",
+            "tenant_id",
+            "member_id",
+            "available_at",
+            postgresql_where=text("points_left > 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

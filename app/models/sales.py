@@ -36,7 +36,9 @@ class SaleRow(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"))
+    # No key to tenants of its own: (tenant_id, member_id) → members enforces the tenant, and
+    # a sale need not lock the tenant's one row (migration 202611232100).
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     store_code: Mapped[str] = mapped_column(String(12))
     receipt_no: Mapped[str] = mapped_column(String(64))
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)

@@ -3,13 +3,13 @@
 Most sales from a till are paid in money and earn points; recording one through the ORM costs
 ~20 statements at ~0.5 ms of a worker's time each. Here the service reads everything it needs,
 the caller's API key included, in one statement (``context``) and writes with one call of
-``record_till_sale()`` (migration 202611231950), in autocommit, so all or nothing: it claims
-the receipt, locks and credits the member's account, checks under that lock whether the
-general path must do the sale instead (lots falling due, a possible tier upgrade), adds one lot
-and ledger entry per category and the member_spend row, and stores the sale's detail and
-response. services/sales.py ``record_sale_fast`` decides when this path applies and falls back
-to the general one otherwise. The rows and invariants are those of the ORM path, checked by
-the same tests.
+``record_till_sale()`` (migrations 202611231950, 202611232100), in autocommit, so all or
+nothing: it locks and credits the member's account, checks under that lock whether the general
+path must do the sale instead (lots falling due, a possible tier upgrade), adds one lot and
+ledger entry per category and the member_spend row, and claims the receipt with the sale's
+detail and response (a receipt recorded meanwhile is handed over too). services/sales.py
+``record_sale_fast`` decides when this path applies and falls back to the general one
+otherwise. The rows and invariants are those of the ORM path, checked by the same tests.
 """
 
 from __future__ import annotations
@@ -164,8 +164,6 @@ class TillSales:
             if exc.sqlstate in (GENERAL_PATH, "40001", "40P01"):  # the general path retries
                 raise Fallback from exc
             raise
-        if row is None:  # the receipt was recorded meanwhile: the general path replays it
-            raise Fallback
         return Held(row["sale_id"], row["balance"], row["pending"])
 
 
