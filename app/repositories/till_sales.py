@@ -42,7 +42,7 @@ FROM (SELECT 1) AS one
 LEFT JOIN api_keys AS k ON k.key_hash = $1 AND k.revoked_at IS NULL
 LEFT JOIN sales AS s ON s.tenant_id = k.tenant_id AND s.store_code = $2 AND s.receipt_no = $3
 LEFT JOIN cards AS c ON c.tenant_id = k.tenant_id AND c.number = $4
-LEFT JOIN members AS m ON m.tenant_id = k.tenant_id AND m.id = c.member_id
+LEFT JOIN members AS m ON m.id = c.member_id  -- the card's member (same tenant by its key)
 """  # noqa: S608 (constant column lists, no input)
 
 RECORD = """
