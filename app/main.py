@@ -22,7 +22,8 @@ from app.db import (
 )
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.routers import ops, problems, v1
-from app.routers.sale_lane import SaleLane
+from app.routers.lanes import Lane, Lanes
+from app.routers.v1 import checkout, sales
 from app.scheduler import Scheduler
 from app.schemas.common import Problem
 from app.services.access import ensure_demo_tenant
@@ -153,7 +154,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(v1.router)
     # Added innermost first: request context wraps everything, so every line has the id.
-    app.add_middleware(SaleLane, state=app.state)
+    app.add_middleware(
+        Lanes,
+        state=app.state,
+        lanes={
+            "/v1/sales": Lane(sales.sale_lane, "create_sale"),
+            "/v1/checkout/quote": Lane(checkout.quote_lane, "quote_basket"),
+        },
+    )
     app.add_middleware(
         problems.BodyLimitMiddleware,
         limit=settings.max_body_bytes,

@@ -1,13 +1,20 @@
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
+from starlette.datastructures import State
 
 from app.domain.access import Principal, Scope
 from app.domain.pricing import Line
 from app.routers.deps import Uow, scoped
+from app.routers.lanes import Answer
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.checkout import QuoteRequest, QuoteResponse, quote_json
 from app.services import pricing
+from app.services.access import authenticate
+from app.uow import UnitOfWork
 
 router = APIRouter(prefix="/checkout", tags=["checkout"])
+QUOTE_SCOPES = frozenset({Scope.POS, Scope.APP, Scope.ADMIN})
 
 
 def _line(body) -> Line:
@@ -55,9 +62,23 @@ async def quote_basket(
     body: QuoteRequest,
     request: Request,
     uow: Uow,
-    who: Principal = scoped(Scope.POS, Scope.APP, Scope.ADMIN),
+    who: Principal = scoped(*QUOTE_SCOPES),
 ) -> Response:
-    state = request.app.state
+    """Reached when a quote is not answered by ``quote_lane`` (routers/lanes.py): an invalid
+    body, or a body that is not plain JSON."""
+    return Response(await _quote(request.app.state, uow, who, body), media_type="application/json")
+
+
+async def quote_lane(state: State, payload: Any, authorization: str) -> Answer:
+    """``POST /v1/checkout/quote`` on the lean path (routers/lanes.py)."""
+    body = QuoteRequest.model_validate(payload)
+    uow = UnitOfWork(state.sessionmaker, state.reader)
+    who = await authenticate(uow, authorization)
+    who.require(QUOTE_SCOPES)
+    return Answer(200, await _quote(state, uow, who, body))
+
+
+async def _quote(state: State, uow: UnitOfWork, who: Principal, body: QuoteRequest) -> bytes:
     result = await pricing.quote(
         uow,
         state.card_kit,
@@ -70,4 +91,4 @@ async def quote_basket(
         at=body.at,
         lines=[_line(line) for line in body.lines],
     )
-    return Response(quote_json(result), media_type="application/json")
+    return quote_json(result)

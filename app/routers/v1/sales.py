@@ -5,17 +5,21 @@ serialization failures) and are also exactly-once by their natural keys: (store_
 receipt_no) for a sale, return_no within a sale."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Path, Request, Response
+from starlette.datastructures import State
 
 from app.domain.access import Principal, Scope
 from app.domain.points import Payment, ReturnLine
 from app.routers.deps import Uow, scoped
 from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
+from app.routers.lanes import Answer
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.sales import ReturnCreate, ReturnRead, SaleCreate, SaleRead
 from app.services import sales
 from app.services.sales import TillLine
+from app.uow import UnitOfWork
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 
@@ -87,8 +91,8 @@ async def create_sale(
     who: Principal = TILL,
 ) -> Response:
     """The general path. A sale paid in money and sent without an Idempotency-Key is
-    answered before it gets here, by the lean path (routers/sale_lane.py), unless that path
-    hands it over: then it is recorded here."""
+    answered before it gets here, by ``sale_lane`` (routers/lanes.py), unless that lane hands
+    it over: then it is recorded here."""
     replayed = False
 
     async def operation(tx):
@@ -113,11 +117,34 @@ async def create_sale(
     return _replayed(response) if replayed else response
 
 
+async def sale_lane(state: State, payload: Any, authorization: str) -> Answer | None:
+    """``POST /v1/sales`` on the lean path (routers/lanes.py): None hands it to create_sale."""
+    body = SaleCreate.model_validate(payload)
+    done = await sales.record_sale_fast(
+        UnitOfWork(state.sessionmaker, state.reader),
+        state.card_kit,
+        authorization,
+        TILL_SCOPES,
+        store_code=body.store_code,
+        receipt_no=body.receipt_no,
+        card_number=body.card_number,
+        occurred_at=body.occurred_at,
+        lines=[TillLine(**dict(line)) for line in body.lines],
+        payments=[Payment(p.method, p.amount) for p in body.payments],
+        now=_now(),
+        cache=state.pricing_cache,
+    )
+    if done is None:
+        return None
+    replayed = [(b"idempotent-replayed", b"true")] if done.replayed else []
+    return Answer(done.status_code, _sale_json(done.body), replayed)
+
+
 def _sale_dict(body: dict) -> dict:
     return SaleRead.model_validate(body).model_dump(mode="json", by_alias=True)
 
 
-def sale_json(body: dict) -> bytes:
+def _sale_json(body: dict) -> bytes:
     return SaleRead.model_validate(body).model_dump_json(by_alias=True).encode()
 
 

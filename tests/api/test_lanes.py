@@ -1,12 +1,14 @@
-"""The till's common sale is answered by routers/sale_lane.py before FastAPI's routing. What it
-answers must look exactly like the documented endpoint's answers (status, problem bodies,
-headers, metrics), and everything it does not answer must reach the endpoint unchanged."""
+"""The till's common sale and the quote are answered by routers/lanes.py before FastAPI's
+routing. What a lane answers must look exactly like the documented endpoint's answers (status,
+problem bodies, headers, metrics), and everything it does not answer must reach the endpoint
+unchanged."""
 
 import json
 
 import httpx
 
-from app.routers.sale_lane import SaleLane
+from app.routers.lanes import Lane, Lanes
+from app.routers.v1.sales import sale_lane
 from tests.api.test_points import (  # noqa: F401  (an autouse fixture)
     key_with,
     ledger_is_consistent,
@@ -34,7 +36,7 @@ class Downstream:
 
 
 async def _through_lane(app, downstream, body: bytes, headers: dict) -> httpx.Response:
-    lane = SaleLane(downstream, state=app.state)
+    lane = Lanes(downstream, state=app.state, lanes={"/v1/sales": Lane(sale_lane, "create_sale")})
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=lane), base_url="http://test"
     ) as c:
@@ -131,6 +133,40 @@ async def test_bad_input_still_gets_the_endpoints_problems(client, tenant, setti
     r = await client.post("/v1/sales", content=chunks(), headers=json_headers)
     assert "content-length" not in r.request.headers
     assert_problem(r, 413, "payload_too_large")
+
+
+async def test_quotes_on_the_lane(client, tenant):
+    _, card = await member_with_card(client, tenant.headers)
+    basket = {
+        "store_code": "S01",
+        "card_number": card,
+        "lines": [{"line_no": 1, "sku": "A", "original_price": "100.00", "qty": "1"}],
+    }
+    r = await client.post("/v1/checkout/quote", json=basket, headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert r.json()["card"]["number"] == card
+    r = await client.post("/v1/checkout/quote", json=basket)
+    assert_problem(r, 401, "missing_credentials")
+    other = await key_with(client, tenant.headers, "analytics")
+    r = await client.post("/v1/checkout/quote", json=basket, headers=other)
+    assert_problem(r, 403, "insufficient_scope")
+    r = await client.post(
+        "/v1/checkout/quote",
+        json={**basket, "card_number": card[:-1] + "X"},
+        headers=tenant.headers,
+    )
+    assert_problem(r, 422, "invalid_card_number")
+    bad = {**basket, "lines": [{**basket["lines"][0], "qty": 1}]}  # not a decimal string
+    r = await client.post("/v1/checkout/quote", json=bad, headers=tenant.headers)
+    assert assert_problem(r, 422, "validation_error")["errors"][0]["field"] == "lines[0].qty"
+    text = (await client.get("/metrics")).text
+    assert any(
+        ln.startswith("http_requests_total{")
+        and 'route="/v1/checkout/quote"' in ln
+        and 'status="200"' in ln
+        for ln in text.splitlines()
+    )
 
 
 async def test_lane_sales_are_counted_under_the_endpoints_route(client, tenant):
