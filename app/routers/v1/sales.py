@@ -97,19 +97,8 @@ async def create_sale(
 
     async def operation(tx):
         nonlocal replayed
-        done = await sales.record_sale(
-            tx,
-            request.app.state.card_kit,
-            who,
-            store_code=body.store_code,
-            receipt_no=body.receipt_no,
-            card_number=body.card_number,
-            occurred_at=body.occurred_at,
-            lines=[TillLine(**dict(line)) for line in body.lines],
-            payments=[Payment(p.method, p.amount) for p in body.payments],
-            now=_now(),
-            cache=request.app.state.pricing_cache,
-        )
+        state = request.app.state
+        done = await sales.record_sale(tx, state.card_kit, who, **_sale(body, state))
         replayed = done.replayed
         return done.status_code, _sale_dict(done.body)
 
@@ -125,19 +114,26 @@ async def sale_lane(state: State, payload: Any, authorization: str) -> Answer | 
         state.card_kit,
         authorization,
         TILL_SCOPES,
-        store_code=body.store_code,
-        receipt_no=body.receipt_no,
-        card_number=body.card_number,
-        occurred_at=body.occurred_at,
-        lines=[TillLine(**dict(line)) for line in body.lines],
-        payments=[Payment(p.method, p.amount) for p in body.payments],
-        now=_now(),
-        cache=state.pricing_cache,
+        **_sale(body, state),
     )
     if done is None:
         return None
     replayed = [(b"idempotent-replayed", b"true")] if done.replayed else []
     return Answer(done.status_code, _sale_json(done.body), replayed)
+
+
+def _sale(body: SaleCreate, state: State) -> dict:
+    """The sale as both paths take it."""
+    return {
+        "store_code": body.store_code,
+        "receipt_no": body.receipt_no,
+        "card_number": body.card_number,
+        "occurred_at": body.occurred_at,
+        "lines": [TillLine(**dict(line)) for line in body.lines],
+        "payments": [Payment(p.method, p.amount) for p in body.payments],
+        "now": _now(),
+        "cache": state.pricing_cache,
+    }
 
 
 def _sale_dict(body: dict) -> dict:
