@@ -3,9 +3,10 @@
 Both writes are *inner* functions: they run in the unit of work ``run_once`` opened (so an
 Idempotency-Key, when sent, is committed with the effect) and never commit.
 
-* **A sale** is identified by (store_code, receipt_no) per tenant. It is claimed with
-  ``INSERT ... ON CONFLICT DO NOTHING`` before the member's account is locked: a second
-  request for the receipt waits for the first to commit, then reads the stored row. The same
+* **A sale** is identified by (store_code, receipt_no) per tenant. The member's account is
+  locked, then the receipt claimed with ``INSERT ... ON CONFLICT DO NOTHING`` (the lean
+  path's order too): a second request for the receipt waits for the first to commit, then
+  reads the stored row. The same
   sale (same fingerprint) gets the first response again (``replayed``, 200); another sale under
   that receipt is 409 ``receipt_conflict``. Points paid (a ``points`` payment of ``amount``
   CNY costs ``amount × points_per_yuan`` points, spent FIFO as R) and the points earned (one
@@ -467,14 +468,17 @@ async def record_sale(
     earned = sale.earning().points  # refuses bad lines and amounts, naming the field
     paid = _points_paid(payments, settings.points_per_yuan)
 
+    member = card.member_id
+    # The account first, then the receipt: the lean path's order (record_till_sale()), so a
+    # receipt sent through both paths at once waits instead of deadlocking.
+    await lock_account(uow, tenant, member)
     sale_id = await uow.sales.claim(
-        tenant, store_code, receipt_no, card.member_id, number, occurred_at, fingerprint
+        tenant, store_code, receipt_no, member, number, occurred_at, fingerprint
     )
     if sale_id is None:  # recorded meanwhile by a request this one waited for
         found = await uow.sales.get(tenant, store_code, receipt_no)
         return _replay(found.fingerprint, fingerprint, found.response, _conflict_with(found))
-    member, source = card.member_id, str(sale_id)
-    await lock_account(uow, tenant, member)
+    source = str(sale_id)
     await _expire_due(uow, tenant, member, now)
     if paid:
         taken = await take(uow, tenant, member, paid, Category.R, now)

@@ -4,6 +4,7 @@ paid, tier upgrades, isolation and a real race. The ledger invariant is checked 
 test (``ledger_is_consistent`` from test_points)."""
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -440,5 +441,29 @@ async def test_ten_racing_copies_of_one_sale_record_it_once(live_server):
         assert all(
             r.headers.get("Idempotent-Replayed") == "true" for r in results if r.status_code == 200
         )
+        points = (await c.get(f"/v1/members/{member}/points")).json()
+    assert (points["balance"], points["by_category"]["A"]) == (38, 38)
+
+
+async def test_copies_racing_through_both_paths_record_the_sale_once(live_server):
+    """Half the copies carry an Idempotency-Key (general path), half not (lean path): one
+    records the sale, every other copy replays it, whichever path it took."""
+    admin = {"Authorization": f"Bearer {live_server.admin_key}"}
+    code = "P" + uuid.uuid4().hex[:6].upper()
+    async with httpx.AsyncClient(base_url=live_server.url, headers=admin, timeout=60) as c:
+        await c.post("/v1/stores", json={"code": "S01", "name": "x"})
+        klass = {**GOLD, "code": code, "prefix": code[1:5]}
+        assert (await c.post("/v1/card-classes", json=klass)).status_code == 201
+        member = (await c.post("/v1/members", json={"name": "Both"})).json()["id"]
+        r = await c.post(
+            "/v1/cards", json={"card_class": code, "store_code": "S01", "member_id": member}
+        )
+        body = sale_body(r.json()["number"], f"MIX-{uuid.uuid4().hex[:8]}")
+        keyed = [{"Idempotency-Key": f"mix-{i}"} for i in range(6)]
+        results = await asyncio.gather(
+            *[c.post("/v1/sales", json=body, headers=h) for h in [*keyed, *[{}] * 6]]
+        )
+        assert sorted(r.status_code for r in results) == [200] * 11 + [201]
+        assert len({json.dumps(r.json(), sort_keys=True) for r in results}) == 1
         points = (await c.get(f"/v1/members/{member}/points")).json()
     assert (points["balance"], points["by_category"]["A"]) == (38, 38)
