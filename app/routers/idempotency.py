@@ -8,6 +8,7 @@ import json
 from typing import Annotated
 
 from fastapi import Header, Request, Response
+from fastapi.responses import JSONResponse
 
 from app.domain.access import Principal
 from app.routers import problems
@@ -52,6 +53,17 @@ async def fingerprint(request: Request) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# The header a replayed answer carries (a stored first response, sent again).
+REPLAYED = {"Idempotent-Replayed": "true"}
+
+
+def created_or_replayed(body: dict, created: bool) -> JSONResponse:
+    """201 with ``body`` when the request created it, else 200 marked as a replay."""
+    return JSONResponse(
+        body, status_code=201 if created else 200, headers=None if created else REPLAYED
+    )
+
+
 async def run_once(
     request: Request,
     uow: UnitOfWork,
@@ -64,7 +76,7 @@ async def run_once(
     outcome = await idempotency.run_once(
         uow, who, key, await fingerprint(request), operation, problems.render
     )
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    headers = dict(REPLAYED) if outcome.replayed else {}
     if outcome.status_code >= 400:
         code = json.loads(outcome.body).get("code", "")
         headers |= problems.headers_for(outcome.status_code, code) or {}

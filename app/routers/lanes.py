@@ -39,7 +39,7 @@ from app.routers.problems import PROBLEM_MEDIA_TYPE, headers_for, http_problem, 
 class Answer:
     status: int
     body: bytes  # JSON
-    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 # (the app's state, the decoded JSON body, the Authorization header) → an answer, or None to
@@ -128,16 +128,15 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
 
 
 async def _send_problem(send: Send, status: int, problem: dict, headers: dict | None) -> None:
-    extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     body = json.dumps(problem, ensure_ascii=False, separators=(",", ":")).encode()
-    await _respond(send, status, body, PROBLEM_MEDIA_TYPE.encode(), extra)
+    await _respond(send, status, body, PROBLEM_MEDIA_TYPE.encode(), headers or {})
 
 
-async def _respond(send: Send, status: int, body: bytes, media_type: bytes, extra: list) -> None:
+async def _respond(send: Send, status: int, body: bytes, media_type: bytes, extra: dict) -> None:
     headers = [
         (b"content-type", media_type),
         (b"content-length", str(len(body)).encode()),
-        *extra,
+        *((k.lower().encode(), v.encode()) for k, v in extra.items()),
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -63,6 +63,23 @@ class RfmSettings:
     updated_at: datetime | None  # None: never set (the defaults)
 
 
+async def _replace_settings(
+    uow: UnitOfWork, who: Principal, kind: str, old: dict, new: dict, now: datetime
+) -> None:
+    """Store a tenant's ``kind`` settings, audit what changed (as ``<kind>_settings``) and
+    commit."""
+    await uow.analytics.put_settings(who.tenant_id, kind, new, now)
+    await uow.audit.write(
+        who.tenant_id,
+        f"{kind}_settings",
+        who.tenant_id,
+        "update",
+        who.key_name,
+        [FieldChange(k, _text(old[k]), _text(new[k])) for k in new if old[k] != new[k]],
+    )
+    await uow.commit()
+
+
 async def _rfm_config(uow: UnitOfWork, tenant_id: str) -> rfm.RfmConfig:
     stored = await uow.analytics.settings(tenant_id, "rfm")
     return rfm.RfmConfig.from_json(stored[0]) if stored else rfm.RfmConfig()
@@ -91,18 +108,8 @@ async def put_rfm_settings(
     """Replace the settings (audited); runs from now on use them."""
     config = rfm.rfm_config(method, window_days, r_days, f_counts, m_amounts, high_score)
     async with uow:
-        old = (await _rfm_config(uow, who.tenant_id)).as_json()
-        new = config.as_json()
-        await uow.analytics.put_settings(who.tenant_id, "rfm", new, now)
-        await uow.audit.write(
-            who.tenant_id,
-            "rfm_settings",
-            who.tenant_id,
-            "update",
-            who.key_name,
-            [FieldChange(k, _text(old[k]), _text(new[k])) for k in new if old[k] != new[k]],
-        )
-        await uow.commit()
+        old = await _rfm_config(uow, who.tenant_id)
+        await _replace_settings(uow, who, "rfm", old.as_json(), config.as_json(), now)
     return RfmSettings(config, now)
 
 
@@ -293,18 +300,8 @@ async def put_lifecycle_settings(
 ) -> LifecycleSettings:
     config = lifecycle.lifecycle_config(**values)
     async with uow:
-        old = (await _lifecycle_config(uow, who.tenant_id)).as_json()
-        new = config.as_json()
-        await uow.analytics.put_settings(who.tenant_id, "lifecycle", new, now)
-        await uow.audit.write(
-            who.tenant_id,
-            "lifecycle_settings",
-            who.tenant_id,
-            "update",
-            who.key_name,
-            [FieldChange(k, _text(old[k]), _text(new[k])) for k in new if old[k] != new[k]],
-        )
-        await uow.commit()
+        old = await _lifecycle_config(uow, who.tenant_id)
+        await _replace_settings(uow, who, "lifecycle", old.as_json(), config.as_json(), now)
     return LifecycleSettings(config, now)
 
 

@@ -14,6 +14,7 @@ from app.domain.access import Principal, Scope
 from app.domain.csi import Quadrant
 from app.domain.pagination import DEFAULT_LIMIT
 from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.idempotency import created_or_replayed
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.routers.v1.nps import PERIOD_NOTE, From, StoreFilter, To
 from app.routers.v1.weights import METHODS_NOTE
@@ -276,11 +277,7 @@ async def create_csi_response(
         answers=r.answers,
         created_at=r.created_at,
     )
-    return JSONResponse(
-        read.model_dump(mode="json"),
-        status_code=201 if done.created else 200,
-        headers=None if done.created else {"Idempotent-Replayed": "true"},
-    )
+    return created_or_replayed(read.model_dump(mode="json"), done.created)
 
 
 @router.get(

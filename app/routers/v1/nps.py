@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from app.domain.access import Principal, Scope
 from app.domain.nps import group_of
 from app.routers.deps import Uow, scoped
+from app.routers.idempotency import created_or_replayed
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.nps import (
     NpsCalculate,
@@ -122,11 +123,7 @@ async def create_nps_response(
         response_ref=r.response_ref,
         created_at=r.created_at,
     )
-    return JSONResponse(
-        read.model_dump(mode="json"),
-        status_code=201 if done.created else 200,
-        headers=None if done.created else {"Idempotent-Replayed": "true"},
-    )
+    return created_or_replayed(read.model_dump(mode="json"), done.created)
 
 
 @router.get(

@@ -13,7 +13,12 @@ from starlette.datastructures import State
 from app.domain.access import Principal, Scope
 from app.domain.points import Payment, ReturnLine
 from app.routers.deps import Uow, scoped
-from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
+from app.routers.idempotency import (
+    IDEMPOTENCY_ERRORS,
+    REPLAYED,
+    IdempotencyKeyHeader,
+    run_once,
+)
 from app.routers.lanes import Answer
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.sales import ReturnCreate, ReturnRead, SaleCreate, SaleRead
@@ -40,7 +45,7 @@ def _now() -> datetime:
 
 
 def _replayed(response: Response) -> Response:
-    response.headers["Idempotent-Replayed"] = "true"
+    response.headers.update(REPLAYED)
     return response
 
 
@@ -118,8 +123,7 @@ async def sale_lane(state: State, payload: Any, authorization: str) -> Answer | 
     )
     if done is None:
         return None
-    replayed = [(b"idempotent-replayed", b"true")] if done.replayed else []
-    return Answer(done.status_code, _sale_json(done.body), replayed)
+    return Answer(done.status_code, _sale_json(done.body), REPLAYED if done.replayed else {})
 
 
 def _sale(body: SaleCreate, state: State) -> dict:
