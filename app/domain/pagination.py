@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -27,6 +28,10 @@ def encode_cursor(key: list) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _invalid() -> Invalid:
+    return Invalid("invalid_cursor", "The cursor is not one this API issued.", field="cursor")
+
+
 def decode_cursor(cursor: str | None, arity: int, types: tuple[type, ...] = (str,)) -> list | None:
     """The sort key a cursor carries, or None for the first page. Each element must be of one
     of ``types``, so a forged cursor can't reach the database with the wrong type."""
@@ -42,7 +47,7 @@ def decode_cursor(cursor: str | None, arity: int, types: tuple[type, ...] = (str
         or len(key) != arity
         or not all(isinstance(k, types) and not isinstance(k, bool) for k in key)
     ):
-        raise Invalid("invalid_cursor", "The cursor is not one this API issued.", field="cursor")
+        raise _invalid()
     return key
 
 
@@ -65,3 +70,14 @@ def id_cursor(cursor: str | None) -> int | None:
 def id_page(rows: list[T], limit: int) -> Page[T]:
     """A newest-first page of rows carrying ``id``."""
     return page_of(rows, limit, lambda row: [row.id])
+
+
+def member_cursor(cursor: str | None) -> uuid.UUID | None:
+    """The member id after which a page of members (in id order) continues; None: first."""
+    key = decode_cursor(cursor, 1, (str,))
+    if not key:
+        return None
+    try:
+        return uuid.UUID(key[0])
+    except ValueError:
+        raise _invalid() from None

@@ -8,18 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.rfm import SEGMENTS
 from app.schemas.common import DecimalString, Strict
 
-Segment = Literal[
-    "important_value",
-    "important_develop",
-    "important_keep",
-    "important_win_back",
-    "general_value",
-    "general_develop",
-    "general_keep",
-    "general_win_back",
-]
+Segment = Literal[SEGMENTS]  # the eight RFM segments (DOMAIN), in their order
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 _CONFIG = {
     "method": "thresholds",

@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas.analytics import Segment
 from app.schemas.common import DecimalString, Patch, Strict
 
 _CRITERIA = {
@@ -63,21 +64,9 @@ class GroupAttributes(Strict):
         default=None, max_length=100, description="Holds an active card of one of them."
     )
     tags: list[str] | None = Field(default=None, max_length=100, description="Has any of them.")
-    rfm_segments: (
-        list[
-            Literal[
-                "important_value",
-                "important_develop",
-                "important_keep",
-                "important_win_back",
-                "general_value",
-                "general_develop",
-                "general_keep",
-                "general_win_back",
-            ]
-        ]
-        | None
-    ) = Field(default=None, max_length=8, description="In the tenant's latest RFM run.")
+    rfm_segments: list[Segment] | None = Field(
+        default=None, max_length=8, description="In the tenant's latest RFM run."
+    )
 
 
 class GroupConsumption(Strict):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,7 +19,7 @@ from app.domain import lifecycle, rfm
 from app.domain.access import Principal
 from app.domain.audit import FieldChange
 from app.domain.errors import Invalid, NotFound
-from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
+from app.domain.pagination import Page, id_cursor, id_page, member_cursor, page_of
 from app.domain.periods import day_end, day_start, local_date
 from app.repositories.analytics import MemberHistory, RfmMemberScore, RfmRun
 from app.uow import UnitOfWork
@@ -211,15 +210,7 @@ async def rfm_run_members(
     limit: int,
 ) -> Page[RfmMemberScore]:
     segment = _segment(segment)
-    after = decode_cursor(cursor, 1, (str,))
-    after_id = None
-    if after:
-        try:
-            after_id = uuid.UUID(after[0])
-        except ValueError:
-            raise Invalid(
-                "invalid_cursor", "The cursor is not one this API issued.", field="cursor"
-            ) from None
+    after_id = member_cursor(cursor)
     async with uow:
         if await uow.analytics.rfm_run(who.tenant_id, run_id) is None:
             raise NotFound("rfm_run_not_found", f"No RFM run {run_id}.")

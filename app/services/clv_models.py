@@ -10,7 +10,6 @@ back with one COPY. Data the models can't fit is refused with a 422 naming why
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,7 +19,7 @@ import numpy as np
 from app.domain import clv
 from app.domain.access import Principal
 from app.domain.errors import Invalid, NotFound
-from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
+from app.domain.pagination import Page, id_cursor, id_page, member_cursor, page_of
 from app.domain.periods import day_end, local_date
 from app.repositories.clv_models import QUADRANTS, ClvMember, ClvModel
 from app.services.analytics import check_as_of, zone_of
@@ -185,15 +184,7 @@ async def model_members(
         raise Invalid(
             "invalid_quadrant", f"quadrant is one of {', '.join(QUADRANTS)}.", field="quadrant"
         )
-    after = decode_cursor(cursor, 1, (str,))
-    after_id = None
-    if after:
-        try:
-            after_id = uuid.UUID(after[0])
-        except ValueError:
-            raise Invalid(
-                "invalid_cursor", "The cursor is not one this API issued.", field="cursor"
-            ) from None
+    after_id = member_cursor(cursor)
     async with uow:
         if await uow.clv_models.get(who.tenant_id, model_id) is None:
             raise NotFound("clv_model_not_found", f"No CLV model {model_id}.")

@@ -8,14 +8,13 @@ group queue up and a reader sees either the old list or the new one.
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime
 
 from app.domain.access import Principal
 from app.domain.audit import FieldChange
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.member_groups import Criteria, GroupStatus, check_code, criteria_of
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, decode_cursor, member_cursor, page_of
 from app.domain.periods import day_end, day_start, local_date
 from app.repositories.member_groups import GroupMember, MemberGroup
 from app.services.analytics import zone_of
@@ -149,15 +148,7 @@ async def list_groups(
 async def list_members(
     uow: UnitOfWork, who: Principal, code: str, cursor: str | None, limit: int
 ) -> Page[GroupMember]:
-    after = decode_cursor(cursor, 1, (str,))
-    after_id = None
-    if after:
-        try:
-            after_id = uuid.UUID(after[0])
-        except ValueError:
-            raise Invalid(
-                "invalid_cursor", "The cursor is not one this API issued.", field="cursor"
-            ) from None
+    after_id = member_cursor(cursor)
     async with uow:
         await _get(uow, who, code)
         rows = await uow.member_groups.members(who.tenant_id, code, after_id, limit)

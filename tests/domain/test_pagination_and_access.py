@@ -1,10 +1,12 @@
+import uuid
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.access import Principal, Scope, hash_api_key, new_api_key, parse_scopes
 from app.domain.errors import Forbidden, Invalid
-from app.domain.pagination import decode_cursor, encode_cursor, page_of
+from app.domain.pagination import decode_cursor, encode_cursor, member_cursor, page_of
 
 keys = st.lists(st.one_of(st.text(max_size=20), st.integers()), min_size=1, max_size=3)
 
@@ -32,6 +34,16 @@ def test_page_of_has_cursor_only_when_more(rows, limit):
     page = page_of(rows[: limit + 1], limit, lambda r: [r])
     assert page.items == rows[:limit]
     assert (page.next_cursor is not None) == (len(rows) > limit)
+
+
+def test_member_cursors_carry_a_member_id():
+    member = uuid.uuid4()
+    assert member_cursor(encode_cursor([str(member)])) == member
+    assert member_cursor(None) is None
+    for bad in (encode_cursor(["not-a-uuid"]), encode_cursor([7])):
+        with pytest.raises(Invalid) as caught:
+            member_cursor(bad)
+        assert caught.value.code == "invalid_cursor"
 
 
 def test_keys_are_random_and_hashed():
