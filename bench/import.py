@@ -15,7 +15,6 @@ import contextlib
 import os
 import random
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,16 +22,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from app.db import embedded_postgres, plain_url  # noqa: E402
+from harness import database_url, loyalty, new_tenant, serve, server_env
 
 ROWS = int(os.environ.get("ROWS", "10000000"))
 MEMBERS = max(1, ROWS // 10)
 PORT = int(os.environ.get("PORT", "8768"))
-BIN = ROOT / ".venv" / "bin"
 CHUNK = 1 << 20
 
 
@@ -110,39 +104,12 @@ def main() -> None:
         generate(path)
         print(f"  {time.perf_counter() - t:.0f} s, {path.stat().st_size / 1e6:.0f} MB", flush=True)
     with contextlib.ExitStack() as stack:
-        url = os.environ.get("LOYALTY_DATABASE_URL")
-        if not url:
-            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lb-")))
-            url = stack.enter_context(embedded_postgres(data_dir))
-        env = {
-            **os.environ,
-            "LOYALTY_DATABASE_URL": plain_url(url),
-            "LOYALTY_LOG_LEVEL": os.environ.get("LOYALTY_LOG_LEVEL", "WARNING"),
-            "LOYALTY_SCHEDULER_INTERVAL_SECONDS": "0",
-        }
-        subprocess.run([BIN / "loyalty", "migrate"], env=env, check=True, capture_output=True)
-        out = subprocess.run(
-            [BIN / "loyalty", "create-tenant", f"bench-import-{time.time_ns()}"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        key = next(x.split(": ")[1] for x in out.splitlines() if x.startswith("admin key"))
-        server = subprocess.Popen(
-            [BIN / "loyalty", "serve", "--port", str(PORT), "--workers", "1"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(os.environ.get("SERVER_LOG", os.devnull), "w"),  # noqa: SIM115
-        )
-        stack.callback(server.wait)
-        stack.callback(server.terminate)
-        base = f"http://127.0.0.1:{PORT}"
-        for _ in range(150):
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.2)
+        url = database_url(stack)
+        env = server_env(url, LOYALTY_SCHEDULER_INTERVAL_SECONDS="0")
+        loyalty(env, "migrate")
+        key = new_tenant(env, "bench-import")
+        stderr = stack.enter_context(open(os.environ.get("SERVER_LOG", os.devnull), "w"))
+        base, server = serve(stack, env, PORT, 1, stdout=subprocess.DEVNULL, stderr=stderr)
         sampler = RssSampler(server.pid)
         print(f"server RSS before: {sampler._status()['VmRSS'] / 1024:.0f} MB", flush=True)
         sampler.start()

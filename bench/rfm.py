@@ -16,25 +16,17 @@ import asyncio
 import contextlib
 import os
 import subprocess
-import sys
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
 import asyncpg
 import httpx
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from app.db import embedded_postgres, plain_url  # noqa: E402
+from harness import database_url, loyalty, plain_url, serve, server_env
 
 MEMBERS = int(os.environ.get("MEMBERS", "1000000"))
 ROWS = int(os.environ.get("ROWS", "10000000"))
 RUNS = int(os.environ.get("RUNS", "2"))
 PORT = int(os.environ.get("PORT", "8769"))
-BIN = ROOT / ".venv" / "bin"
 
 MEMBERS_SQL = """
 INSERT INTO members (id, tenant_id, external_ref)
@@ -80,39 +72,13 @@ async def ensure_data(url: str, name: str) -> str:
 
 def main() -> None:
     with contextlib.ExitStack() as stack:
-        url = os.environ.get("LOYALTY_DATABASE_URL")
-        if not url:
-            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lb-")))
-            url = stack.enter_context(embedded_postgres(data_dir))
-        env = {
-            **os.environ,
-            "LOYALTY_DATABASE_URL": plain_url(url),
-            "LOYALTY_LOG_LEVEL": os.environ.get("LOYALTY_LOG_LEVEL", "WARNING"),
-            "LOYALTY_SCHEDULER_INTERVAL_SECONDS": "0",
-        }
-        subprocess.run([BIN / "loyalty", "migrate"], env=env, check=True, capture_output=True)
+        url = database_url(stack)
+        env = server_env(url, LOYALTY_SCHEDULER_INTERVAL_SECONDS="0")
+        loyalty(env, "migrate")
         tenant = asyncio.run(ensure_data(url, f"bench-rfm-{MEMBERS}-{ROWS}"))
-        out = subprocess.run(
-            [BIN / "loyalty", "create-key", "--tenant", tenant, "--scopes", "analytics"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        out = loyalty(env, "create-key", "--tenant", tenant, "--scopes", "analytics")
         key = next(x.split(": ")[1] for x in out.splitlines() if x.startswith("key:"))
-        server = subprocess.Popen(
-            [BIN / "loyalty", "serve", "--port", str(PORT), "--workers", "1"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-        stack.callback(server.wait)
-        stack.callback(server.terminate)
-        base = f"http://127.0.0.1:{PORT}"
-        for _ in range(150):
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.2)
+        base, _ = serve(stack, env, PORT, 1, stdout=subprocess.DEVNULL)
         for i in range(RUNS):
             started = time.perf_counter()
             r = httpx.post(

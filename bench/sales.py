@@ -20,22 +20,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
+from harness import database_url, loyalty, new_tenant, plain_url, serve, server_env
 from sqlalchemy.engine import make_url
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from app.db import embedded_postgres, plain_url  # noqa: E402
 
 PORT = int(os.environ.get("PORT", "8767"))
 DURATION = os.environ.get("DURATION", "20")
 CONNECTIONS = os.environ.get("CONNECTIONS", "32")
 MEMBERS = 256
-BIN = ROOT / ".venv" / "bin"
 
 
 def ensure_wrk() -> None:
@@ -186,36 +180,11 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="loyalty-sales-bench-"))
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, workdir, True)
-        url = os.environ.get("LOYALTY_DATABASE_URL") or stack.enter_context(
-            embedded_postgres(workdir)
-        )
-        env = {
-            **os.environ,
-            "LOYALTY_DATABASE_URL": plain_url(url),
-            "LOYALTY_LOG_LEVEL": "WARNING",
-            "LOYALTY_DATA_DIR": str(workdir),
-        }
-        subprocess.run([BIN / "loyalty", "migrate"], env=env, check=True, capture_output=True)
-        # A tenant of its own each run, so earlier runs cannot interfere.
-        out = subprocess.run(
-            [BIN / "loyalty", "create-tenant", f"bench-{time.time_ns()}"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        admin = re.search(r"admin key: (\S+)", out).group(1)
-        server = subprocess.Popen(
-            [BIN / "loyalty", "serve", "--port", str(PORT), "--workers", "2"], env=env
-        )
-        stack.callback(server.wait, 30)
-        stack.callback(server.terminate)
-        base = f"http://127.0.0.1:{PORT}"
-        for _ in range(150):
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.2)
+        url = database_url(stack, workdir)
+        env = server_env(url, LOYALTY_DATA_DIR=str(workdir))
+        loyalty(env, "migrate")
+        admin = new_tenant(env, "bench")
+        base, _ = serve(stack, env, PORT, 2)
         pos, cards = setup(base, admin)
         print(
             f"machine: {os.cpu_count()} cores; 2 server workers; {CONNECTIONS} clients, "
