@@ -3,19 +3,22 @@
 Most sales from a till are paid in money and earn points; recording one through the ORM costs
 ~20 statements at ~0.5 ms of a worker's time each. Here the service reads everything it needs,
 the caller's API key included, in one statement (``context``) and writes with one call of
-``record_till_sale()`` (migrations 202611231950, 202611232100), in autocommit, so all or
-nothing: it locks and credits the member's account, checks under that lock whether the general
-path must do the sale instead (lots falling due, a possible tier upgrade), adds one lot and
-ledger entry per category and the member_spend row, and claims the receipt with the sale's
-detail and response (a receipt recorded meanwhile is handed over too). services/sales.py
+``record_till_sale()`` (migrations 202611231950, 202611232100, 202611232300), both on one
+pooled connection (``TillSales.session``). The call runs in autocommit, so all or nothing: it
+locks and credits the member's account, checks under that lock whether the general path must
+do the sale instead (lots falling due, a possible tier upgrade), adds one lot and ledger entry
+per category and the member_spend row, and claims the receipt with the sale's detail and
+response (a receipt recorded meanwhile is handed over too). services/sales.py
 ``record_sale_fast`` decides when this path applies and falls back to the general one
 otherwise. The rows and invariants are those of the ORM path, checked by the same tests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -103,15 +106,31 @@ class TillSales:
     def __init__(self, pool: asyncpg.Pool | None) -> None:
         self.pool = pool
 
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[TillSession]:
+        """One pooled connection for a sale's read and its write (one acquire, not two)."""
+        try:
+            async with self.pool.acquire() as connection:
+                yield TillSession(connection)
+        except _UNREACHABLE as exc:
+            raise _unavailable() from exc
+
+
+class TillSession:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
     async def context(
         self, key_hash: str, store_code: str, receipt_no: str, card_number: str
     ) -> SaleContext:
         """Everything a sale reads before writing, the caller's API key included, in one round
         trip outside a transaction (so a revoked key is refused at once, as everywhere)."""
         try:
-            row = await self.pool.fetchrow(CONTEXT, key_hash, store_code, receipt_no, card_number)
-        except (OSError, TimeoutError, asyncpg.PostgresConnectionError) as exc:
-            raise Unavailable("database_unavailable", "The database cannot be reached.") from exc
+            row = await self.connection.fetchrow(
+                CONTEXT, key_hash, store_code, receipt_no, card_number
+            )
+        except _UNREACHABLE as exc:
+            raise _unavailable() from exc
         except asyncpg.DataError as exc:
             raise Invalid("unstorable_value", "A value cannot be used as given.") from exc
         principal = principal_of(row)
@@ -137,7 +156,7 @@ class TillSales:
         categories = [c for c, n in sale.earned.items() if n > 0]
         upgrades = sale.upgrade_thresholds
         try:
-            row = await self.pool.fetchrow(
+            row = await self.connection.fetchrow(
                 RECORD,
                 uuid.UUID(sale.tenant_id),
                 sale.store_code,
@@ -158,13 +177,20 @@ class TillSales:
                 _json(detail),
                 _json(response),
             )
-        except (OSError, TimeoutError, asyncpg.PostgresConnectionError) as exc:
-            raise Unavailable("database_unavailable", "The database cannot be reached.") from exc
+        except _UNREACHABLE as exc:
+            raise _unavailable() from exc
         except asyncpg.PostgresError as exc:
             if exc.sqlstate in (GENERAL_PATH, "40001", "40P01"):  # the general path retries
                 raise Fallback from exc
             raise
         return Held(row["sale_id"], row["balance"], row["pending"])
+
+
+_UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError)
+
+
+def _unavailable() -> Unavailable:
+    return Unavailable("database_unavailable", "The database cannot be reached.")
 
 
 def _json(value: dict) -> str:

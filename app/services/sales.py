@@ -548,78 +548,83 @@ async def record_sale_fast(
     """The common sale — paid in money, earning points — on the lean path
     (repositories/till_sales.py): the same checks, earning and stored rows as ``record_sale``
     in one read (which also authenticates the caller's key, ``allowed`` its scopes) and one
-    call of a database function. None (nothing written) when the general path must record it:
+    call of a database function, on one pooled connection. None (nothing written) when the
+    general path must record it:
     points or change-account payments, lots of the member falling due, a 12-month spend that
     may upgrade a card, the receipt claimed meanwhile, or contention."""
     secret = presented_key(authorization)
     if any(p.method not in MONEY_PAYMENTS for p in payments):
         return None
-    async with uow:
-        context = await uow.till_sales.context(
-            hash_api_key(secret), store_code, receipt_no, card_number
+    async with uow.till_sales.session() as db:
+        async with uow:
+            context = await db.context(hash_api_key(secret), store_code, receipt_no, card_number)
+            who = known(context.principal)
+            who.require(allowed)
+            number = await checked_number(uow, kit, who, card_number, None)
+            fingerprint = _sale_fingerprint(
+                store_code, receipt_no, card_number, occurred_at, lines, payments
+            )
+            if context.sale_id is not None:
+                conflict = _receipt_conflict(store_code, receipt_no, context.sale_id)
+                return _replay(
+                    context.sale_fingerprint, fingerprint, context.sale_response, conflict
+                )
+            _check_sale(lines, payments, occurred_at, now)
+            card = _usable(context.card, number, now)
+            if not context.store_exists:
+                raise _no_store(store_code)
+            snapshot = await cache.snapshot(uow, who.tenant_id, context.pricing_version)
+        settings = snapshot.points_settings
+        zone = ZoneInfo(context.time_zone)
+        total = sum((x.final_amount for x in lines), ZERO)
+        birthday = None
+        if needs_birthday(snapshot.points.warm, settings.birthday_multiplier, occurred_at):
+            birthday = decrypt_birthday(
+                kit.vault, who.tenant_id, card.member_id, context.birthday_ciphertext
+            )
+        default_rate, identity_multiple = snapshot.earning[card.card_class]
+        what = applied(
+            snapshot.points,
+            settings,
+            card_class=card.card_class,
+            default_rate=default_rate,
+            store_code=store_code,
+            lines=lines,
+            receipt_total=total,
+            at=occurred_at,
+            birthday=birthday,
+            tz=zone,
+            groups=context.member_groups,
         )
-        who = known(context.principal)
-        who.require(allowed)
-        tenant = who.tenant_id
-        number = await checked_number(uow, kit, who, card_number, None)
-        fingerprint = _sale_fingerprint(
-            store_code, receipt_no, card_number, occurred_at, lines, payments
+        sale = _sale(lines, payments, what, identity_multiple)
+        earned = sale.earning().points
+        expiry = expires_at(occurred_at, settings.expiry, zone)
+        if expiry is not None and expiry <= now:  # an old offline sale: its lots expire at once
+            return None
+        till = TillSale(
+            tenant_id=who.tenant_id,
+            store_code=store_code,
+            receipt_no=receipt_no,
+            member_id=card.member_id,
+            card_number=number,
+            occurred_at=occurred_at,
+            fingerprint=fingerprint,
+            earned={c.value: earned[c] for c in EARNED_ON_SALE},
+            available_at=occurred_at + timedelta(days=settings.pending_days),
+            expires_at=expiry,
+            amount=total,
+            now=now,
+            upgrade_since=add_months(now, -12) if snapshot.upgrades else None,
+            upgrade_thresholds=snapshot.upgrades,
         )
-        if context.sale_id is not None:
-            conflict = _receipt_conflict(store_code, receipt_no, context.sale_id)
-            return _replay(context.sale_fingerprint, fingerprint, context.sale_response, conflict)
-        _check_sale(lines, payments, occurred_at, now)
-        card = _usable(context.card, number, now)
-        if not context.store_exists:
-            raise _no_store(store_code)
-        snapshot = await cache.snapshot(uow, tenant, context.pricing_version)
-    settings = snapshot.points_settings
-    zone = ZoneInfo(context.time_zone)
-    total = sum((x.final_amount for x in lines), ZERO)
-    birthday = None
-    if needs_birthday(snapshot.points.warm, settings.birthday_multiplier, occurred_at):
-        birthday = decrypt_birthday(kit.vault, tenant, card.member_id, context.birthday_ciphertext)
-    default_rate, identity_multiple = snapshot.earning[card.card_class]
-    what = applied(
-        snapshot.points,
-        settings,
-        card_class=card.card_class,
-        default_rate=default_rate,
-        store_code=store_code,
-        lines=lines,
-        receipt_total=total,
-        at=occurred_at,
-        birthday=birthday,
-        tz=zone,
-        groups=context.member_groups,
-    )
-    sale = _sale(lines, payments, what, identity_multiple)
-    earned = sale.earning().points
-    expiry = expires_at(occurred_at, settings.expiry, zone)
-    if expiry is not None and expiry <= now:  # an old offline sale: its lots expire at once
-        return None
-    till = TillSale(
-        tenant_id=tenant,
-        store_code=store_code,
-        receipt_no=receipt_no,
-        member_id=card.member_id,
-        card_number=number,
-        occurred_at=occurred_at,
-        fingerprint=fingerprint,
-        earned={c.value: earned[c] for c in EARNED_ON_SALE},
-        available_at=occurred_at + timedelta(days=settings.pending_days),
-        expires_at=expiry,
-        amount=total,
-        now=now,
-        upgrade_since=add_months(now, -12) if snapshot.upgrades else None,
-        upgrade_thresholds=snapshot.upgrades,
-    )
-    # The database sets sale_id, balance, available and pending in the stored response.
-    response = _sale_body(0, store_code, receipt_no, card.member_id, number, earned, 0, 0, 0, None)
-    try:
-        held = await uow.till_sales.write(till, _detail(lines, sale, earned, 0, {}), response)
-    except Fallback:
-        return None
+        # The database sets sale_id, balance, available and pending in the stored response.
+        response = _sale_body(
+            0, store_code, receipt_no, card.member_id, number, earned, 0, 0, 0, None
+        )
+        try:
+            held = await db.write(till, _detail(lines, sale, earned, 0, {}), response)
+        except Fallback:
+            return None
     body = {
         **response,
         "sale_id": held.sale_id,

@@ -23,6 +23,18 @@ async def test_readyz_with_database_down():
         # A business call while the database is down is a 503 problem too, not a 500.
         r = await client.get("/v1/stores", headers=bearer("lk_whatever"))
         assert r.status_code == 503
+        # So is a sale on the lean lane, which reads through its own pool.
+        sale = {
+            "store_code": "S01",
+            "receipt_no": "R-1",
+            "card_number": "9000001",
+            "occurred_at": "2026-11-23T10:00:00+08:00",
+            "lines": [{"line_no": 1, "sku": "A", "qty": "1", "final_amount": "10.00"}],
+            "payments": [{"method": "cash", "amount": "10.00"}],
+        }
+        r = await client.post("/v1/sales", json=sale, headers=bearer("lk_whatever"))
+        assert r.status_code == 503
+        assert r.json()["code"] == "database_unavailable"
 
 
 async def test_readyz_before_migrations(server_url):
