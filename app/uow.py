@@ -110,50 +110,106 @@ def constraint_error(exc: BaseException) -> DomainError:
     return Conflict(code, message, field=field)
 
 
+# The repositories a unit of work exposes, each built on first use: most requests touch one or
+# two, and the hottest (a sale on the lean path, a quote) often none.
+REPOSITORIES = {
+    "tenants": TenantRepository,
+    "api_keys": ApiKeyRepository,
+    "stores": StoreRepository,
+    "card_classes": CardClassRepository,
+    "sharing_groups": SharingGroupRepository,
+    "members": MemberRepository,
+    "cards": CardRepository,
+    "tiers": TierRepository,
+    "discount_rules": DiscountRuleRepository,
+    "pricing": PricingRepository,
+    "audit": AuditRepository,
+    "points": PointsRepository,
+    "points_rules": PointsRulesRepository,
+    "change_account": ChangeAccountRepository,
+    "idempotency": IdempotencyRepository,
+    "job_runs": JobRunRepository,
+    "sales": SalesRepository,
+    "health": HealthRepository,
+    "clv_models": ClvModelRepository,
+    "member_groups": MemberGroupRepository,
+    "analytics": AnalyticsRepository,
+    "imports": ImportRepository,
+    "nps": NpsRepository,
+    "csi": CsiRepository,
+    "complaints": ComplaintRepository,
+}
+
+
 class UnitOfWork:
+    tenants: TenantRepository
+    api_keys: ApiKeyRepository
+    stores: StoreRepository
+    card_classes: CardClassRepository
+    sharing_groups: SharingGroupRepository
+    members: MemberRepository
+    cards: CardRepository
+    tiers: TierRepository
+    discount_rules: DiscountRuleRepository
+    pricing: PricingRepository
+    audit: AuditRepository
+    points: PointsRepository
+    points_rules: PointsRulesRepository
+    change_account: ChangeAccountRepository
+    idempotency: IdempotencyRepository
+    job_runs: JobRunRepository
+    sales: SalesRepository
+    health: HealthRepository
+    clv_models: ClvModelRepository
+    member_groups: MemberGroupRepository
+    analytics: AnalyticsRepository
+    imports: ImportRepository
+    nps: NpsRepository
+    csi: CsiRepository
+    complaints: ComplaintRepository
+
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], reader: asyncpg.Pool | None = None
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._session: AsyncSession | None = None
+        self._open = False
+        self._repositories: dict[str, object] = {}
         self.reads = HotReads(reader)
         self.till_sales = TillSales(reader)
 
+    @property
+    def session(self) -> AsyncSession:
+        """This transaction's session, opened on first use inside ``async with``."""
+        if not self._open:
+            raise RuntimeError("a unit of work is used inside `async with` only")
+        if self._session is None:
+            self._session = self._sessionmaker()
+        return self._session
+
+    def __getattr__(self, name: str) -> object:
+        repository = REPOSITORIES.get(name)
+        if repository is None:
+            raise AttributeError(name)
+        built = self._repositories.get(name)
+        if built is None:
+            built = self._repositories[name] = repository(self.session)
+        return built
+
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessionmaker()
-        self.tenants = TenantRepository(self.session)
-        self.api_keys = ApiKeyRepository(self.session)
-        self.stores = StoreRepository(self.session)
-        self.card_classes = CardClassRepository(self.session)
-        self.sharing_groups = SharingGroupRepository(self.session)
-        self.members = MemberRepository(self.session)
-        self.cards = CardRepository(self.session)
-        self.tiers = TierRepository(self.session)
-        self.discount_rules = DiscountRuleRepository(self.session)
-        self.pricing = PricingRepository(self.session)
-        self.audit = AuditRepository(self.session)
-        self.points = PointsRepository(self.session)
-        self.points_rules = PointsRulesRepository(self.session)
-        self.change_account = ChangeAccountRepository(self.session)
-        self.idempotency = IdempotencyRepository(self.session)
-        self.job_runs = JobRunRepository(self.session)
-        self.sales = SalesRepository(self.session)
-        self.health = HealthRepository(self.session)
-        self.clv_models = ClvModelRepository(self.session)
-        self.member_groups = MemberGroupRepository(self.session)
-        self.analytics = AnalyticsRepository(self.session)
-        self.imports = ImportRepository(self.session)
-        self.nps = NpsRepository(self.session)
-        self.csi = CsiRepository(self.session)
-        self.complaints = ComplaintRepository(self.session)
+        self._open = True
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
-        try:
-            await self.session.rollback()  # whatever was not committed; a no-op otherwise
-            await self.session.close()
-        except (OSError, TimeoutError, InterfaceError, OperationalError):
-            if exc is None:
-                raise
+        session, self._session, self._open = self._session, None, False
+        self._repositories.clear()  # the next use (a retry) gets a new session
+        if session is not None:
+            try:
+                await session.rollback()  # whatever was not committed; a no-op otherwise
+                await session.close()
+            except (OSError, TimeoutError, InterfaceError, OperationalError):
+                if exc is None:
+                    raise
         translated = translate(exc) if exc is not None else None
         if translated is not exc:
             raise translated from exc

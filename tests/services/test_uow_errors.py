@@ -1,5 +1,6 @@
 """Errors raised straight by the driver (COPY and other raw-connection work inside a unit of
-work) come out as domain errors, like those raised through SQLAlchemy: never a 500."""
+work) come out as domain errors, like those raised through SQLAlchemy: never a 500. And the
+unit of work's session: opened on first use, only inside ``async with``, new on each entry."""
 
 import uuid
 
@@ -43,3 +44,28 @@ async def test_a_connection_lost_mid_work_is_unavailable(sessionmaker):
     with pytest.raises(Unavailable) as refused:
         await raw(sessionmaker, "SELECT pg_terminate_backend(pg_backend_pid())")
     assert refused.value.code == "database_unavailable"
+
+
+async def test_the_session_is_opened_on_first_use_and_new_on_each_entry(sessionmaker, tenant):
+    uow = UnitOfWork(sessionmaker)
+    async with uow:
+        assert uow._session is None  # nothing used yet: no session was made
+        first = uow.stores
+        assert (await first.get(tenant.id, "NONE")) is None
+        assert uow.stores is first  # built once per entry
+        session = uow.session
+    async with uow:  # a retry gets a fresh session and fresh repositories
+        assert uow.stores is not first
+        assert uow.session is not session
+
+
+async def test_a_unit_of_work_is_used_inside_async_with_only(sessionmaker):
+    uow = UnitOfWork(sessionmaker)
+    with pytest.raises(RuntimeError):
+        uow.stores  # noqa: B018 (the access is the test)
+    async with uow:
+        pass
+    with pytest.raises(RuntimeError):
+        uow.session  # noqa: B018
+    with pytest.raises(AttributeError):
+        uow.no_such_repository  # noqa: B018
