@@ -24,6 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import asyncpg
+from pydantic_core import to_json
 
 from app.domain.access import Principal
 from app.domain.card_lifecycle import Card
@@ -194,4 +195,4 @@ def _unavailable() -> Unavailable:
 
 
 def _json(value: dict) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return to_json(value).decode()  # compact UTF-8, ~5x faster than json.dumps
