@@ -9,6 +9,7 @@ asyncpg pool, outside any transaction.
 from __future__ import annotations
 
 import contextlib
+import typing
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -110,38 +111,9 @@ def constraint_error(exc: BaseException) -> DomainError:
     return Conflict(code, message, field=field)
 
 
-# The repositories a unit of work exposes, each built on first use: most requests touch one or
-# two, and the hottest (a sale on the lean path, a quote) often none.
-REPOSITORIES = {
-    "tenants": TenantRepository,
-    "api_keys": ApiKeyRepository,
-    "stores": StoreRepository,
-    "card_classes": CardClassRepository,
-    "sharing_groups": SharingGroupRepository,
-    "members": MemberRepository,
-    "cards": CardRepository,
-    "tiers": TierRepository,
-    "discount_rules": DiscountRuleRepository,
-    "pricing": PricingRepository,
-    "audit": AuditRepository,
-    "points": PointsRepository,
-    "points_rules": PointsRulesRepository,
-    "change_account": ChangeAccountRepository,
-    "idempotency": IdempotencyRepository,
-    "job_runs": JobRunRepository,
-    "sales": SalesRepository,
-    "health": HealthRepository,
-    "clv_models": ClvModelRepository,
-    "member_groups": MemberGroupRepository,
-    "analytics": AnalyticsRepository,
-    "imports": ImportRepository,
-    "nps": NpsRepository,
-    "csi": CsiRepository,
-    "complaints": ComplaintRepository,
-}
-
-
 class UnitOfWork:
+    # The repositories, each built on first use (``__getattr__``): most requests touch one or
+    # two, and the hottest (a sale on the lean path, a quote) often none.
     tenants: TenantRepository
     api_keys: ApiKeyRepository
     stores: StoreRepository
@@ -188,7 +160,7 @@ class UnitOfWork:
         return self._session
 
     def __getattr__(self, name: str) -> object:
-        repository = REPOSITORIES.get(name)
+        repository = _REPOSITORIES.get(name)
         if repository is None:
             raise AttributeError(name)
         built = self._repositories.get(name)
@@ -235,6 +207,9 @@ class UnitOfWork:
             await self.session.commit()
         except IntegrityError as exc:
             raise constraint_error(exc) from exc
+
+
+_REPOSITORIES = typing.get_type_hints(UnitOfWork)  # name → repository class, from the above
 
 
 class Busy(Exception):
