@@ -33,6 +33,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -217,6 +218,32 @@ class Parsed:
     errors: list[RowError]
 
 
+def _parse_lines(
+    block: bytes,
+    first_line: int,
+    line_of: Callable[[bytes, int], tuple[str | None, RowError | None]],
+    placeholder: str,
+) -> Parsed:
+    """Each line through ``line_of``: (its COPY line, None), (None, its error) or, when it is
+    blank, (None, None). A bad or blank line keeps its place as ``placeholder`` (all NULL), so
+    the n-th row COPY loads is the block's n-th line."""
+    out: list[str] = []
+    errors: list[RowError] = []
+    rows = 0
+    for n, raw in enumerate(block.split(b"\n"), start=first_line):
+        line, error = line_of(raw, n)
+        if line is None and error is None:  # blank
+            out.append(placeholder)
+            continue
+        rows += 1
+        if error is not None:
+            errors.append(error)
+            out.append(placeholder)
+        else:
+            out.append(line)
+    return Parsed(("\n".join(out) + "\n").encode(), rows, errors)
+
+
 class CsvParser:
     """CSV after its header. ``columns`` is the order COPY receives them in (the file's)."""
 
@@ -247,21 +274,7 @@ class CsvParser:
         return self._careful(block, first_line)
 
     def _careful(self, block: bytes, first_line: int) -> Parsed:
-        out: list[str] = []
-        errors: list[RowError] = []
-        rows = 0
-        for n, raw in enumerate(block.split(b"\n"), start=first_line):
-            line, error = self._line_of(raw, n)
-            if line is None and error is None:  # blank
-                out.append(self._placeholder)
-                continue
-            rows += 1
-            if error is not None:
-                errors.append(error)
-                out.append(self._placeholder)
-            else:
-                out.append(line)
-        return Parsed(("\n".join(out) + "\n").encode(), rows, errors)
+        return _parse_lines(block, first_line, self._line_of, self._placeholder)
 
     def _line_of(self, raw: bytes, n: int) -> tuple[str | None, RowError | None]:
         try:
@@ -297,23 +310,11 @@ class NdjsonParser:
         self._placeholder = "," * (len(COLUMNS) - 1)
 
     def parse(self, block: bytes, first_line: int) -> Parsed:
-        out: list[str] = []
-        errors: list[RowError] = []
-        rows = 0
-        for n, raw in enumerate(block.split(b"\n"), start=first_line):
-            if not raw.strip():
-                out.append(self._placeholder)
-                continue
-            rows += 1
-            line, error = self._line_of(raw, n)
-            if error is not None:
-                errors.append(error)
-                out.append(self._placeholder)
-            else:
-                out.append(line)
-        return Parsed(("\n".join(out) + "\n").encode(), rows, errors)
+        return _parse_lines(block, first_line, self._line_of, self._placeholder)
 
     def _line_of(self, raw: bytes, n: int) -> tuple[str | None, RowError | None]:
+        if not raw.strip():
+            return None, None
         try:
             record = json.loads(
                 raw, parse_float=_Number, parse_int=_Number, parse_constant=_no_constant
