@@ -22,7 +22,21 @@ class BadRowRead(BaseModel):
     reason: str
 
 
-class ImportRead(BaseModel):
+class _ImportCounts(BaseModel):
+    """What an import's report and its history entry both state, in this order; each states
+    its id, duplicates and rejected in its own words."""
+
+    id: int
+    format: Literal["csv", "ndjson"]
+    on_error: Literal["reject", "skip"]
+    rows: int = Field(description="Data lines read (blank lines not counted).")
+    imported: int = Field(description="New receipts stored.")
+    duplicates: int
+    rejected: int
+    members_created: int = Field(description="Members created for unknown `member_ref`s.")
+
+
+class ImportRead(_ImportCounts):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -45,23 +59,18 @@ class ImportRead(BaseModel):
     )
 
     id: int = Field(description="The import's number.")
-    format: Literal["csv", "ndjson"]
-    on_error: Literal["reject", "skip"]
-    rows: int = Field(description="Data lines read (blank lines not counted).")
-    imported: int = Field(description="New receipts stored.")
     duplicates: int = Field(
         description="Good rows not stored because the receipt is known: imported before, "
         "recorded as a sale through the API, or repeated in this file."
     )
     rejected: int = Field(description="Bad rows (skipped; with `reject` there are none).")
-    members_created: int = Field(description="Members created for unknown `member_ref`s.")
     bad_rows: list[BadRowRead] = Field(description="The first 100 bad rows, by line.")
     started_at: datetime
     finished_at: datetime
     duration_ms: int
 
 
-class ImportSummaryRead(BaseModel):
+class ImportSummaryRead(_ImportCounts):
     """A recorded import in the history list: the report's counts, without the bad rows."""
 
     model_config = ConfigDict(
@@ -85,13 +94,8 @@ class ImportSummaryRead(BaseModel):
     )
 
     id: int = Field(description="The import's number, as `POST /v1/imports/transactions` gave.")
-    format: Literal["csv", "ndjson"]
-    on_error: Literal["reject", "skip"]
-    rows: int = Field(description="Data lines read (blank lines not counted).")
-    imported: int = Field(description="New receipts stored.")
     duplicates: int = Field(description="Good rows not stored because the receipt was known.")
     rejected: int = Field(description="Bad rows skipped (`skip` only; their lines are not kept).")
-    members_created: int = Field(description="Members created for unknown `member_ref`s.")
     actor: str = Field(description="The name of the API key that ran the import.")
     started_at: datetime = Field(description="When the request arrived.")
     finished_at: datetime = Field(description="As the import's response gave it.")
