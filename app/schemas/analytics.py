@@ -117,6 +117,7 @@ class SegmentCounts(BaseModel):
 
 class RfmRunRead(BaseModel):
     model_config = ConfigDict(
+        from_attributes=True,
         json_schema_extra={
             "examples": [
                 {
@@ -130,7 +131,7 @@ class RfmRunRead(BaseModel):
                     "created_at": "2026-11-01T02:00:03+08:00",
                 }
             ]
-        }
+        },
     )
 
     id: int
@@ -146,7 +147,7 @@ class RfmRunRead(BaseModel):
 
 
 class RfmMemberRead(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_SCORE]})
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_SCORE]})
 
     member_id: str
     member_ref: str | None = Field(description="The member's `external_ref`.")

@@ -62,33 +62,6 @@ def _config(settings) -> RfmConfigRead:
     )
 
 
-def _run(run) -> RfmRunRead:
-    return RfmRunRead(
-        id=run.id,
-        as_of=run.as_of,
-        trigger=run.trigger,
-        members_scored=run.members_scored,
-        segments=run.segments,
-        config=run.config,
-        duration_ms=run.duration_ms,
-        created_at=run.created_at,
-    )
-
-
-def _score(s) -> RfmMemberRead:
-    return RfmMemberRead(
-        member_id=s.member_id,
-        member_ref=s.member_ref,
-        recency_days=s.recency_days,
-        frequency=s.frequency,
-        monetary=s.monetary,
-        r=s.r,
-        f=s.f,
-        m=s.m,
-        segment=s.segment,
-    )
-
-
 @router.get(
     "/analytics/rfm/config",
     response_model=RfmConfigRead,
@@ -166,7 +139,7 @@ async def put_rfm_config(
     },
 )
 async def create_rfm_run(body: RfmRunCreate, uow: Uow, who: Principal = ANALYSTS) -> RfmRunRead:
-    return _run(await analytics.create_rfm_run(uow, who, body.as_of, _now()))
+    return RfmRunRead.model_validate(await analytics.create_rfm_run(uow, who, body.as_of, _now()))
 
 
 @router.get(
@@ -179,7 +152,9 @@ async def list_rfm_runs(
     uow: Uow, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, who: Principal = ANALYSTS
 ) -> Page[RfmRunRead]:
     page = await analytics.list_rfm_runs(uow, who, cursor, limit)
-    return Page[RfmRunRead](items=[_run(r) for r in page.items], next_cursor=page.next_cursor)
+    return Page[RfmRunRead](
+        items=[RfmRunRead.model_validate(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get(
@@ -190,7 +165,7 @@ async def list_rfm_runs(
     responses=RUN_NOT_FOUND,
 )
 async def get_rfm_run(run_id: RunId, uow: Uow, who: Principal = ANALYSTS) -> RfmRunRead:
-    return _run(await analytics.get_rfm_run(uow, who, run_id))
+    return RfmRunRead.model_validate(await analytics.get_rfm_run(uow, who, run_id))
 
 
 @router.get(
@@ -210,7 +185,9 @@ async def list_rfm_run_members(
     who: Principal = ANALYSTS,
 ) -> Page[RfmMemberRead]:
     page = await analytics.rfm_run_members(uow, who, run_id, segment, cursor, limit)
-    return Page[RfmMemberRead](items=[_score(s) for s in page.items], next_cursor=page.next_cursor)
+    return Page[RfmMemberRead](
+        items=[RfmMemberRead.model_validate(s) for s in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get(
@@ -226,7 +203,7 @@ async def list_rfm_run_members(
 )
 async def get_member_rfm(member_id: str, uow: Uow, who: Principal = ANALYSTS) -> MemberRfmRead:
     s = await analytics.member_rfm(uow, who, member_id)
-    return MemberRfmRead(**_score(s).model_dump(), run_id=s.run_id, as_of=s.as_of)
+    return MemberRfmRead.model_validate(s)
 
 
 # --- churn -------------------------------------------------------------------------------------
