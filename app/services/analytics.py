@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from app.domain import churn as churn_rules
@@ -79,17 +80,26 @@ async def _replace_settings(
     await uow.commit()
 
 
+Config = TypeVar("Config")
+
+
+async def _stored(
+    uow: UnitOfWork, tenant_id: str, kind: str, config_type: type[Config]
+) -> tuple[Config, datetime | None]:
+    """The tenant's ``kind`` settings as ``config_type`` and when they were set; the defaults
+    (and None) when never set."""
+    stored = await uow.analytics.settings(tenant_id, kind)
+    return (config_type.from_json(stored[0]), stored[1]) if stored else (config_type(), None)
+
+
 async def _rfm_config(uow: UnitOfWork, tenant_id: str) -> rfm.RfmConfig:
-    stored = await uow.analytics.settings(tenant_id, "rfm")
-    return rfm.RfmConfig.from_json(stored[0]) if stored else rfm.RfmConfig()
+    return (await _stored(uow, tenant_id, "rfm", rfm.RfmConfig))[0]
 
 
 async def get_rfm_settings(uow: UnitOfWork, who: Principal) -> RfmSettings:
     async with uow:
-        stored = await uow.analytics.settings(who.tenant_id, "rfm")
-    if stored is None:
-        return RfmSettings(rfm.RfmConfig(), None)
-    return RfmSettings(rfm.RfmConfig.from_json(stored[0]), stored[1])
+        stored = await _stored(uow, who.tenant_id, "rfm", rfm.RfmConfig)
+    return RfmSettings(*stored)
 
 
 async def put_rfm_settings(
@@ -274,16 +284,13 @@ class LifecycleSettings:
 
 
 async def _lifecycle_config(uow: UnitOfWork, tenant_id: str) -> lifecycle.LifecycleConfig:
-    stored = await uow.analytics.settings(tenant_id, "lifecycle")
-    return lifecycle.LifecycleConfig.from_json(stored[0]) if stored else lifecycle.LifecycleConfig()
+    return (await _stored(uow, tenant_id, "lifecycle", lifecycle.LifecycleConfig))[0]
 
 
 async def get_lifecycle_settings(uow: UnitOfWork, who: Principal) -> LifecycleSettings:
     async with uow:
-        stored = await uow.analytics.settings(who.tenant_id, "lifecycle")
-    if stored is None:
-        return LifecycleSettings(lifecycle.LifecycleConfig(), None)
-    return LifecycleSettings(lifecycle.LifecycleConfig.from_json(stored[0]), stored[1])
+        stored = await _stored(uow, who.tenant_id, "lifecycle", lifecycle.LifecycleConfig)
+    return LifecycleSettings(*stored)
 
 
 async def put_lifecycle_settings(
