@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from app.domain.errors import FieldError, Invalid
+from app.domain.errors import FieldError, refuse_any
 
 RATE = Decimal("0.0001")
 MAX_INACTIVE_DAYS = 3650
@@ -66,12 +66,7 @@ def churn_windows(start: date, end: date, inactive_days: int, today: date) -> Ch
         errors.append(FieldError("to", f"to is today ({today.isoformat()}) or earlier."))
     if start < EARLIEST:
         errors.append(FieldError("from", "from is 1900-01-01 or later."))
-    if errors:
-        raise Invalid(
-            "invalid_period",
-            "The churn period is invalid: " + " ".join(e.message for e in errors),
-            errors=errors,
-        )
+    refuse_any(errors, "invalid_period", "The churn period")
     before = start - timedelta(days=1)
     return ChurnWindows(
         active_start=(start - timedelta(days=inactive_days), before),

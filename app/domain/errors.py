@@ -37,6 +37,14 @@ class Invalid(DomainError):
     title = "Invalid input"
 
 
+def refuse_any(errors: list[FieldError], code: str, what: str) -> None:
+    """Raise Invalid naming every offending field at once, when there is any: "``what`` is
+    invalid: " and each message."""
+    if errors:
+        detail = f"{what} is invalid: " + " ".join(e.message for e in errors)
+        raise Invalid(code, detail, errors=errors)
+
+
 class NotFound(DomainError):
     title = "Not found"
 

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from app.domain.errors import FieldError, Invalid
+from app.domain.errors import FieldError, refuse_any
 
 STAGES = ("exploration", "formation", "stability", "decline", "lost")
 EXPLORATION, FORMATION, STABILITY, DECLINE, LOST = range(5)
@@ -97,12 +97,7 @@ def lifecycle_config(**values) -> LifecycleConfig:
         errors.append(
             FieldError("decline_ratio", "decline_ratio is above 0, at most 1, 4 decimals.")
         )
-    if errors:
-        raise Invalid(
-            "invalid_lifecycle_config",
-            "The lifecycle configuration is invalid: " + " ".join(e.message for e in errors),
-            errors=errors,
-        )
+    refuse_any(errors, "invalid_lifecycle_config", "The lifecycle configuration")
     return config
 
 

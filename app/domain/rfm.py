@@ -28,7 +28,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from app.domain.errors import FieldError, Invalid
+from app.domain.errors import FieldError, refuse_any
 
 SEGMENTS = (
     "important_value",
@@ -114,12 +114,7 @@ def rfm_config(
         errors.append(FieldError("m_amounts", "m_amounts are CNY with at most 2 decimals."))
     if not 1 <= high_score <= 5:
         errors.append(FieldError("high_score", "high_score is 1 to 5."))
-    if errors:
-        raise Invalid(
-            "invalid_rfm_config",
-            "The RFM configuration is invalid: " + " ".join(e.message for e in errors),
-            errors=errors,
-        )
+    refuse_any(errors, "invalid_rfm_config", "The RFM configuration")
     return RfmConfig(
         method,
         window_days,
