@@ -99,6 +99,9 @@ def cmd_create_key(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from app import workers
 
     with database(settings) as url:
         # Workers inherit the resolved URL, so they share the one embedded server.
@@ -109,7 +112,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         print(f"API docs: http://{args.host}:{args.port}/docs", flush=True)
         if key_file.exists():
             print(f"demo API key: {key_file.read_text().strip()}", flush=True)
-        uvicorn.run(
+        config = uvicorn.Config(
             "app.main:create_app",
             factory=True,
             host=args.host,
@@ -120,6 +123,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             proxy_headers=True,
             server_header=False,
         )
+        with contextlib.suppress(KeyboardInterrupt):
+            if args.workers == 1:
+                uvicorn.Server(config).run()
+            elif workers.SUPPORTED:
+                try:  # a port in use, by another server of ours too, fails here and only once
+                    workers.bind(args.host, args.port, reuse_port=False).close()
+                except OSError as exc:
+                    sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
+                Multiprocess(config, sockets=[workers.Listener(args.host, args.port)]).run()
+            else:
+                Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def parser() -> argparse.ArgumentParser:

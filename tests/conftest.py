@@ -181,6 +181,7 @@ def free_port() -> int:
 class LiveServer:
     url: str
     admin_key: str
+    pid: int  # the supervisor's; its workers are its children
 
 
 @pytest.fixture(scope="session")
@@ -209,7 +210,7 @@ def live_server(database_url: str) -> Iterator[LiveServer]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the live server did not become ready")
             time.sleep(0.2)
-        yield LiveServer(url, BOOTSTRAP_KEY)
+        yield LiveServer(url, BOOTSTRAP_KEY, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=15)
