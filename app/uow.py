@@ -16,6 +16,7 @@ import asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db import ReaderPool
 from app.domain.errors import Conflict, DomainError, Invalid, Unavailable
 from app.repositories.analytics import AnalyticsRepository
 from app.repositories.audit import AuditRepository
@@ -141,7 +142,7 @@ class UnitOfWork:
     complaints: ComplaintRepository
 
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], reader: asyncpg.Pool | None = None
+        self, sessionmaker: async_sessionmaker[AsyncSession], reader: ReaderPool | None = None
     ) -> None:
         self._sessionmaker = sessionmaker
         self._session: AsyncSession | None = None

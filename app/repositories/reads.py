@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from app.db import ReaderPool
 from app.domain.access import Principal, Scope, hash_api_key
 from app.domain.card_lifecycle import Card, CardStatus
 from app.domain.errors import Invalid, Unavailable
@@ -80,7 +81,7 @@ class CheckoutContext:
 
 
 class HotReads:
-    def __init__(self, pool: asyncpg.Pool | None) -> None:
+    def __init__(self, pool: ReaderPool | None) -> None:
         self.pool = pool
 
     async def _fetchrow(self, query: str, *args) -> asyncpg.Record | None:

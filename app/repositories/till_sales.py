@@ -26,6 +26,7 @@ from decimal import Decimal
 import asyncpg
 from pydantic_core import to_json
 
+from app.db import ReaderPool
 from app.domain.access import Principal
 from app.domain.card_lifecycle import Card
 from app.domain.errors import Invalid, Unavailable
@@ -104,7 +105,7 @@ class Fallback(Exception):
 
 
 class TillSales:
-    def __init__(self, pool: asyncpg.Pool | None) -> None:
+    def __init__(self, pool: ReaderPool | None) -> None:
         self.pool = pool
 
     @contextlib.asynccontextmanager
