@@ -4,13 +4,14 @@ import os
 import re
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 import httpx
 
 from app.db import plain_url
 
 
-def loyalty(database_url: str, *args: str, data_dir=None) -> str:
+def run(database_url: str, *args: str, data_dir=None) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "LOYALTY_DATABASE_URL": plain_url(database_url),
@@ -18,7 +19,7 @@ def loyalty(database_url: str, *args: str, data_dir=None) -> str:
     }
     if data_dir:
         env["LOYALTY_DATA_DIR"] = str(data_dir)
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         env=env,
         capture_output=True,
@@ -26,6 +27,10 @@ def loyalty(database_url: str, *args: str, data_dir=None) -> str:
         timeout=60,
         check=False,
     )
+
+
+def loyalty(database_url: str, *args: str, data_dir=None) -> str:
+    done = run(database_url, *args, data_dir=data_dir)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -75,14 +80,14 @@ def test_backfill_birth_years_runs(database_url):
 
 
 def test_unknown_tenant_is_a_clean_error(database_url):
-    env = {**os.environ, "LOYALTY_DATABASE_URL": plain_url(database_url)}
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "create-key", "--tenant", "nope", "--scopes", "pos"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run(database_url, "create-key", "--tenant", "nope", "--scopes", "pos")
     assert done.returncode == 1
     assert "tenant_not_found" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_on_a_port_in_use_stops_at_once(database_url, live_server):
+    # Several workers on Linux bind with SO_REUSEPORT; another server of ours is refused too.
+    port = str(urlsplit(live_server.url).port)
+    done = run(database_url, "serve", "--port", port, "--workers", "2")
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from app.db import plain_url
 from app.workers import Listener
 
 LISTEN, ESTABLISHED = "0A", "01"
@@ -83,21 +82,6 @@ def test_connections_are_spread_over_the_workers(live_server):
     # By address hash: fewer than 16 of 64 on one worker has odds of about 1 in 40 000. One
     # socket shared by both workers had one take 25 of the sales benchmark's 32 connections.
     assert min(per_worker) >= 16, per_worker
-
-
-def test_a_port_in_use_stops_the_server_at_once(database_url, live_server):
-    env = {**os.environ, "LOYALTY_DATABASE_URL": plain_url(database_url)}
-    port = str(urlsplit(live_server.url).port)
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "serve", "--port", port, "--workers", "2"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 1
-    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
 
 
 def test_a_worker_that_cannot_listen_reports_a_start_up_failure():
