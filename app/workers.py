@@ -12,7 +12,8 @@ CPU scheduling group of its own.
   shell's session, got together the CPU share of one backend. Where processes sit in a cgroup
   with its own CPU controller (containers, most systemd services) autogroup does not apply and
   this changes nothing. The supervisor keeps the terminal: Ctrl-C reaches it, and it stops
-  the workers.
+  the workers. Should the supervisor be killed outright, the kernel stops them (SIGTERM, by
+  ``prctl(PR_SET_PDEATHSIG)``), since a signal to its process group no longer reaches them.
 
 uvicorn's supervisor pickles the list of sockets into every worker it starts or restarts (it
 spawns them); ``Listener`` stands in that list and unpickles there by running ``_start_worker``.
@@ -20,12 +21,15 @@ spawns them); ``Listener`` stands in that list and unpickles there by running ``
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import sys
 
 from uvicorn.config import STARTUP_FAILURE
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # Elsewhere (macOS, BSD) several such sockets can be bound, but one of them gets every connection.
 SUPPORTED = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
 
@@ -51,15 +55,26 @@ class Listener:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
 
-    def __reduce__(self) -> tuple[object, tuple[str, int]]:
-        return _start_worker, (self.host, self.port)
+    def __reduce__(self) -> tuple[object, tuple[str, int, int]]:
+        return _start_worker, (self.host, self.port, os.getpid())  # pickled by the supervisor
 
 
-def _start_worker(host: str, port: int) -> socket.socket:
+def _start_worker(host: str, port: int, supervisor: int) -> socket.socket:
+    _end_with(supervisor)
+    os.setsid()
     try:
-        os.setsid()
         return bind(host, port)
     except OSError as exc:
         # With this status the supervisor stops, rather than restarting the worker forever.
         sys.stderr.write(f"cannot listen on {host}:{port}: {exc.strerror}\n")
+        sys.exit(STARTUP_FAILURE)
+
+
+def _end_with(supervisor: int) -> None:
+    """Have the kernel stop this worker when its supervisor dies, even by SIGKILL: out of the
+    supervisor's session and process group, nothing else would, and it would keep serving."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    if os.getppid() != supervisor:  # it died before that took effect
         sys.exit(STARTUP_FAILURE)

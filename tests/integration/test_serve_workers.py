@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from app.db import plain_url
 from app.workers import Listener
+from tests.conftest import SMALL_POOLS, free_port
 
 LISTEN, ESTABLISHED = "0A", "01"
 
@@ -82,6 +84,34 @@ def test_connections_are_spread_over_the_workers(live_server):
     # By address hash: fewer than 16 of 64 on one worker has odds of about 1 in 40 000. One
     # socket shared by both workers had one take 25 of the sales benchmark's 32 connections.
     assert min(per_worker) >= 16, per_worker
+
+
+def test_the_workers_end_with_their_supervisor_even_when_it_is_killed(database_url):
+    # Out of the supervisor's session, nothing else would stop them: they would keep the port.
+    port = free_port()
+    env = {
+        **os.environ,
+        "LOYALTY_DATABASE_URL": plain_url(database_url),
+        "LOYALTY_LOG_LEVEL": "WARNING",
+        **SMALL_POOLS,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"], env=env
+    )
+    try:
+        assert len(both_listening(port)) == 2
+        workers = workers_of(server.pid)
+        assert len(workers) == 2
+    finally:
+        server.kill()
+        server.wait()
+    deadline = time.monotonic() + 20
+    while (alive := [w for w in workers if Path(f"/proc/{w}").exists()]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    assert alive == []
+    assert sockets_on(port, LISTEN) == set()
 
 
 def test_a_worker_that_cannot_listen_reports_a_start_up_failure():
