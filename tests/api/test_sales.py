@@ -384,19 +384,25 @@ async def test_other_tenant_can_neither_sell_on_nor_return_our_sales(client, ten
 # --- a real race ---------------------------------------------------------------------------
 
 
+async def live_card(c, letter: str, name: str, **class_extra) -> tuple[str, str]:
+    """On the live server's shared tenant: store S01, a card class of its own (so tests never
+    meet), a member and a card of it. The member's id and the card number."""
+    code = letter + uuid.uuid4().hex[:6].upper()
+    await c.post("/v1/stores", json={"code": "S01", "name": "x"})
+    klass = {**GOLD, "code": code, "prefix": code[1:5], **class_extra}
+    r = await c.post("/v1/card-classes", json=klass)
+    assert r.status_code == 201, r.text
+    member = (await c.post("/v1/members", json={"name": name})).json()["id"]
+    r = await c.post(
+        "/v1/cards", json={"card_class": code, "store_code": "S01", "member_id": member}
+    )
+    return member, r.json()["number"]
+
+
 async def test_twenty_racing_partial_returns_never_claw_back_more_than_earned(live_server):
     admin = {"Authorization": f"Bearer {live_server.admin_key}"}
-    code = "R" + uuid.uuid4().hex[:6].upper()
     async with httpx.AsyncClient(base_url=live_server.url, headers=admin, timeout=60) as c:
-        await c.post("/v1/stores", json={"code": "S01", "name": "x"})
-        klass = {**GOLD, "code": code, "prefix": code[1:5], "identity_points_multiple": "1"}
-        r = await c.post("/v1/card-classes", json=klass)
-        assert r.status_code == 201, r.text
-        member = (await c.post("/v1/members", json={"name": "Race"})).json()["id"]
-        r = await c.post(
-            "/v1/cards", json={"card_class": code, "store_code": "S01", "member_id": member}
-        )
-        card = r.json()["number"]
+        member, card = await live_card(c, "R", "Race", identity_points_multiple="1")
         receipt = f"RACE-{uuid.uuid4().hex[:8]}"
         body = sale_body(card, receipt, [line(1, "10", "1000.00")])
         r = await c.post("/v1/sales", json=body)
@@ -425,16 +431,9 @@ async def test_twenty_racing_partial_returns_never_claw_back_more_than_earned(li
 
 async def test_ten_racing_copies_of_one_sale_record_it_once(live_server):
     admin = {"Authorization": f"Bearer {live_server.admin_key}"}
-    code = "Q" + uuid.uuid4().hex[:6].upper()
     async with httpx.AsyncClient(base_url=live_server.url, headers=admin, timeout=60) as c:
-        await c.post("/v1/stores", json={"code": "S01", "name": "x"})
-        klass = {**GOLD, "code": code, "prefix": code[1:5]}
-        assert (await c.post("/v1/card-classes", json=klass)).status_code == 201
-        member = (await c.post("/v1/members", json={"name": "Twice"})).json()["id"]
-        r = await c.post(
-            "/v1/cards", json={"card_class": code, "store_code": "S01", "member_id": member}
-        )
-        body = sale_body(r.json()["number"], f"DUP-{uuid.uuid4().hex[:8]}")
+        member, card = await live_card(c, "Q", "Twice")
+        body = sale_body(card, f"DUP-{uuid.uuid4().hex[:8]}")
         results = await asyncio.gather(*[c.post("/v1/sales", json=body) for _ in range(10)])
         assert sorted(r.status_code for r in results) == [200] * 9 + [201]
         assert len({r.text for r in results}) == 1
@@ -449,16 +448,9 @@ async def test_copies_racing_through_both_paths_record_the_sale_once(live_server
     """Half the copies carry an Idempotency-Key (general path), half not (lean path): one
     records the sale, every other copy replays it, whichever path it took."""
     admin = {"Authorization": f"Bearer {live_server.admin_key}"}
-    code = "P" + uuid.uuid4().hex[:6].upper()
     async with httpx.AsyncClient(base_url=live_server.url, headers=admin, timeout=60) as c:
-        await c.post("/v1/stores", json={"code": "S01", "name": "x"})
-        klass = {**GOLD, "code": code, "prefix": code[1:5]}
-        assert (await c.post("/v1/card-classes", json=klass)).status_code == 201
-        member = (await c.post("/v1/members", json={"name": "Both"})).json()["id"]
-        r = await c.post(
-            "/v1/cards", json={"card_class": code, "store_code": "S01", "member_id": member}
-        )
-        body = sale_body(r.json()["number"], f"MIX-{uuid.uuid4().hex[:8]}")
+        member, card = await live_card(c, "P", "Both")
+        body = sale_body(card, f"MIX-{uuid.uuid4().hex[:8]}")
         keyed = [{"Idempotency-Key": f"mix-{i}"} for i in range(6)]
         results = await asyncio.gather(
             *[c.post("/v1/sales", json=body, headers=h) for h in [*keyed, *[{}] * 6]]
