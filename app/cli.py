@@ -1,5 +1,5 @@
 """The ``loyalty`` command: serve, migrate, openapi, seed-demo, create-tenant, create-key,
-backfill-birth-years."""
+backfill-birth-years, repair-timestamps."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from app.db import (
     migrate,
 )
 from app.domain.errors import DomainError
-from app.services import access, demo, members
+from app.services import access, demo, members, timestamps
 from app.settings import Settings
 from app.uow import UnitOfWork
 
@@ -85,6 +85,15 @@ def cmd_backfill_birth_years(settings: Settings, args: argparse.Namespace) -> No
     vault = Vault(settings.secret_key.get_secret_value())
     done = run(settings, lambda uow: members.backfill_birth_years(uow, vault))
     print(f"birth years filled: {done}")
+
+
+def cmd_repair_timestamps(settings: Settings, args: argparse.Namespace) -> None:
+    done = run(settings, timestamps.repair_timestamps)
+    for repaired in done.repaired:
+        print(f"repaired {repaired}")
+    if not done.repaired:
+        print("no timestamp or date needed repairing")
+    print(f"constraints validated: {len(done.validated)}")
 
 
 def cmd_create_tenant(settings: Settings, args: argparse.Namespace) -> None:
@@ -178,6 +187,12 @@ def parser() -> argparse.ArgumentParser:
         "backfill-birth-years",
         help="keep in clear the birth year of members stored before it was (age criteria)",
     ).set_defaults(func=cmd_backfill_birth_years)
+
+    sub.add_parser(
+        "repair-timestamps",
+        help="repair stored ±infinity and out-of-range timestamps and dates, then validate "
+        "the checks that refuse them",
+    ).set_defaults(func=cmd_repair_timestamps)
     return p
 
 

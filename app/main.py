@@ -23,6 +23,7 @@ from app.db import (
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.routers import ops, problems, v1
 from app.routers.lanes import Lane, Lanes
+from app.routers.single_authorization import SingleAuthorization
 from app.routers.v1 import checkout, sales
 from app.scheduler import Scheduler
 from app.schemas.common import Problem
@@ -162,6 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "/v1/checkout/quote": Lane(checkout.quote_lane, "quote_basket"),
         },
     )
+    # Outside the lanes, which read the Authorization header their own way.
+    app.add_middleware(SingleAuthorization)
     app.add_middleware(
         problems.BodyLimitMiddleware,
         limit=settings.max_body_bytes,

@@ -34,6 +34,9 @@ MAX_STORE_CODE_LENGTH = 12
 
 # Column capacities: rates are Numeric(12,4), money Numeric(14,2), shares Numeric(5,4).
 RATE_PLACES, RATE_LIMIT = 4, Decimal(10) ** 8
+# Points per CNY and the identity multiple stay below 100, like points rules and multipliers
+# (DOMAIN §3.2): a receipt's points, A × (1 + (k − 1) + multiple), then stay far inside BIGINT.
+POINTS_FACTOR_LIMIT = Decimal(100)
 MONEY_PLACES, MONEY_LIMIT = 2, Decimal(10) ** 12
 
 
@@ -148,9 +151,14 @@ def share_problem(value: Decimal) -> str | None:
 
 
 def factor_problem(value: Decimal) -> str | None:
-    """A non-negative multiplier such as a points rate."""
+    """A non-negative multiplier of points: a points rate or the identity multiple."""
     return _decimal_problem(
-        value, low=Decimal(0), low_open=False, high=RATE_LIMIT, high_open=True, places=RATE_PLACES
+        value,
+        low=Decimal(0),
+        low_open=False,
+        high=POINTS_FACTOR_LIMIT,
+        high_open=True,
+        places=RATE_PLACES,
     )
 
 

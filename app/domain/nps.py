@@ -20,6 +20,9 @@ from app.domain.voc import FOUR, TWO, to_decimal
 
 Z_95 = Decimal("1.96")
 MIN_SCORE, MAX_SCORE = 0, 10
+# Answers per group: plenty, and their sum stays a number any client (and Python's JSON, which
+# stops at 4300 digits) can read.
+MAX_COUNT = 10**12
 
 
 class Group(StrEnum):
@@ -63,8 +66,8 @@ def group_of(score: int) -> Group:
 
 
 def _count(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Invalid("invalid_count", "must be a whole number ≥ 0", field=field)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise Invalid("invalid_count", f"must be a whole number from 0 to {MAX_COUNT}", field=field)
     return value
 
 

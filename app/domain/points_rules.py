@@ -27,11 +27,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from app.domain.errors import FieldError, Invalid
 from app.domain.money import decimal_places
-from app.domain.pricing import Level
+from app.domain.points import Earning, SaleLine, earn
+from app.domain.pricing import Level, RuleIndex
+
+if TYPE_CHECKING:  # points_ledger imports this module
+    from app.domain.points_ledger import PointsSettings
 
 ONE = Decimal(1)
 MAX_K = Decimal(100)
@@ -382,3 +386,75 @@ def condition_of(data: Mapping) -> WarmCondition:
     if kind is ConditionKind.BOUGHT:
         return WarmCondition(kind=kind, level=Level(data["level"]), target=data["target"])
     return WarmCondition(kind=kind, amount=Decimal(data["amount"]))
+
+
+# --- what a receipt earns with ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PointsRules:
+    """A tenant's points rules, events and warm rules, as the pricing snapshot holds them."""
+
+    index: RuleIndex
+    events: tuple[MultiplierEvent, ...]
+    warm: tuple[WarmRule, ...]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a receipt earns with: per-line rates, k and the warm rules' points."""
+
+    rates: dict[int, Decimal]
+    k: Decimal
+    warm_points: dict[str, int]
+
+
+def line_rates(
+    rules: PointsRules,
+    card_class: str,
+    default_rate: Decimal,
+    lines: Sequence[Goods],
+    at: datetime,
+) -> dict[int, Decimal]:
+    """Each line's points rate: the most specific points rule in effect, else the default."""
+    return {
+        line.line_no: rules.index.resolve(card_class, line, at, default_rate).rate for line in lines
+    }
+
+
+def applied(
+    rules: PointsRules,
+    settings: PointsSettings,
+    *,
+    card_class: str,
+    default_rate: Decimal,
+    store_code: str,
+    lines: Sequence[Goods],
+    receipt_total: Decimal,
+    at: datetime,
+    birthday: date | None,
+    tz: tzinfo,
+    groups: frozenset[str] = frozenset(),
+) -> Applied:
+    return Applied(
+        rates=line_rates(rules, card_class, default_rate, lines, at),
+        k=multiplier(
+            rules.events,
+            at,
+            store_code,
+            card_class,
+            member_groups=groups,
+            birthday=settings.birthday_multiplier,
+            member_birthday=birthday,
+            tz=tz,
+        ),
+        warm_points=warm_points(rules.warm, at, lines, receipt_total, birthday, tz),
+    )
+
+
+def preview(
+    amounts: Mapping[int, tuple[Decimal, Decimal]], what: Applied, identity_multiple: Decimal
+) -> Earning:
+    """What a basket would earn without payments: ``amounts`` line_no → (qty, final amount)."""
+    lines = [SaleLine(no, qty, amount) for no, (qty, amount) in amounts.items()]
+    return earn(lines, [], what.rates, what.k, what.warm_points, identity_multiple)

@@ -354,7 +354,11 @@ def delphi(
     )
 
 
-_RATIO = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(?:/\s*([0-9]+(?:\.[0-9]+)?)\s*)?$")
+# As many digits as a decimal string may have (12 + 6): a longer one is no scale value, and
+# Python refuses to convert integers of over 4300 digits.
+_RATIO = re.compile(
+    r"^\s*([0-9]{1,12}(?:\.[0-9]{1,6})?)\s*(?:/\s*([0-9]{1,12}(?:\.[0-9]{1,6})?)\s*)?$"
+)
 
 
 def parse_ratio(value: object, path: str) -> Fraction:

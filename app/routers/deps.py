@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.crypto import Vault
@@ -47,6 +48,24 @@ def scoped(*scopes: Scope):
         return found
 
     return Depends(principal)
+
+
+NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+
+
+async def no_nul_parameters(request: Request) -> None:
+    """Path and query parameters are refused with a NUL, as strings in bodies are
+    (app.schemas.common.Strict): PostgreSQL can't take it in text, and the 422 names the
+    parameter."""
+    given = [("path", k, v) for k, v in request.path_params.items()]
+    given += [("query", k, v) for k, v in request.query_params.multi_items()]
+    errors = [
+        {"type": "string_nul", "loc": (where, name), "msg": NUL_MESSAGE, "input": value}
+        for where, name, value in given
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value)
+    ]
+    if errors:
+        raise RequestValidationError(errors)
 
 
 Cursor = Annotated[

@@ -30,7 +30,7 @@ _EXAMPLES = {
 }
 
 _DESCRIPTIONS = {
-    400: "Malformed JSON.",
+    400: "Malformed JSON, or the Authorization header sent more than once.",
     401: "Missing, unknown or revoked API key.",
     403: "The key lacks the scope this operation needs.",
     404: "Not found (including anything that belongs to another tenant).",
@@ -68,5 +68,11 @@ def problems(*statuses: int, examples: dict[int, tuple[str, str]] | None = None)
 
 
 # Every authenticated JSON operation can answer these.
-AUTH_ERRORS = problems(401, 403, 422)
+AUTH_ERRORS = problems(
+    400,
+    401,
+    403,
+    422,
+    examples={400: ("duplicate_authorization", "Send the Authorization header once.")},
+)
 BODY_ERRORS = problems(400, 413)

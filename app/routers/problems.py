@@ -107,6 +107,15 @@ def headers_for(status: int, code: str) -> dict | None:
     return None
 
 
+def _malformed(reason: str) -> dict:
+    return problem_body(
+        400,
+        "malformed_json",
+        f"The body is not valid JSON: {reason}.",
+        errors=[{"field": "body", "message": "Malformed JSON"}],
+    )
+
+
 def _field(loc: tuple) -> str:
     """('body', 'lines', 0, 'qty') -> 'lines[0].qty'; ('query', 'limit') -> 'limit'."""
     parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
@@ -130,12 +139,8 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     raw = exc.errors()
     if any(e.get("type") == "json_invalid" for e in raw):
         detail = next(e for e in raw if e.get("type") == "json_invalid").get("ctx", {})
-        return problem_response(
-            400,
-            "malformed_json",
-            f"The body is not valid JSON: {detail.get('error', 'syntax')}.",
-            errors=[{"field": "body", "message": "Malformed JSON"}],
-        )
+        body = _malformed(detail.get("error", "syntax"))
+        return JSONResponse(body, status_code=400, media_type=PROBLEM_MEDIA_TYPE)
     content_type = request.headers.get("content-type", "")
     if content_type and "json" not in content_type and any(e.get("loc") == ("body",) for e in raw):
         return problem_response(
@@ -154,8 +159,25 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     )
 
 
+def _unreadable_json(exc: HTTPException) -> str | None:
+    """Why FastAPI could not parse a JSON body that is no JSONDecodeError (it answers those
+    "There was an error parsing the body"), or None for another 400."""
+    cause = exc.__cause__
+    if exc.status_code != 400:
+        return None
+    if isinstance(cause, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(cause, UnicodeDecodeError):
+        return "it is not UTF-8"
+    if isinstance(cause, ValueError):  # e.g. an integer literal over Python's 4300 digits
+        return "it holds a number too long to read"
+    return None
+
+
 def http_problem(exc: HTTPException, method: str = "", path: str = "") -> tuple[int, dict, dict]:
     """A framework HTTP error (no route, body too large, ...) as (status, body, headers)."""
+    if reason := _unreadable_json(exc):
+        return 400, _malformed(reason), {}
     code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":

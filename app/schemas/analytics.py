@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.rfm import SEGMENTS
-from app.schemas.common import DecimalString, Strict
+from app.schemas.common import Day, DecimalString, JsonInt, Strict
 
 Segment = Literal[SEGMENTS]  # the eight RFM segments (DOMAIN), in their order
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
@@ -54,15 +54,15 @@ class RfmConfigUpdate(Strict):
         description="`thresholds`: the cut points below; `quantile`: quintiles of the tenant's "
         "own scored members (the cut points are then ignored).",
     )
-    window_days: int = Field(default=730, description="Days of purchases counted, 1-3650.")
-    r_days: list[int] = Field(
+    window_days: JsonInt = Field(default=730, description="Days of purchases counted, 1-3650.")
+    r_days: list[JsonInt] = Field(
         default=[30, 90, 180, 365],
         min_length=4,
         max_length=4,
         description="R is 5 if the last purchase is ≤ r_days[0] days ago, 4 if ≤ r_days[1], "
         "3 if ≤ r_days[2], 2 if ≤ r_days[3], else 1. Positive, strictly ascending.",
     )
-    f_counts: list[int] = Field(
+    f_counts: list[JsonInt] = Field(
         default=[2, 6, 11, 24],
         min_length=4,
         max_length=4,
@@ -76,7 +76,7 @@ class RfmConfigUpdate(Strict):
         description="M is 1 if the average amount ≤ m_amounts[0], … 5 if > m_amounts[3]. CNY, "
         "positive, strictly ascending, at most 2 decimals.",
     )
-    high_score: int = Field(
+    high_score: JsonInt = Field(
         default=3, description="A score ≥ this is high (R↑, F↑, M↑) for the segments; 1-5."
     )
 
@@ -98,7 +98,7 @@ class RfmConfigRead(BaseModel):
 class RfmRunCreate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"as_of": "2026-10-31"}]})
 
-    as_of: dt.date = Field(
+    as_of: Day = Field(
         description="The snapshot's date (tenant time zone), today or earlier: purchases up to "
         "the end of that day count, recency is counted to it."
     )
@@ -262,18 +262,18 @@ Stage = Literal["exploration", "formation", "stability", "decline", "lost"]
 class LifecycleConfigUpdate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [_LIFECYCLE]})
 
-    lost_after_days: int = Field(
+    lost_after_days: JsonInt = Field(
         default=365, description="No purchase for more than this many days: lost."
     )
-    exploration_max_purchases: int = Field(
+    exploration_max_purchases: JsonInt = Field(
         default=1, description="At most this many purchases: exploration (考察期)."
     )
-    decline_after_days: int = Field(
+    decline_after_days: JsonInt = Field(
         default=180,
         description="No purchase for more than this many days: decline (退化期); below "
         "lost_after_days.",
     )
-    trend_days: int = Field(
+    trend_days: JsonInt = Field(
         default=180, description="Length of the two windows whose spend is compared."
     )
     decline_ratio: DecimalString = Field(
@@ -281,11 +281,11 @@ class LifecycleConfigUpdate(Strict):
         description="Spend of the last trend_days below this × the trend_days before: decline. "
         "Above 0, at most 1.",
     )
-    stability_min_days: int = Field(
+    stability_min_days: JsonInt = Field(
         default=365,
         description="A first purchase less than this many days ago: formation (形成期).",
     )
-    stability_min_purchases: int = Field(
+    stability_min_purchases: JsonInt = Field(
         default=6, description="Fewer purchases: formation; more than exploration_max_purchases."
     )
 

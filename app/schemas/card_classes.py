@@ -21,7 +21,7 @@ from app.domain.card_classes import (
     Usage,
     Verification,
 )
-from app.schemas.common import DecimalString, Patch, Strict
+from app.schemas.common import DecimalString, JsonBool, JsonInt, Patch, Strict
 
 MAX_SERIAL = 10**MAX_SERIAL_LENGTH - 1
 
@@ -63,22 +63,22 @@ class _ClassFields(Strict):
         pattern=PREFIX.pattern,
         description='Printed after the store code; 0-6 of A-Z, 0-9. Default "".',
     )
-    serial_length: int = Field(
+    serial_length: JsonInt = Field(
         ge=1, le=MAX_SERIAL_LENGTH, description="Digits of the zero-padded serial."
     )
-    serial_start: int = Field(ge=0, le=MAX_SERIAL, description="First serial to issue.")
-    serial_end: int = Field(
+    serial_start: JsonInt = Field(ge=0, le=MAX_SERIAL, description="First serial to issue.")
+    serial_end: JsonInt = Field(
         ge=0,
         le=MAX_SERIAL,
         description="Last serial to issue; serial_start <= serial_end < 10**serial_length.",
     )
-    check_digit_length: int = Field(
+    check_digit_length: JsonInt = Field(
         default=1, ge=0, le=2, description="0: none, 1: Luhn, 2: ISO 7064 MOD 97-10. Default 1."
     )
     suffix: str = Field(
         default="", pattern=SUFFIX.pattern, description='Printed last; 0-4 of A-Z, 0-9. Default "".'
     )
-    validity_months: int | None = Field(
+    validity_months: JsonInt | None = Field(
         default=None,
         ge=1,
         le=MAX_VALIDITY_MONTHS,
@@ -90,11 +90,12 @@ class _ClassFields(Strict):
     )
     default_points_rate: DecimalString = Field(
         default=Decimal("0.1"),
-        description='Points per 1 CNY of eligible spend; >= 0, 4 decimals. Default "0.1".',
+        description='Points per 1 CNY of eligible spend; in [0, 100), 4 decimals. Default "0.1".',
     )
     identity_points_multiple: DecimalString = Field(
         default=Decimal("0"),
-        description='Extra points as a multiple of base points (gold 1, diamond 2). Default "0".',
+        description="Extra points as a multiple of base points (gold 1, diamond 2); in [0, 100), "
+        '4 decimals. Default "0".',
     )
     default_discount_rate: DecimalString = Field(
         default=Decimal("1"),
@@ -119,7 +120,7 @@ class _ClassFields(Strict):
         default=Decimal("1"),
         description='Rate applied on top of a promotion price, in (0, 1]. Default "1".',
     )
-    change_account_enabled: bool = Field(
+    change_account_enabled: JsonBool = Field(
         default=False,
         description="Small change may be kept as stored value (零钞转存). Default false.",
     )
@@ -171,12 +172,12 @@ class CardClassUpdate(Patch):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     usage: Usage | None = None
     prefix: str | None = Field(default=None, pattern=PREFIX.pattern)
-    serial_length: int | None = Field(default=None, ge=1, le=MAX_SERIAL_LENGTH)
-    serial_start: int | None = Field(default=None, ge=0, le=MAX_SERIAL)
-    serial_end: int | None = Field(default=None, ge=0, le=MAX_SERIAL)
-    check_digit_length: int | None = Field(default=None, ge=0, le=2)
+    serial_length: JsonInt | None = Field(default=None, ge=1, le=MAX_SERIAL_LENGTH)
+    serial_start: JsonInt | None = Field(default=None, ge=0, le=MAX_SERIAL)
+    serial_end: JsonInt | None = Field(default=None, ge=0, le=MAX_SERIAL)
+    check_digit_length: JsonInt | None = Field(default=None, ge=0, le=2)
     suffix: str | None = Field(default=None, pattern=SUFFIX.pattern)
-    validity_months: int | None = Field(default=None, ge=1, le=MAX_VALIDITY_MONTHS)
+    validity_months: JsonInt | None = Field(default=None, ge=1, le=MAX_VALIDITY_MONTHS)
     verification: Verification | None = None
     default_points_rate: DecimalString | None = None
     identity_points_multiple: DecimalString | None = None
@@ -185,7 +186,7 @@ class CardClassUpdate(Patch):
     receipt_open_threshold: DecimalString | None = None
     stack_threshold_rate: DecimalString | None = None
     stack_rate: DecimalString | None = None
-    change_account_enabled: bool | None = None
+    change_account_enabled: JsonBool | None = None
     change_account_limit: DecimalString | None = None
     upgrade_to: str | None = Field(default=None, max_length=12)
     upgrade_spend_12m: DecimalString | None = None

@@ -3,9 +3,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import DecimalString, Strict
+from app.schemas.common import DecimalString, Instant, JsonInt, Strict
 
 _LINE = {
     "line_no": 1,
@@ -25,7 +25,7 @@ _CODE = Field(default=None, min_length=1, max_length=64)
 class QuoteLine(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [_LINE]})
 
-    line_no: int = Field(ge=1, le=100_000, description="Unique within the basket.")
+    line_no: JsonInt = Field(ge=1, le=100_000, description="Unique within the basket.")
     sku: str = Field(min_length=1, max_length=64)
     major_category: str | None = _CODE
     mid_category: str | None = _CODE
@@ -55,7 +55,7 @@ class QuoteRequest(Strict):
     card_number: str | None = Field(default=None, min_length=1, max_length=40)
     track: str | None = Field(default=None, min_length=1, max_length=64)
     verification_code: str | None = Field(default=None, min_length=1, max_length=16)
-    at: AwareDatetime | None = Field(
+    at: Instant | None = Field(
         default=None,
         description="Price as of this instant (default now; past for an offline replay, "
         "future to check next week's prices).",

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from app.schemas.common import DecimalString, Strict
+from app.schemas.common import DecimalString, JsonInt, Strict
 
 # Results can exceed the 12 integer digits and 6 decimals of DecimalString inputs (an
 # unbounded CLV with 1 + d − r close to 0), so they have a pattern of their own.
@@ -54,7 +54,7 @@ class RetentionClvCreate(Strict):
         description="Yearly retention rate r, 0..1: the chance a customer stays another year."
     )
     discount_rate: DecimalString = Field(description="Yearly discount rate d, 0..1 (0.08 = 8 %).")
-    years: int | None = Field(
+    years: JsonInt | None = Field(
         default=None,
         description="Horizon T in years, 1..100; null (the default) = unbounded, which needs "
         "r < 1 + d.",

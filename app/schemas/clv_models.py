@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import DecimalString, Strict
+from app.schemas.common import Day, DecimalString, JsonInt, Strict
 
 _FIT = {
     "r": 0.243,
@@ -78,14 +78,14 @@ class ClvModelCreate(Strict):
     time_unit: Literal["day", "week", "month"] = Field(
         description="A week is 7 days, a month 365.25/12 days."
     )
-    calibration_end: dt.date = Field(
+    calibration_end: Day = Field(
         description="Purchases up to the end of this day (tenant time zone) are fitted; today "
         "or earlier."
     )
     annual_discount_rate: DecimalString = Field(
         default=Decimal("0.10"), description="Compounded into a rate per period; 0 to 10."
     )
-    horizon_periods: int = Field(
+    horizon_periods: JsonInt = Field(
         default=52, description="Periods of the future value (CLV) and expected purchases."
     )
     gross_margin: DecimalString = Field(

@@ -1,27 +1,60 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     PlainSerializer,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 T = TypeVar("T")
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise PydanticCustomError("string_nul", "must not contain the NUL character (U+0000)")
+    return value
+
+
+# Core-schema keys whose dicts are not validators of the input.
+_NOT_VALIDATION = frozenset({"metadata", "serialization"})
+
+
+def _refuse_nul(schema: Any) -> Any:
+    """``schema`` with every string validator in it (fields, list items, dict keys, union
+    members) also refusing NUL: PostgreSQL can't store it in text, and the error then names
+    the exact place (``lines[0].sku``, ``tags[2]``)."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "str":
+            return core_schema.no_info_after_validator_function(_no_nul, schema)
+        return {k: v if k in _NOT_VALIDATION else _refuse_nul(v) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_refuse_nul(item) for item in schema]
+    return schema
+
+
 class Strict(BaseModel):
-    """Base of request bodies: unknown fields are an error, not silently dropped."""
+    """Base of request bodies: unknown fields are an error, not silently dropped, and no
+    string anywhere in the body may hold a NUL character."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return _refuse_nul(handler(source))
 
 
 class FieldErrorOut(BaseModel):
@@ -85,6 +118,113 @@ DecimalString = Annotated[
     BeforeValidator(_decimal_from_string),
     PlainSerializer(lambda d: format(d, "f"), return_type=str),
     WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN, "examples": ["0.90"]}),
+]
+
+# JSON integers and booleans as sent. FastAPI validates bodies in pydantic's lax Python mode,
+# which would take true for 1, 1.0 or "1" for an int, and "yes" or 1 for a bool.
+JsonInt = StrictInt  # Annotated[int, Strict()]
+JsonBool = StrictBool
+
+# Business timestamps: an instant far enough from the ends of Python's and PostgreSQL's
+# ranges that no time zone conversion or date arithmetic on it can overflow.
+INSTANT_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+INSTANT_END = datetime(2100, 1, 1, tzinfo=UTC)  # exclusive
+MAX_OFFSET = timedelta(hours=14)  # the widest UTC offset in use (Kiribati, +14:00)
+_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?"
+    r"(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})"
+)
+INSTANT_RULE = (
+    "an ISO-8601 date and time with a UTC offset (Z or ±hh:mm, at most ±14:00) as a string, "
+    "e.g. 2026-11-23T08:00:00+08:00, from 2000-01-01T00:00:00Z to before 2100-01-01T00:00:00Z"
+)
+
+# Calendar days (birthdays too, so before 2000).
+DAY_MIN = date(1900, 1, 1)
+DAY_END = date(2100, 1, 1)  # exclusive
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DAY_RULE = "a date YYYY-MM-DD as a string, from 1900-01-01 to 2099-12-31"
+
+# Validation context for values read back from storage, which were judged when they were
+# written (by rules that may have been wider then): they are not refused on the way out.
+STORED = {"stored": True}
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("stored"))
+
+
+def _refused(message: str) -> PydanticCustomError:
+    return PydanticCustomError("value_error", message)  # no "Value error, " before it
+
+
+def parse_instant(value: object, info: ValidationInfo) -> datetime:
+    """A business timestamp (``Instant``): a string of a date and time with its offset."""
+    if isinstance(value, datetime):  # built in Python, not sent as JSON
+        moment = value
+    elif isinstance(value, str) and _INSTANT.fullmatch(value):
+        try:
+            moment = datetime.fromisoformat(value.upper())  # RFC 3339 allows t and z
+        except ValueError:
+            raise _refused(f"is not a valid date and time: it must be {INSTANT_RULE}") from None
+    else:
+        raise _refused(f"must be {INSTANT_RULE}")
+    offset = moment.utcoffset()
+    if offset is None:
+        raise _refused(f"must carry a UTC offset: it must be {INSTANT_RULE}")
+    if _stored(info):
+        return moment
+    if abs(offset) > MAX_OFFSET:
+        raise _refused("has a UTC offset beyond ±14:00")
+    # Aware datetimes compare without converting, so this can't overflow near year 1 or 9999.
+    if not INSTANT_MIN <= moment < INSTANT_END:
+        raise _refused("must be from 2000-01-01T00:00:00Z to before 2100-01-01T00:00:00Z")
+    return moment
+
+
+def parse_day(value: object, info: ValidationInfo) -> date:
+    """A calendar date (``Day``): a string YYYY-MM-DD."""
+    if isinstance(value, date) and not isinstance(value, datetime):  # built in Python
+        day = value
+    elif isinstance(value, str) and _DAY.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise _refused(f"is not a valid date: it must be {DAY_RULE}") from None
+    else:
+        raise _refused(f"must be {DAY_RULE}")
+    if not _stored(info) and not DAY_MIN <= day < DAY_END:
+        raise _refused("must be from 1900-01-01 to 2099-12-31")
+    return day
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(parse_instant),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": f"A date and time: {INSTANT_RULE}.",
+            "formatMinimum": "2000-01-01T00:00:00Z",
+            "formatExclusiveMaximum": "2100-01-01T00:00:00Z",
+            "examples": ["2026-11-23T08:00:00+08:00"],
+        }
+    ),
+]
+Day = Annotated[
+    date,
+    BeforeValidator(parse_day),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "description": f"A calendar date: {DAY_RULE}.",
+            "formatMinimum": "1900-01-01",
+            "formatExclusiveMaximum": "2100-01-01",
+            "examples": ["2026-11-23"],
+        }
+    ),
 ]
 
 

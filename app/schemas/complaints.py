@@ -6,11 +6,11 @@ import datetime as dt
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.complaints import Channel, Complaint, Severity, Status, Step
 from app.domain.voc import CODE_PATTERN
-from app.schemas.common import DecimalString, Strict
+from app.schemas.common import DecimalString, JsonBool, JsonInt, Strict
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 _AT = "2026-11-23T08:00:00Z"
@@ -52,7 +52,7 @@ class NatureStep(Strict):
         json_schema_extra={"examples": [{"justified": True, "severity": "medium"}]}
     )
 
-    justified: bool = Field(description="Whether the complaint is founded (判断投诉性质).")
+    justified: JsonBool = Field(description="Whether the complaint is founded (判断投诉性质).")
     severity: Severity
     note: str | None = Note
 
@@ -90,7 +90,7 @@ class SolutionStep(Strict):
     )
 
     solution: Text = Field(description="What will be done (提出处理方案).")
-    compensation_points: StrictInt | None = Field(
+    compensation_points: JsonInt | None = Field(
         default=None,
         description="Points to give the member when implemented (a D adjustment); 0 or "
         "absent: none. Needs a member.",
@@ -105,7 +105,7 @@ class ApprovalStep(Strict):
         }
     )
 
-    approved: bool = Field(
+    approved: JsonBool = Field(
         description="true: the solution may be implemented; false: rejected, the complaint "
         "goes back to `cause_analysed` for a new solution."
     )
@@ -125,7 +125,7 @@ class EvaluationStep(Strict):
         json_schema_extra={"examples": [{"satisfaction": 5, "note": "Customer thanked us."}]}
     )
 
-    satisfaction: StrictInt = Field(description="The customer's satisfaction, 1–5.")
+    satisfaction: JsonInt = Field(description="The customer's satisfaction, 1–5.")
     note: str | None = Note
 
 

@@ -6,10 +6,10 @@ import datetime as dt
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.csi import ACSI_TEMPLATE, ROOT, NodeSpec
-from app.schemas.common import DecimalString, Strict
+from app.schemas.common import DecimalString, Instant, JsonInt, Strict
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 _AT = "2026-11-23T08:00:00Z"
@@ -65,7 +65,7 @@ class CsiModelCreate(Strict):
 
     code: str = Field(max_length=32, description="Immutable; letters, digits, `_`, `.`, `-`.")
     name: str = Field(min_length=1, max_length=200)
-    scale_points: StrictInt = Field(description="The Likert scale of the items: 5 or 7.")
+    scale_points: JsonInt = Field(description="The Likert scale of the items: 5 or 7.")
     satisfaction_node: str | None = Field(
         default=None, max_length=32, description="The node measuring satisfaction (quadrants)."
     )
@@ -212,8 +212,8 @@ class CsiResponseCreate(Strict):
     )
     member_id: str | None = Field(default=None, min_length=1, max_length=64)
     store_code: str | None = Field(default=None, min_length=1, max_length=12)
-    answered_at: AwareDatetime
-    answers: dict[str, StrictInt] = Field(
+    answered_at: Instant
+    answers: dict[str, JsonInt] = Field(
         max_length=500,
         description="Item code → score on the model's scale (1..5 or 1..7). Unanswered items "
         "are simply left out.",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.discount_rules import (
     MAX_CLASS_CODE_LENGTH,
@@ -21,7 +21,7 @@ from app.domain.discount_rules import (
     RuleTerms,
 )
 from app.domain.pricing import Level
-from app.schemas.common import DecimalString, Patch, Strict
+from app.schemas.common import DecimalString, Instant, JsonBool, Patch, Strict
 
 _ENTRY = {"target": "OLAY", "card_class": "GOLD", "rate": "0.8", "stackable": True}
 _RULE = {
@@ -78,7 +78,7 @@ class EntryBody(Strict):
     rate: DecimalString = Field(
         description="Fraction paid, in (0, 1], at most 4 decimals; replaces the class default."
     )
-    stackable: bool = Field(description="May stack on a running promotion (是否参加折上折).")
+    stackable: JsonBool = Field(description="May stack on a running promotion (是否参加折上折).")
 
     def domain(self) -> RuleLine:
         return RuleLine(self.target, self.card_class, self.rate, self.stackable)
@@ -88,8 +88,8 @@ class DiscountRuleCreate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [_RULE]})
 
     level: Level = Field(description=LEVEL)
-    effective_from: AwareDatetime | None = Field(default=None, description=EFFECTIVE_FROM)
-    effective_to: AwareDatetime | None = Field(default=None, description=EFFECTIVE_TO)
+    effective_from: Instant | None = Field(default=None, description=EFFECTIVE_FROM)
+    effective_to: Instant | None = Field(default=None, description=EFFECTIVE_TO)
     note: str | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
     entries: list[EntryBody] = Field(min_length=1, max_length=MAX_ENTRIES, description=ENTRIES)
 
@@ -112,8 +112,8 @@ class DiscountRuleUpdate(Patch):
     nullable = frozenset({"effective_from", "effective_to", "note"})
 
     level: Level | None = Field(default=None, description=LEVEL)
-    effective_from: AwareDatetime | None = Field(default=None, description=EFFECTIVE_FROM)
-    effective_to: AwareDatetime | None = Field(default=None, description=EFFECTIVE_TO)
+    effective_from: Instant | None = Field(default=None, description=EFFECTIVE_FROM)
+    effective_to: Instant | None = Field(default=None, description=EFFECTIVE_TO)
     note: str | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
     entries: list[EntryBody] | None = Field(
         default=None,

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas.analytics import Segment
-from app.schemas.common import DecimalString, Patch, Strict
+from app.schemas.common import Day, DecimalString, JsonInt, Patch, Strict
 
 _CRITERIA = {
     "attributes": {
@@ -43,8 +43,8 @@ Values = Field(default=None, max_length=100)
 
 
 class GroupIntRange(Strict):
-    min: int | None = None
-    max: int | None = None
+    min: JsonInt | None = None
+    max: JsonInt | None = None
 
 
 class GroupAmountRange(Strict):
@@ -72,8 +72,8 @@ class GroupAttributes(Strict):
 class GroupConsumption(Strict):
     model_config = ConfigDict(populate_by_name=True)
 
-    from_: dt.date = Field(alias="from", description="First day (tenant time zone).")
-    to: dt.date = Field(description="Last day, inclusive.")
+    from_: Day = Field(alias="from", description="First day (tenant time zone).")
+    to: Day = Field(description="Last day, inclusive.")
     amount: GroupAmountRange | None = Field(
         default=None, description="Net spend in the range, CNY."
     )
@@ -94,7 +94,7 @@ class GroupConsumption(Strict):
 
 class GroupRanking(Strict):
     by: Literal["amount", "count"]
-    top: int = Field(description="Keep the top N buyers (1-1,000,000); ties by member id.")
+    top: JsonInt = Field(description="Keep the top N buyers (1-1,000,000); ties by member id.")
 
 
 class GroupCriteria(Strict):

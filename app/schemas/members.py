@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.members import Gender
-from app.schemas.common import Patch, Strict
+from app.schemas.common import Day, JsonBool, Patch, Strict
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
@@ -40,7 +40,7 @@ def _domain_fields(data: dict) -> dict:
 class ConsentChoice(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"marketing": True}]})
 
-    marketing: bool = Field(description="May the member be contacted for marketing?")
+    marketing: JsonBool = Field(description="May the member be contacted for marketing?")
 
 
 class MemberCreate(Strict):
@@ -54,7 +54,7 @@ class MemberCreate(Strict):
     )
     name: str | None = Field(default=None, min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=32, description=PHONE_RULE)
-    birthday: date | None = Field(default=None, description="Between 1900-01-01 and today.")
+    birthday: Day | None = Field(default=None, description="Between 1900-01-01 and today.")
     gender: Gender = Gender.UNKNOWN
     region: str | None = Field(default=None, min_length=1, max_length=64)
     occupation: str | None = Field(default=None, min_length=1, max_length=64)
@@ -84,7 +84,7 @@ class MemberUpdate(Patch):
     external_ref: str | None = Field(default=None, min_length=1, max_length=64)
     name: str | None = Field(default=None, min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=32, description=PHONE_RULE)
-    birthday: date | None = None
+    birthday: Day | None = None
     gender: Gender | None = None
     region: str | None = Field(default=None, min_length=1, max_length=64)
     occupation: str | None = Field(default=None, min_length=1, max_length=64)

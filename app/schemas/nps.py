@@ -7,10 +7,10 @@ import datetime as dt
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.nps import Nps
-from app.schemas.common import DecimalString, Strict
+from app.schemas.common import DecimalString, Instant, JsonInt, Strict
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 _FIGURES = {
@@ -37,14 +37,14 @@ class NpsCalculate(Strict):
         }
     )
 
-    scores: list[StrictInt] | None = Field(
+    scores: list[JsonInt] | None = Field(
         default=None,
         max_length=100_000,
         description="Answers, whole numbers 0–10. Either this or the three counts.",
     )
-    promoters: StrictInt | None = Field(default=None, description="Answers of 9–10.")
-    passives: StrictInt | None = Field(default=None, description="Answers of 7–8.")
-    detractors: StrictInt | None = Field(default=None, description="Answers of 0–6.")
+    promoters: JsonInt | None = Field(default=None, description="Answers of 9–10.")
+    passives: JsonInt | None = Field(default=None, description="Answers of 7–8.")
+    detractors: JsonInt | None = Field(default=None, description="Answers of 0–6.")
 
 
 class NpsRead(BaseModel):
@@ -100,8 +100,8 @@ class NpsResponseCreate(Strict):
 
     member_id: str | None = Field(default=None, min_length=1, max_length=64)
     store_code: str | None = Field(default=None, min_length=1, max_length=12)
-    score: StrictInt = Field(description="0–10: how likely to recommend us to a friend.")
-    answered_at: AwareDatetime = Field(description="When answered, with an offset.")
+    score: JsonInt = Field(description="0–10: how likely to recommend us to a friend.")
+    answered_at: Instant = Field(description="When answered, with an offset.")
     comment: str | None = Field(default=None, max_length=2000)
     response_ref: str | None = Field(
         default=None,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.points import Category, ExpiryKind
 from app.domain.points_rules import BirthdayScope
-from app.schemas.common import DecimalString, Strict
+from app.schemas.common import DecimalString, JsonInt, Strict
 
 MAX_POINTS = 1_000_000_000
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
@@ -32,7 +32,7 @@ class AdjustmentCreate(Strict):
     )
 
     member_id: str = Field(min_length=1, max_length=64)
-    points: int = Field(
+    points: JsonInt = Field(
         ge=-MAX_POINTS, le=MAX_POINTS, description="Signed, not 0: + gives, − takes (FIFO)."
     )
     reason: str = Field(min_length=1, max_length=200)
@@ -75,7 +75,7 @@ class RedemptionCreate(Strict):
 
     card_number: str | None = CardNumber
     member_id: str | None = MemberId
-    points: int = Points
+    points: JsonInt = Points
     purpose: Literal["cash_off", "gift", "rebate"]
     reference: str | None = Field(
         default=None, max_length=100, description="Your reference, e.g. receipt or order."
@@ -124,7 +124,7 @@ class PurchaseCreate(Strict):
 
     card_number: str | None = CardNumber
     member_id: str | None = MemberId
-    points: int = Points
+    points: JsonInt = Points
 
 
 class PurchaseRead(BaseModel):
@@ -262,7 +262,7 @@ class Expiry(Strict):
         description="`none`; `rolling_months`: a lot expires n months after it was earned; "
         "`year_end`: at the end of the nth calendar year after the year it was earned."
     )
-    n: int | None = Field(default=None, ge=0, le=1200)
+    n: JsonInt | None = Field(default=None, ge=0, le=1200)
 
 
 _SETTINGS = {
@@ -293,13 +293,14 @@ class PointsSettingsUpdate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [_SETTINGS]})
 
     expiry: Expiry = Expiry(kind=ExpiryKind.NONE)
-    pending_days: int = Field(
+    pending_days: JsonInt = Field(
         default=0, ge=0, le=366, description="Days before points earned on a sale can be spent."
     )
     point_price: DecimalString = Field(
-        default=Decimal("0.01"), description="CNY per purchased (F) point, ≥ 0, up to 4 decimals."
+        default=Decimal("0.01"),
+        description="CNY per purchased (F) point, in [0, 1000), up to 4 decimals.",
     )
-    points_per_yuan: int = Field(default=100, ge=1, le=1_000_000, description="Cash-off rate.")
+    points_per_yuan: JsonInt = Field(default=100, ge=1, le=1_000_000, description="Cash-off rate.")
     birthday_multiplier: BirthdayMultiplierBody | None = Field(default=None, description=BIRTHDAY)
 
 

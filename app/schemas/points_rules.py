@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.discount_rules import MAX_ENTRIES, RuleLine
 from app.domain.points_rules import (
@@ -25,7 +25,7 @@ from app.domain.points_rules import (
     condition_json,
 )
 from app.domain.pricing import Level
-from app.schemas.common import DecimalString, Patch, Strict
+from app.schemas.common import DecimalString, Instant, JsonBool, JsonInt, Patch, Strict
 from app.schemas.discount_rules import (
     ENTRIES,
     DiscountRuleCreate,
@@ -70,7 +70,7 @@ class PointsEntryBody(EntryBody):
     model_config = ConfigDict(json_schema_extra={"examples": [_ENTRY]})
 
     rate: DecimalString = Field(description=POINTS_RATE)
-    stackable: bool = Field(default=False, description="Ignored for points (stored as false).")
+    stackable: JsonBool = Field(default=False, description="Ignored for points (stored as false).")
 
     def domain(self) -> RuleLine:
         return RuleLine(self.target, self.card_class, self.rate, False)
@@ -139,8 +139,8 @@ class EventCreate(Strict):
 
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
     k: DecimalString = Field(description=K)
-    starts_at: AwareDatetime = Field(description="Start (inclusive), with an offset.")
-    ends_at: AwareDatetime = Field(description="End (exclusive), after starts_at.")
+    starts_at: Instant = Field(description="Start (inclusive), with an offset.")
+    ends_at: Instant = Field(description="End (exclusive), after starts_at.")
     store_codes: list[Code] = Field(default=[], max_length=MAX_CODES, description=STORES)
     card_classes: list[Code] = Field(default=[], max_length=MAX_CODES, description=CLASSES)
     member_groups: list[Code] = Field(default=[], max_length=MAX_CODES, description=GROUPS)
@@ -162,8 +162,8 @@ class EventUpdate(Patch):
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH)
     k: DecimalString | None = Field(default=None, description=K)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     store_codes: list[Code] | None = Field(default=None, max_length=MAX_CODES, description=STORES)
     card_classes: list[Code] | None = Field(default=None, max_length=MAX_CODES, description=CLASSES)
     member_groups: list[Code] | None = Field(default=None, max_length=MAX_CODES, description=GROUPS)
@@ -259,11 +259,11 @@ class WarmCreate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [_WARM]})
 
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
-    points: int = Field(description=WARM_POINTS)
+    points: JsonInt = Field(description=WARM_POINTS)
     condition: Condition = Field(description=WARM_CONDITION)
-    starts_at: AwareDatetime | None = Field(default=None, description="Inclusive; null: always.")
-    ends_at: AwareDatetime | None = Field(default=None, description="Exclusive; null: open.")
-    active: bool = True
+    starts_at: Instant | None = Field(default=None, description="Inclusive; null: always.")
+    ends_at: Instant | None = Field(default=None, description="Exclusive; null: open.")
+    active: JsonBool = True
 
     def terms(self) -> WarmTerms:
         return WarmTerms(
@@ -281,11 +281,11 @@ class WarmUpdate(Patch):
     nullable = frozenset({"starts_at", "ends_at"})
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH)
-    points: int | None = Field(default=None, description=WARM_POINTS)
+    points: JsonInt | None = Field(default=None, description=WARM_POINTS)
     condition: Condition | None = Field(default=None, description=WARM_CONDITION)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    active: bool | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    active: JsonBool | None = None
 
     def changes(self) -> dict:
         out = super().changes()

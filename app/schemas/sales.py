@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.points import PaymentMethod
-from app.schemas.common import DecimalString, Strict
+from app.schemas.common import DecimalString, Instant, JsonInt, Strict
 
 _CODE = Field(default=None, min_length=1, max_length=64)
 _LINE = {
@@ -35,7 +35,7 @@ _SALE = {
 class SaleLineIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [_LINE]})
 
-    line_no: int = Field(ge=1, le=100_000, description="Unique within the receipt.")
+    line_no: JsonInt = Field(ge=1, le=100_000, description="Unique within the receipt.")
     sku: str = Field(min_length=1, max_length=64)
     major_category: str | None = _CODE
     mid_category: str | None = _CODE
@@ -66,7 +66,7 @@ class SaleCreate(Strict):
         min_length=1, max_length=64, description="With store_code, identifies the sale."
     )
     card_number: str = Field(min_length=1, max_length=40)
-    occurred_at: AwareDatetime = Field(description="When the sale happened at the till.")
+    occurred_at: Instant = Field(description="When the sale happened at the till.")
     lines: list[SaleLineIn] = Field(min_length=1, max_length=500, description="1 to 500 lines.")
     payments: list[SalePaymentIn] = Field(
         max_length=20, description="They must total the lines' final amounts."
@@ -126,7 +126,7 @@ class SaleRead(BaseModel):
 
 
 class ReturnLineIn(Strict):
-    line_no: int = Field(ge=1, le=100_000)
+    line_no: JsonInt = Field(ge=1, le=100_000)
     qty: DecimalString = Field(description="> 0, up to 3 decimals; at most what is left.")
 
 
@@ -181,3 +181,28 @@ class ReturnRead(BaseModel):
     )
     points_refunded: int = Field(description="Points paid on the sale given back (R).")
     balance: int
+
+
+_LIMITS = {"max_line_amount": "1000000.00", "max_receipt_amount": "5000000.00"}
+
+
+class SaleLimitsRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_LIMITS]})
+
+    max_line_amount: DecimalString = Field(description="The largest final amount of a line (CNY).")
+    max_receipt_amount: DecimalString = Field(
+        description="The largest final amount of a receipt (CNY)."
+    )
+
+
+class SaleLimitsUpdate(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [_LIMITS]})
+
+    max_line_amount: DecimalString = Field(
+        description="CNY, > 0 and ≤ 1000000000.00, 2 decimals. A sale with a line above it is "
+        "422 `line_amount_over_limit`."
+    )
+    max_receipt_amount: DecimalString = Field(
+        description="CNY, > 0 and ≤ 1000000000.00, 2 decimals. A sale whose lines total more is "
+        "422 `receipt_amount_over_limit`."
+    )

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validat
 
 from app.domain.errors import Invalid
 from app.domain.weights import DEFAULT_CV_THRESHOLD, Judgement, Method, Prefer, Tie, Weighting
-from app.schemas.common import DecimalString, Strict
+from app.schemas.common import DecimalString, JsonInt, Strict
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 ExpertWeights = dict[Code, DecimalString]
@@ -143,7 +143,7 @@ class WeightsIn(Strict):
         description="delphi: converged when every indicator's coefficient of variation "
         "(sample standard deviation / mean) in the last round is below this; default 0.15.",
     )
-    max_rounds: int | None = Field(
+    max_rounds: JsonInt | None = Field(
         default=None,
         ge=1,
         le=20,

@@ -13,13 +13,13 @@ from app.domain.card_lifecycle import (
     NO_FAILURES,
     Card,
     CardAction,
-    CardStatus,
     add_months,
     after_failure,
     as_of,
     effective_status,
     is_locked,
     next_status,
+    require_active,
 )
 from app.domain.cards import (
     has_valid_check_digits,
@@ -244,7 +244,8 @@ async def card_events(
     return id_page(rows, limit)
 
 
-def _presented_number(kit: CardKit, card_number: str | None, track: str | None) -> str:
+def presented_number(kit: CardKit, card_number: str | None, track: str | None) -> str:
+    """The number of the card presented by number or by track (its MAC checked)."""
     if track is not None:
         number = parse_track(kit.mac_key, track)
         if card_number is not None and card_number != number:
@@ -259,14 +260,19 @@ async def checked_number(
     uow: UnitOfWork, kit: CardKit, who: Principal, card_number: str | None, track: str | None
 ) -> str:
     """The presented card's number; a bad MAC or check digits is refused before any lookup."""
-    number = _presented_number(kit, card_number, track)
+    number = presented_number(kit, card_number, track)
+    await check_digits(uow, kit, who, number)
+    return number
+
+
+async def check_digits(uow: UnitOfWork, kit: CardKit, who: Principal, number: str) -> None:
+    """Refuse a number whose check digits fit none of the tenant's formats (a typing error)."""
     if not await kit.formats.matches(uow, who.tenant_id, number):
         raise Invalid(
             "invalid_card_number",
             "The card number's check digits are wrong: probably a typing error.",
             field="card_number",
         )
-    return number
 
 
 async def admit(uow: UnitOfWork, who: Principal, card: Card, verification_code: str | None) -> Card:
@@ -295,13 +301,7 @@ async def admit(uow: UnitOfWork, who: Principal, card: Card, verification_code: 
             )
         if card.failed_attempts:
             await uow.cards.set_attempts(who.tenant_id, card.number, NO_FAILURES)
-    status = effective_status(card, now)
-    if status is not CardStatus.ACTIVE:
-        raise Conflict(
-            f"card_{status.value}",
-            f"The card is {status.value}.",
-            extra={"card_status": status.value},
-        )
+    require_active(card, now)
     return as_of(card, now)
 
 

@@ -8,47 +8,33 @@ transaction: sales and quotes read them from the per-process pricing snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, tzinfo
-from decimal import Decimal
+from dataclasses import replace
+from datetime import date, datetime
 
 from app.crypto import Vault
 from app.domain.access import Principal
 from app.domain.discount_rules import RuleKind
 from app.domain.errors import NotFound
 from app.domain.pagination import Page, id_cursor, id_page
-from app.domain.points import Earning, SaleLine, earn
 from app.domain.points_ledger import PointsSettings
 from app.domain.points_rules import (
     EVENT_FIELDS,
     WARM_FIELDS,
     EventTerms,
-    Goods,
     MultiplierEvent,
+    PointsRules,
     WarmRule,
     WarmTerms,
     check_event,
     check_warm_rule,
-    multiplier,
     needs_birthday,
     needs_member_groups,
     parse_id,
-    warm_points,
 )
 from app.domain.pricing import RuleIndex
 from app.uow import UnitOfWork
 
-# --- what applies to a receipt ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PointsRules:
-    """A tenant's points rules, events and warm rules, as the pricing snapshot holds them."""
-
-    index: RuleIndex
-    events: tuple[MultiplierEvent, ...]
-    warm: tuple[WarmRule, ...]
+# --- what a receipt earns with, read for a sale or a quote ------------------------------------
 
 
 async def load_points_rules(uow: UnitOfWork, tenant_id: str) -> PointsRules:
@@ -57,28 +43,6 @@ async def load_points_rules(uow: UnitOfWork, tenant_id: str) -> PointsRules:
         events=tuple(await uow.points_rules.all_events(tenant_id)),
         warm=tuple(await uow.points_rules.all_warm(tenant_id)),
     )
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What a receipt earns with: per-line rates, k and the warm rules' points."""
-
-    rates: dict[int, Decimal]
-    k: Decimal
-    warm_points: dict[str, int]
-
-
-def line_rates(
-    rules: PointsRules,
-    card_class: str,
-    default_rate: Decimal,
-    lines: Sequence[Goods],
-    at: datetime,
-) -> dict[int, Decimal]:
-    """Each line's points rate: the most specific points rule in effect, else the default."""
-    return {
-        line.line_no: rules.index.resolve(card_class, line, at, default_rate).rate for line in lines
-    }
 
 
 async def member_birthday(
@@ -104,44 +68,6 @@ async def member_groups(
     if not needs_member_groups(rules.events, at):
         return frozenset()
     return frozenset(await uow.member_groups.groups_of(tenant_id, member_id))
-
-
-def applied(
-    rules: PointsRules,
-    settings: PointsSettings,
-    *,
-    card_class: str,
-    default_rate: Decimal,
-    store_code: str,
-    lines: Sequence[Goods],
-    receipt_total: Decimal,
-    at: datetime,
-    birthday: date | None,
-    tz: tzinfo,
-    groups: frozenset[str] = frozenset(),
-) -> Applied:
-    return Applied(
-        rates=line_rates(rules, card_class, default_rate, lines, at),
-        k=multiplier(
-            rules.events,
-            at,
-            store_code,
-            card_class,
-            member_groups=groups,
-            birthday=settings.birthday_multiplier,
-            member_birthday=birthday,
-            tz=tz,
-        ),
-        warm_points=warm_points(rules.warm, at, lines, receipt_total, birthday, tz),
-    )
-
-
-def preview(
-    amounts: Mapping[int, tuple[Decimal, Decimal]], what: Applied, identity_multiple: Decimal
-) -> Earning:
-    """What a basket would earn without payments: ``amounts`` line_no → (qty, final amount)."""
-    lines = [SaleLine(no, qty, amount) for no, (qty, amount) in amounts.items()]
-    return earn(lines, [], what.rates, what.k, what.warm_points, identity_multiple)
 
 
 # --- multiplier events -----------------------------------------------------------------------

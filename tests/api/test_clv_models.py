@@ -244,7 +244,7 @@ async def test_too_little_data_is_refused(client, tenant):
     [
         ({"time_unit": "year", "calibration_end": "2026-06-30"}, "validation_error", "time_unit"),
         (
-            {"time_unit": "week", "calibration_end": "2999-06-30"},
+            {"time_unit": "week", "calibration_end": "2099-06-30"},
             "invalid_as_of",
             "calibration_end",
         ),

@@ -498,7 +498,7 @@ async def test_responses_replay_and_conflict(client, tenant):
         ({"SAT1_1": 3}, {"store_code": "S77"}, "store_not_found", "store_code"),
         (
             {"SAT1_1": 3},
-            {"answered_at": "2999-01-01T00:00:00Z"},
+            {"answered_at": "2099-01-01T00:00:00Z"},
             "answered_in_future",
             "answered_at",
         ),

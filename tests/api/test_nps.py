@@ -162,7 +162,7 @@ async def test_answers_are_recorded_and_idempotent_on_their_reference(client, te
         ),
         ({"score": 7, "store_code": "S99"}, "store_not_found", "store_code"),
         ({"score": 7, "answered_at": "2026-10-10T10:00:00"}, "validation_error", "answered_at"),
-        ({"score": 7, "answered_at": "2999-01-01T00:00:00Z"}, "answered_in_future", "answered_at"),
+        ({"score": 7, "answered_at": "2099-01-01T00:00:00Z"}, "answered_in_future", "answered_at"),
         ({"score": 7, "response_ref": ""}, "validation_error", "response_ref"),
         ({"score": 7, "comment": "x" * 2001}, "validation_error", "comment"),
     ],
@@ -276,7 +276,8 @@ async def test_extreme_dates_are_422_not_500(client, tenant):
     got = (
         await answer(client, tenant.headers, 422, score=5, answered_at="0001-01-01T00:00:00+05:00")
     ).json()
-    assert (got["code"], got["errors"][0]["field"]) == ("answered_too_early", "answered_at")
-    for params in ({"to": "9999-12-31"}, {"from": "0001-01-01"}):
+    # Outside the instants and days the API takes (app.schemas.common): refused by the schema.
+    assert (got["code"], got["errors"][0]["field"]) == ("validation_error", "answered_at")
+    for field, params in (("to", {"to": "9999-12-31"}), ("from", {"from": "0001-01-01"})):
         got = await summary(client, tenant.headers, 422, **params)
-        assert got["code"] == "invalid_period"
+        assert (got["code"], got["errors"][0]["field"]) == ("validation_error", field)

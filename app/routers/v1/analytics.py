@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -30,7 +29,7 @@ from app.schemas.analytics import (
     RfmRunRead,
     Segment,
 )
-from app.schemas.common import Page
+from app.schemas.common import Day, Page
 from app.services import analytics
 
 router = APIRouter(tags=["analytics"])
@@ -227,8 +226,8 @@ async def get_member_rfm(member_id: str, uow: Uow, who: Principal = ANALYSTS) ->
 )
 async def get_churn(
     uow: Uow,
-    start: Annotated[dt.date, Query(alias="from", description="First day of the period.")],
-    to: Annotated[dt.date, Query(description="Last day of the period (inclusive).")],
+    start: Annotated[Day, Query(alias="from", description="First day of the period.")],
+    to: Annotated[Day, Query(description="Last day of the period (inclusive).")],
     inactive_days: Annotated[
         int, Query(description="Days without a purchase after which a customer is lost.")
     ] = 365,
@@ -266,7 +265,7 @@ LIFECYCLE_RULES = (
     "fewer than `stability_min_purchases` purchases), else stability."
 )
 AsOf = Annotated[
-    dt.date | None, Query(description="Default today (tenant time zone); not after today.")
+    Day | None, Query(description="Default today (tenant time zone); not after today.")
 ]
 
 

@@ -10,7 +10,7 @@ from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
 from app.routers.deps import Cursor, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
-from app.schemas.common import Page
+from app.schemas.common import STORED, Page
 from app.schemas.member_groups import (
     GroupCriteria,
     GroupMemberRead,
@@ -53,7 +53,7 @@ def _read(group) -> MemberGroupRead:
     return MemberGroupRead(
         code=group.code,
         name=group.name,
-        criteria=GroupCriteria.model_validate(group.criteria.as_json()),
+        criteria=GroupCriteria.model_validate(group.criteria.as_json(), context=STORED),
         status=group.status.value,
         member_count=group.member_count,
         generated_at=group.generated_at,

@@ -3,7 +3,7 @@ summary per store or month (a trend to plot)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -14,6 +14,7 @@ from app.domain.nps import group_of
 from app.routers.deps import Uow, scoped
 from app.routers.idempotency import created_or_replayed
 from app.routers.openapi_docs import BODY_ERRORS, problems
+from app.schemas.common import Day
 from app.schemas.nps import (
     NpsCalculate,
     NpsGroupRead,
@@ -31,9 +32,9 @@ ANALYSTS = scoped(Scope.ADMIN, Scope.ANALYTICS)
 SURVEYORS = scoped(Scope.ADMIN, Scope.POS, Scope.APP, Scope.PARTNER)
 
 From = Annotated[
-    date | None, Query(alias="from", description="First local day (tenant's zone), inclusive.")
+    Day | None, Query(alias="from", description="First local day (tenant's zone), inclusive.")
 ]
-To = Annotated[date | None, Query(description="Last local day (tenant's zone), inclusive.")]
+To = Annotated[Day | None, Query(description="Last local day (tenant's zone), inclusive.")]
 StoreFilter = Annotated[
     str | None, Query(min_length=1, max_length=12, description="Only this store.")
 ]
