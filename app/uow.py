@@ -30,6 +30,7 @@ from app.repositories.health import HealthRepository
 from app.repositories.idempotency import IdempotencyRepository
 from app.repositories.imports import ImportRepository
 from app.repositories.jobs import JobRunRepository
+from app.repositories.ledger import LedgerStore
 from app.repositories.member_groups import MemberGroupRepository
 from app.repositories.members import MemberRepository
 from app.repositories.nps import NpsRepository
@@ -40,7 +41,6 @@ from app.repositories.reads import HotReads
 from app.repositories.sales import SalesRepository
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
 from app.repositories.tiers import TierRepository
-from app.repositories.till_sales import TillSales
 
 # constraint name -> (code, message, field)
 CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
@@ -114,7 +114,7 @@ def constraint_error(exc: BaseException) -> DomainError:
 
 class UnitOfWork:
     # The repositories, each built on first use (``__getattr__``): most requests touch one or
-    # two, and the hottest (a sale on the lean path, a quote) often none.
+    # two, and the hottest (a sale, a quote) often none.
     tenants: TenantRepository
     api_keys: ApiKeyRepository
     stores: StoreRepository
@@ -148,8 +148,8 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._open = False
         self._repositories: dict[str, object] = {}
+        self._reader = reader
         self.reads = HotReads(reader)
-        self.till_sales = TillSales(reader)
 
     @property
     def session(self) -> AsyncSession:
@@ -202,6 +202,28 @@ class UnitOfWork:
                 raise
             raise translated from exc
         await nested.commit()
+
+    @contextlib.asynccontextmanager
+    async def ledger(self) -> AsyncIterator[LedgerStore]:
+        """Where a ledger write reads and applies its plan: this unit of work's transaction
+        when it has one open (an Idempotency-Key's, a complaint step's), so the write commits
+        with it; else a pooled connection in autocommit (the till's lane, a balance shown)."""
+        if self._session is not None and self._session.in_transaction():
+            connection = await (await self._session.connection()).get_raw_connection()
+            store = LedgerStore(connection.driver_connection, joined=True)
+            await store.use_generic_plans()  # as the reader pool's connections do
+            yield store
+            return
+        if self._reader is None:
+            raise RuntimeError("this unit of work was built without a reader pool")
+        async with self._reader.acquire() as connection:
+            store = LedgerStore(connection, joined=False)
+            try:
+                yield store
+            except BaseException:
+                await store.finish(failed=True)
+                raise
+            await store.finish(failed=False)
 
     async def commit(self) -> None:
         try:

@@ -4,10 +4,14 @@ import asyncio
 import os
 
 from alembic import context
+from alembic_utils.replaceable_entity import register_entities
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db import async_url
 from app.models import Base
+from app.models.functions import APPLY_LEDGER_PLAN
+
+register_entities([APPLY_LEDGER_PLAN])  # so autogenerate sees changes to its body
 
 config = context.config
 target_metadata = Base.metadata

@@ -76,6 +76,19 @@ def effective_status(card: Card, now: datetime) -> CardStatus:
     return card.status
 
 
+def require_active(card: Card, now: datetime) -> Card:
+    """The card, if it may be used now: only an active card prices, earns or redeems
+    (else 409 ``card_<status>``)."""
+    status = effective_status(card, now)
+    if status is not S.ACTIVE:
+        raise Conflict(
+            f"card_{status.value}",
+            f"The card is {status.value}.",
+            extra={"card_status": status.value},
+        )
+    return card
+
+
 def as_of(card: Card, now: datetime) -> Card:
     """The card as a client sees it at ``now`` (with its effective status)."""
     return replace(card, status=effective_status(card, now))

@@ -29,6 +29,11 @@ class PointsSettings:
     birthday_multiplier: BirthdayMultiplier | None = None  # k on the member's birthday (§3.2)
 
 
+# CNY per purchased point: the most points one request buys (10⁹) then cost under 10¹² CNY,
+# which money columns (NUMERIC(14,2)) hold.
+MAX_POINT_PRICE = Decimal(1000)
+
+
 def points_settings(
     kind: ExpiryKind,
     n: int | None,
@@ -49,8 +54,13 @@ def points_settings(
         raise Invalid(
             "invalid_pending_days", f"must be 0..{MAX_PENDING_DAYS}", field="pending_days"
         )
-    if not (point_price.is_finite() and point_price >= 0 and decimal_places(point_price) <= 4):
-        raise Invalid("invalid_point_price", "must be ≥ 0, 4 decimals", field="point_price")
+    if not (
+        point_price.is_finite()
+        and 0 <= point_price < MAX_POINT_PRICE
+        and decimal_places(point_price) <= 4
+    ):
+        message = f"must be in [0, {MAX_POINT_PRICE}), 4 decimals"
+        raise Invalid("invalid_point_price", message, field="point_price")
     if points_per_yuan <= 0:
         raise Invalid("invalid_points_per_yuan", "must be > 0", field="points_per_yuan")
     return PointsSettings(policy, pending_days, point_price, points_per_yuan, birthday_multiplier)

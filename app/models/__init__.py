@@ -12,7 +12,7 @@ from app.models.analytics import (
     TransactionImportRow,
 )
 from app.models.audit import AuditRow
-from app.models.base import Base
+from app.models.base import Base, add_finite_checks
 from app.models.card_classes import CardClassRow, SharingGroupRow
 from app.models.cards import CardEventRow, CardRow
 from app.models.change_account import ChangeAccountRow, ChangeEntryRow
@@ -42,9 +42,11 @@ from app.models.pricing import (
     PricingSettingsRow,
     PricingVersionRow,
 )
-from app.models.sales import SaleReturnRow, SaleRow
+from app.models.sales import SaleReturnRow, SaleRow, SaleSettingsRow
 from app.models.spend import MemberSpendRow
 from app.models.tenancy import ApiKeyRow, StoreRow, TenantRow
+
+add_finite_checks(Base.metadata)  # every table is imported above
 
 __all__ = [
     "AnalyticsSettingsRow",
@@ -87,6 +89,7 @@ __all__ = [
     "RfmScoreRow",
     "SaleReturnRow",
     "SaleRow",
+    "SaleSettingsRow",
     "SharingGroupRow",
     "StoreRow",
     "TenantRow",

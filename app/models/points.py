@@ -58,6 +58,8 @@ class PointsAccountRow(Base):
     f: Mapped[int] = _total()
     r: Mapped[int] = _total()
     x: Mapped[int] = _total()
+    # Every write bumps it; a write decided on an older read is decided again.
+    version: Mapped[int] = _total()
     updated_at: Mapped[datetime] = updated_at_column()
 
 

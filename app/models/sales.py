@@ -4,11 +4,13 @@ A sale is identified by (store_code, receipt_no) per tenant; the row keeps what 
 needs to recompute the points (lines, payments, rates, k, identity multiple, warm points, the
 points earned and paid, the lots it created) plus the request's fingerprint and the response
 given, so the same sale sent again is answered with the first result. ``returned`` is the
-cumulative returned quantity per line, updated under the sale's row lock by each return.
+cumulative returned quantity per line, updated by each return (under its member's account
+version, like every ledger write).
 """
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Identity,
     Index,
+    Numeric,
     String,
     UniqueConstraint,
     Uuid,
@@ -24,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_at_column
+from app.models.base import Base, created_at_column, updated_at_column
 
 
 class SaleRow(Base):
@@ -63,3 +66,14 @@ class SaleReturnRow(Base):
     detail: Mapped[dict] = mapped_column(JSONB)  # lines returned, clawback, refund, purchase
     response: Mapped[dict] = mapped_column(JSONB)
     created_at: Mapped[datetime] = created_at_column()
+
+
+class SaleSettingsRow(Base):
+    """A tenant without a row uses the defaults of app.domain.sales.SaleLimits."""
+
+    __tablename__ = "sale_settings"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    max_line_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    max_receipt_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    updated_at: Mapped[datetime] = updated_at_column()

@@ -7,7 +7,6 @@ context on every quote, so both live here; everything else goes through the unit
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import asyncpg
@@ -35,12 +34,19 @@ SELECT {PRINCIPAL_COLUMNS} FROM api_keys AS k WHERE k.key_hash = $1 AND k.revoke
 """  # noqa: S608 (a constant column list, no input)
 
 CHECKOUT_CONTEXT = f"""
-SELECT coalesce((SELECT version FROM pricing_versions WHERE tenant_id = $1), 0) AS version,
-       EXISTS (SELECT 1 FROM stores WHERE tenant_id = $1 AND code = $2) AS store_exists,
-       {CARD_COLUMNS}
+SELECT {PRINCIPAL_COLUMNS}, t.time_zone, coalesce(v.version, 0) AS version,
+       EXISTS (SELECT 1 FROM stores AS s WHERE s.tenant_id = k.tenant_id AND s.code = $2)
+         AS store_exists,
+       {CARD_COLUMNS}, m.birthday_ciphertext,
+       (SELECT array_agg(g.group_code) FROM member_group_members AS g
+        WHERE g.tenant_id = c.tenant_id AND g.member_id = c.member_id) AS member_groups
 FROM (SELECT 1) AS one
-LEFT JOIN cards AS c ON c.tenant_id = $1 AND c.number = $3
-"""  # noqa: S608 (a constant column list, no input)
+LEFT JOIN api_keys AS k ON k.key_hash = $1 AND k.revoked_at IS NULL
+LEFT JOIN tenants AS t ON t.id = k.tenant_id
+LEFT JOIN pricing_versions AS v ON v.tenant_id = k.tenant_id
+LEFT JOIN cards AS c ON c.tenant_id = k.tenant_id AND c.number = $3
+LEFT JOIN members AS m ON m.tenant_id = c.tenant_id AND m.id = c.member_id
+"""  # noqa: S608 (constant column lists, no input)
 
 
 def principal_of(row: asyncpg.Record | None) -> Principal | None:
@@ -75,9 +81,13 @@ def card_of(tenant_id: str, row: asyncpg.Record) -> Card | None:
 
 @dataclass(frozen=True)
 class CheckoutContext:
+    principal: Principal | None  # None: the key is unknown or revoked
+    time_zone: str | None
     pricing_version: int
     store_exists: bool
     card: Card | None
+    birthday_ciphertext: bytes | None  # the card's member's
+    member_groups: frozenset[str]  # the card's member's
 
 
 class HotReads:
@@ -99,8 +109,19 @@ class HotReads:
         return principal_of(await self._fetchrow(PRINCIPAL, hash_api_key(secret)))
 
     async def checkout_context(
-        self, tenant_id: str, store_code: str, card_number: str | None
+        self, key_hash: str, store_code: str, card_number: str | None
     ) -> CheckoutContext:
-        """The tenant's pricing version, whether the store exists and the card: one round trip."""
-        row = await self._fetchrow(CHECKOUT_CONTEXT, uuid.UUID(tenant_id), store_code, card_number)
-        return CheckoutContext(row["version"], row["store_exists"], card_of(tenant_id, row))
+        """The caller's key and, in its tenant, the pricing version, whether the store exists,
+        the card and what its member earns with: one round trip."""
+        row = await self._fetchrow(CHECKOUT_CONTEXT, key_hash, store_code, card_number)
+        principal = principal_of(row)
+        tenant_id = principal.tenant_id if principal else ""
+        return CheckoutContext(
+            principal,
+            row["time_zone"],
+            row["version"],
+            row["store_exists"],
+            card_of(tenant_id, row),
+            row["birthday_ciphertext"],
+            frozenset(row["member_groups"] or ()),
+        )

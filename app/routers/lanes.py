@@ -7,11 +7,8 @@ the lane's handler (next to its endpoint in routers/v1), which validates it with
 endpoint's own schema and calls the same service.
 
 Everything else goes on, unchanged, to the documented endpoint, with the body handed over as
-read:
-- a request with an ``Idempotency-Key`` or a body that is not plain JSON;
-- a body the schema refuses, so invalid input is reported in one place;
-- every request the handler declines (answers None), e.g. a sale only the general path may
-  record, having written nothing.
+read: a request with an ``Idempotency-Key``, a body that is not JSON (malformed, too deep, a
+number too long) or that the schema refuses, so invalid input is reported in one place.
 
 A refusal on a lane (401, 403, 409, 422, ...) is rendered by the same problem table as
 everywhere else. The request-context middleware labels metrics and logs with the endpoint's
@@ -42,9 +39,9 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-# (the app's state, the decoded JSON body, the Authorization header) → an answer, or None to
-# hand the request to the endpoint. A pydantic ValidationError hands it over too.
-Handler = Callable[[State, Any, str], Awaitable[Answer | None]]
+# (the app's state, the decoded JSON body, the Authorization header) → an answer. A pydantic
+# ValidationError hands the request to the endpoint, which reports it.
+Handler = Callable[[State, Any, str], Awaitable[Answer]]
 
 
 @dataclass(frozen=True)
@@ -85,19 +82,17 @@ class Lanes:
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         try:
             payload = json.loads(body)
-        except ValueError:  # not JSON: the endpoint reports it
+        except (ValueError, RecursionError):  # not JSON: the endpoint reports it
             await self.app(scope, handed_over, send)
             return
         try:
             answer = await handler(self.state, payload, authorization)
         except ValidationError:  # refused by the schema: the endpoint reports it
-            answer = None
+            await self.app(scope, handed_over, send)
+            return
         except DomainError as exc:
             status, problem = render(exc)
             await _send_problem(send, status, problem, headers_for(status, exc.code))
-            return
-        if answer is None:
-            await self.app(scope, handed_over, send)
             return
         await _respond(send, answer.status, answer.body, b"application/json", answer.headers)
 

@@ -2,9 +2,11 @@
 card's member up to the class's limit and spent later.
 
 Writes are *inner*: they run in the unit of work ``run_once`` opened (so an Idempotency-Key is
-committed with the effect) and never commit. Each locks the member's account row, checks with
-the pure rules of app.domain.points (``deposit``/``spend``), appends one entry and moves the
-cached balance in the same transaction; the CHECK balance ≥ 0 only backs that up.
+committed with the effect) and never commit. Each is read → decide → apply: the card, its class
+and the balance in one read, the rules of app/domain/change_moves.py, and one write of the entry
+and the balance, applied only while the balance is still the one read (the CHECK balance ≥ 0
+only backs that up). A sale's change-account payment and its refund on a return are decided
+with the sale and the return (app/domain/sales.py).
 
 Decisions where DOMAIN is silent:
 
@@ -27,28 +29,17 @@ from decimal import Decimal
 
 from app.domain.access import Principal
 from app.domain.card_classes import CardClass
-from app.domain.card_lifecycle import Card, CardStatus, effective_status
-from app.domain.change_account import ChangeKind, signed
-from app.domain.errors import Conflict, NotFound
+from app.domain.card_lifecycle import Card
+from app.domain.change_account import ChangeKind
+from app.domain.change_moves import ChangeContext, Movement, decide_change
+from app.domain.errors import NotFound
 from app.domain.money import ZERO
 from app.domain.pagination import Page, id_cursor, id_page
-from app.domain.points import deposit as deposit_rule
-from app.domain.points import spend as spend_rule
 from app.repositories.change_account import ChangeEntry
+from app.services.ledger import decide_and_apply
 from app.uow import UnitOfWork
 
 LATEST = 50  # entries shown with the account
-
-
-@dataclass(frozen=True)
-class Movement:
-    entry_id: int
-    member_id: str
-    card_number: str
-    kind: ChangeKind
-    amount: Decimal  # signed
-    balance: Decimal
-    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -61,83 +52,46 @@ class ChangeAccount:
     entries: list[ChangeEntry]
 
 
-# --- building blocks (inside an open unit of work) ---------------------------------------
-
-
-async def _card(uow: UnitOfWork, who: Principal, number: str) -> tuple[Card, CardClass]:
-    card = await uow.cards.get(who.tenant_id, number)
-    if card is None:
-        raise NotFound("card_not_found", f"No card {number}.")
-    return card, await uow.card_classes.get(who.tenant_id, card.card_class)
-
-
-def _require_active(card: Card, now: datetime) -> None:
-    status = effective_status(card, now)
-    if status is not CardStatus.ACTIVE:
-        raise Conflict(
-            f"card_{status.value}",
-            f"The card is {status.value}.",
-            extra={"card_status": status.value},
-        )
-
-
-def _disabled(card_class: CardClass) -> Conflict:
-    return Conflict(
-        "change_account_disabled",
-        f"Card class {card_class.code} does not offer a change account.",
-        extra={"card_class": card_class.code},
-    )
-
-
-async def _lock(uow: UnitOfWork, tenant: str, member: str) -> Decimal:
-    balance = await uow.change_account.lock_account(tenant, member)
-    if balance is None:  # a card always has a member: only a broken reference gets here
-        raise NotFound("member_not_found", f"No member with id {member}.")
-    return balance
-
-
-async def _spend(
-    uow: UnitOfWork,
-    tenant: str,
-    member: str,
-    card_number: str,
-    card_class: CardClass,
-    amount: Decimal,
-    kind: ChangeKind,
-    source_type: str,
-    source_id: str,
-    reference: str | None,
-    now: datetime,
-) -> Movement:
-    balance = await _lock(uow, tenant, member)
-    if not card_class.change_account_enabled and balance <= ZERO:
-        raise _disabled(card_class)
-    spend_rule(balance, amount)  # 422 invalid_amount, 409 insufficient_change_balance
-    return await _book(
-        uow, tenant, member, card_number, amount, kind, source_type, source_id, reference, now
-    )
-
-
-async def _book(
-    uow: UnitOfWork,
-    tenant: str,
-    member: str,
-    card_number: str,
-    amount: Decimal,
-    kind: ChangeKind,
-    source_type: str,
-    source_id: str,
-    reference: str | None,
-    now: datetime,
-) -> Movement:
-    delta = signed(kind, amount)
-    entry_id, balance = await uow.change_account.book(
-        tenant, member, card_number, delta, kind, source_type, source_id, reference, now
-    )
-    return Movement(entry_id, member, card_number, kind, delta, balance, now)
-
-
 # --- writes (inner: the caller's unit of work is open; nothing here commits) --------------
+
+
+async def _move(
+    uow: UnitOfWork,
+    who: Principal,
+    kind: ChangeKind,
+    number: str,
+    amount: Decimal,
+    reference: str | None,
+    now: datetime,
+) -> Movement:
+    source_id = uuid.uuid4().hex
+    async with uow.ledger() as store:
+
+        async def read() -> ChangeContext:
+            found = await store.change(who.tenant_id, number)
+            return ChangeContext(
+                tenant_id=who.tenant_id,
+                card=found.card,
+                class_code=found.card.card_class if found.card else None,
+                enabled=found.enabled,
+                limit=found.limit,
+                balance=found.balance,
+                entry_id=found.entry_id,
+            )
+
+        return await decide_and_apply(
+            store,
+            read,
+            lambda context: decide_change(
+                context,
+                kind,
+                number=number,
+                amount=amount,
+                reference=reference,
+                source_id=source_id,
+                now=now,
+            ),
+        )
 
 
 async def deposit(
@@ -150,24 +104,7 @@ async def deposit(
     now: datetime,
 ) -> Movement:
     """Store change on the card's member, up to the class's limit of balance."""
-    card, card_class = await _card(uow, who, number)
-    _require_active(card, now)
-    if not card_class.change_account_enabled:
-        raise _disabled(card_class)
-    balance = await _lock(uow, who.tenant_id, card.member_id)
-    deposit_rule(balance, amount, card_class.change_account_limit)  # 422 / 409 limit
-    return await _book(
-        uow,
-        who.tenant_id,
-        card.member_id,
-        card.number,
-        amount,
-        ChangeKind.DEPOSIT,
-        ChangeKind.DEPOSIT.value,
-        uuid.uuid4().hex,
-        reference,
-        now,
-    )
+    return await _move(uow, who, ChangeKind.DEPOSIT, number, amount, reference, now)
 
 
 async def spend(
@@ -180,77 +117,17 @@ async def spend(
     now: datetime,
 ) -> Movement:
     """Pay out of the account; never below zero."""
-    card, card_class = await _card(uow, who, number)
-    _require_active(card, now)
-    return await _spend(
-        uow,
-        who.tenant_id,
-        card.member_id,
-        card.number,
-        card_class,
-        amount,
-        ChangeKind.SPEND,
-        ChangeKind.SPEND.value,
-        uuid.uuid4().hex,
-        reference,
-        now,
-    )
-
-
-async def pay_for_sale(
-    uow: UnitOfWork,
-    tenant: str,
-    member: str,
-    card_number: str,
-    card_class: CardClass,
-    amount: Decimal,
-    source_type: str,
-    source_id: str,
-    now: datetime,
-) -> Movement:
-    """A sale's ``change_account`` payment (the caller checked the card)."""
-    return await _spend(
-        uow,
-        tenant,
-        member,
-        card_number,
-        card_class,
-        amount,
-        ChangeKind.SALE_PAYMENT,
-        source_type,
-        source_id,
-        None,
-        now,
-    )
-
-
-async def refund_for_return(
-    uow: UnitOfWork,
-    tenant: str,
-    member: str,
-    card_number: str,
-    amount: Decimal,
-    source_type: str,
-    source_id: str,
-    now: datetime,
-) -> Movement:
-    """Give back the change-account part of a returned sale (no limit: it was the member's)."""
-    await _lock(uow, tenant, member)
-    return await _book(
-        uow,
-        tenant,
-        member,
-        card_number,
-        amount,
-        ChangeKind.SALE_REFUND,
-        source_type,
-        source_id,
-        None,
-        now,
-    )
+    return await _move(uow, who, ChangeKind.SPEND, number, amount, reference, now)
 
 
 # --- reads (own unit of work) -------------------------------------------------------------
+
+
+async def _card(uow: UnitOfWork, who: Principal, number: str) -> tuple[Card, CardClass]:
+    card = await uow.cards.get(who.tenant_id, number)
+    if card is None:
+        raise NotFound("card_not_found", f"No card {number}.")
+    return card, await uow.card_classes.get(who.tenant_id, card.card_class)
 
 
 async def get_account(uow: UnitOfWork, who: Principal, number: str) -> ChangeAccount:

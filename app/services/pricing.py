@@ -3,7 +3,8 @@
 The hot path. A tenant's rule entries, card classes, sharing groups and stacking mode are
 held per process in a snapshot keyed by the tenant's pricing version; approving or voiding
 a rule, changing the settings or a class bumps that version in the same transaction, and
-every quote reads the version (with the card and the store, in one round trip), so every
+every quote reads the version (with the caller's key, the card and the store, in one round
+trip), so every
 worker on every host prices with the new rules from the next request on — no restart, no
 stale cache.
 """
@@ -14,12 +15,13 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from app.domain.access import Principal
+from app.domain.access import Scope, hash_api_key
 from app.domain.card_lifecycle import Card
 from app.domain.errors import Invalid, NotFound
 from app.domain.points import Earning
-from app.domain.points_ledger import PointsSettings
+from app.domain.points_rules import applied, needs_birthday, preview
 from app.domain.pricing import (
     ClassPricing,
     Line,
@@ -30,16 +32,11 @@ from app.domain.pricing import (
     openable_classes,
     price_basket,
 )
-from app.services.cards import CardKit, admit, checked_number
-from app.services.points import tenant_zone
-from app.services.points_rules import (
-    PointsRules,
-    applied,
-    load_points_rules,
-    member_birthday,
-    member_groups,
-    preview,
-)
+from app.domain.sales import SaleTerms
+from app.repositories.members import decrypt_birthday
+from app.services.access import known, presented_key
+from app.services.cards import CardKit, admit, check_digits, presented_number
+from app.services.points_rules import load_points_rules
 from app.uow import UnitOfWork
 
 
@@ -50,13 +47,9 @@ class PricingSnapshot:
     index: RuleIndex
     classes: dict[str, ClassPricing]
     open_thresholds: dict[str, Decimal | None]
-    # Earning (DOMAIN §3.2): points rules by level, multiplier events, warm rules, and per
-    # class (default_points_rate, identity_points_multiple).
-    points: PointsRules
-    earning: dict[str, tuple[Decimal, Decimal]]
-    points_settings: PointsSettings
-    # Tier upgrades: class → the 12-month spend that moves its cards up (classes that upgrade).
-    upgrades: dict[str, Decimal]
+    # What sales earn with and are bound by (DOMAIN §3.2): points rules by level, multiplier
+    # events, warm rules, the points settings, the card classes, the tenant's sale limits.
+    sale_terms: SaleTerms
 
 
 class PricingCache:
@@ -99,10 +92,12 @@ async def _build(uow: UnitOfWork, tenant_id: str, version: int) -> PricingSnapsh
             for c in classes
         },
         open_thresholds={c.code: c.receipt_open_threshold for c in classes},
-        points=await load_points_rules(uow, tenant_id),
-        earning={c.code: (c.default_points_rate, c.identity_points_multiple) for c in classes},
-        points_settings=await uow.points.settings(tenant_id),
-        upgrades={c.code: c.upgrade_spend_12m for c in classes if c.upgrade_to is not None},
+        sale_terms=SaleTerms(
+            rules=await load_points_rules(uow, tenant_id),
+            settings=await uow.points.settings(tenant_id),
+            classes={c.code: c for c in classes},
+            limits=await uow.sales.limits(tenant_id),
+        ),
     )
 
 
@@ -118,7 +113,8 @@ async def quote(
     uow: UnitOfWork,
     kit: CardKit,
     cache: PricingCache,
-    who: Principal,
+    authorization: str | None,
+    allowed: frozenset[Scope],
     *,
     store_code: str,
     card_number: str | None,
@@ -127,14 +123,20 @@ async def quote(
     at: datetime | None,
     lines: list[Line],
 ) -> Quote:
-    """Price a basket for a card (or none) as of ``at`` (default now, past or future)."""
+    """Price a basket for a card (or none) as of ``at`` (default now, past or future). The
+    caller's key is checked in the checkout context's own read (``allowed``: its scopes)."""
+    key_hash = hash_api_key(presented_key(authorization))
     check_basket(lines)
     at = at or datetime.now(UTC)
+    number = None
+    if card_number is not None or track is not None:
+        number = presented_number(kit, card_number, track)
     async with uow:
-        number = None
-        if card_number is not None or track is not None:
-            number = await checked_number(uow, kit, who, card_number, track)
-        context = await uow.reads.checkout_context(who.tenant_id, store_code, number)
+        context = await uow.reads.checkout_context(key_hash, store_code, number)
+        who = known(context.principal)
+        who.require(allowed)
+        if number is not None:
+            await check_digits(uow, kit, who, number)
         if not context.store_exists:
             raise Invalid(
                 "store_not_found", f"No store with code {store_code}.", field="store_code"
@@ -145,36 +147,36 @@ async def quote(
                 raise NotFound("card_not_found", f"No card {number}.")
             card = await admit(uow, who, context.card, verification_code)
         snapshot = await cache.snapshot(uow, who.tenant_id, context.pricing_version)
-        if card is not None:
-            settings = snapshot.points_settings
-            birthday = await member_birthday(
-                uow, kit.vault, who.tenant_id, card.member_id, snapshot.points, settings, at
-            )
-            zone = await tenant_zone(uow, who.tenant_id) if birthday else UTC
-            groups = await member_groups(uow, who.tenant_id, card.member_id, snapshot.points, at)
         await uow.commit()  # admit may have cleared a verification-failure count
     if card is None:
         basket = price_basket(lines, None, snapshot.index, snapshot.mode, at)
         openable = openable_classes(basket.totals.final_amount, snapshot.open_thresholds)
         return Quote(None, basket, openable)
-    klass = snapshot.classes[card.card_class]
-    basket = price_basket(lines, klass, snapshot.index, snapshot.mode, at)
-    default_rate, identity_multiple = snapshot.earning[card.card_class]
+    terms = snapshot.sale_terms
+    birthday = None
+    if needs_birthday(terms.rules.warm, terms.settings.birthday_multiplier, at):
+        birthday = decrypt_birthday(
+            kit.vault, who.tenant_id, card.member_id, context.birthday_ciphertext
+        )
+    klass = terms.classes[card.card_class]
+    basket = price_basket(
+        lines, snapshot.classes[card.card_class], snapshot.index, snapshot.mode, at
+    )
     what = applied(
-        snapshot.points,
-        settings,
+        terms.rules,
+        terms.settings,
         card_class=card.card_class,
-        default_rate=default_rate,
+        default_rate=klass.default_points_rate,
         store_code=store_code,
         lines=lines,
         receipt_total=basket.totals.final_amount,
         at=at,
         birthday=birthday,
-        tz=zone,
-        groups=groups,
+        tz=ZoneInfo(context.time_zone),
+        groups=context.member_groups,
     )
     amounts = {
         line.line_no: (line.qty, priced.final_amount)
         for line, priced in zip(lines, basket.lines, strict=True)
     }
-    return Quote(card, basket, [], preview(amounts, what, identity_multiple))
+    return Quote(card, basket, [], preview(amounts, what, klass.identity_points_multiple))

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from app.db import create_engine, create_sessionmaker
 from app.domain.change_account import ChangeKind
 from app.domain.errors import Conflict
+from app.domain.ledger import ChangeMovement, LedgerPlan
 from app.uow import UnitOfWork
 from tests.api.test_cards import GOLD, issue, setup_tenant
 from tests.api.test_points import (  # noqa: F401  (an autouse fixture)
@@ -308,28 +309,33 @@ async def test_a_retry_with_the_same_key_is_replayed(client, tenant):
 
 
 async def test_the_check_constraint_is_a_conflict_not_a_500(database_url, client, tenant):
-    """The balance CHECK backs up the service's own check: it maps to a domain conflict."""
-    member, _ = await card_with_change(client, tenant.headers)
+    """The balance CHECK backs up the decision's own check: a plan that would overdraw (which
+    no decision makes) is refused by it as a domain conflict."""
+    member, card = await card_with_change(client, tenant.headers)
+    now = datetime.now(UTC)
+    overdraw = ChangeMovement(
+        balance=Decimal("0.00"),
+        entry_id=None,
+        card_number=card,
+        amount=Decimal("-1.00"),
+        kind=ChangeKind.SPEND,
+        source_type="spend",
+        source_id="x",
+        reference=None,
+        created_at=now,
+    )
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
     try:
         uow = UnitOfWork(create_sessionmaker(engine))
         with pytest.raises(Conflict) as caught:
             async with uow:
-                assert await uow.change_account.lock_account(tenant.id, member) == Decimal("0")
-                await uow.change_account.book(
-                    tenant.id,
-                    member,
-                    None,
-                    Decimal("-1.00"),
-                    ChangeKind.SPEND,
-                    "spend",
-                    "x",
-                    None,
-                    datetime.now(UTC),
-                )
+                await uow.session.execute(text("SELECT 1"))  # the unit of work's transaction
+                async with uow.ledger() as store:
+                    await store.apply(LedgerPlan(tenant.id, member, now, change=overdraw))
         assert caught.value.code == "insufficient_change_balance"
     finally:
         await engine.dispose()
+    assert (await account(client, tenant.headers, card))["balance"] == "0.00"
 
 
 # --- sales and returns --------------------------------------------------------------------------

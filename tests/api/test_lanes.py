@@ -10,6 +10,7 @@ import httpx
 from app.routers.lanes import Lane, Lanes
 from app.routers.v1.sales import sale_lane
 from tests.api.test_points import (  # noqa: F401  (an autouse fixture)
+    adjust,
     key_with,
     ledger_is_consistent,
 )
@@ -45,8 +46,9 @@ async def _through_lane(app, downstream, body: bytes, headers: dict) -> httpx.Re
         )
 
 
-async def test_the_lane_answers_a_money_sale_and_hands_everything_else_over(app, client, tenant):
-    _, card = await member_with_card(client, tenant.headers)
+async def test_the_lane_answers_every_valid_sale_and_hands_the_rest_over(app, client, tenant):
+    member, card = await member_with_card(client, tenant.headers)
+    await adjust(client, tenant.headers, member, 38_800)
     pos = await key_with(client, tenant.headers, "pos")
     downstream = Downstream()
 
@@ -54,14 +56,19 @@ async def test_the_lane_answers_a_money_sale_and_hands_everything_else_over(app,
     r = await _through_lane(app, downstream, cash, pos)
     assert r.status_code == 201, r.text
     assert r.json()["points_earned"] == {"A": 38, "B": 0, "C": 0, "E": 38}
+    points = [{"method": "points", "amount": "388.00"}]  # paid with points: the lane's too
+    r = await _through_lane(
+        app, downstream, json.dumps(sale_body(card, "R-PTS", payments=points)).encode(), pos
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["points_spent"], r.json()["balance"]) == (38_800, 76)
     assert downstream.bodies == []
 
-    points = [{"method": "points", "amount": "388.00"}]
     handed = [
         (json.dumps(sale_body(card, "R-KEY")).encode(), {**pos, "Idempotency-Key": "k-1"}),
-        (json.dumps(sale_body(card, "R-PTS", payments=points)).encode(), pos),
         (json.dumps({**sale_body(card, "R-BAD"), "lines": []}).encode(), pos),
         (b'{"store_code": "S01",', pos),
+        (b"[" * 100_000 + b"]" * 100_000, pos),  # too deep for the JSON parser
     ]
     for body, headers in handed:
         r = await _through_lane(app, downstream, body, headers)

@@ -376,7 +376,8 @@ async def test_lazy_expiry_with_a_rolling_policy(client, tenant, database_url):
     member = await new_member(client, tenant.headers)
     await adjust(client, tenant.headers, member, 100)
     await age_lots(database_url, member, 13)  # earned 13 months ago: expired a month ago
-    await adjust(client, tenant.headers, member, 50)
+    added = await adjust(client, tenant.headers, member, 50)
+    assert added["balance"] == 50  # the write expired the due lot first
 
     points = await balance_of(client, tenant.headers, member)
     assert (points["balance"], points["available"], points["pending"]) == (50, 50, 0)
@@ -390,8 +391,8 @@ async def test_lazy_expiry_with_a_rolling_policy(client, tenant, database_url):
         await client.get(f"/v1/members/{member}/points/entries", headers=tenant.headers)
     ).json()["items"]
     assert [(e["category"], e["points"], e["source_type"]) for e in entries] == [
-        ("X", -100, "expiry"),
         ("D", 50, "adjustment"),
+        ("X", -100, "expiry"),
         ("D", 100, "adjustment"),
     ]
     refused = await redeem(client, tenant.headers, 409, member_id=member, points=60)

@@ -25,6 +25,8 @@ from tests.api.test_tier_review import setup_chain
 ISOLATION_COVERS = {
     ("POST", "/v1/sales"),
     ("POST", "/v1/sales/{store_code}/{receipt_no}/returns"),
+    ("GET", "/v1/settings/sales"),
+    ("PUT", "/v1/settings/sales"),
 }
 
 
@@ -193,6 +195,45 @@ async def test_pending_days_hold_points_until_the_window_ends(client, tenant):
     await redeem(client, tenant.headers, member_id=member, points=76)
     refused = await redeem(client, tenant.headers, 409, member_id=member, points=1)
     assert refused["available"] == 0
+
+
+async def test_amounts_over_the_tenants_limits_are_refused(client, tenant):
+    member, card = await member_with_card(client, tenant.headers)
+    h = tenant.headers
+    r = await client.get("/v1/settings/sales", headers=h)
+    assert r.json() == {"max_line_amount": "1000000.00", "max_receipt_amount": "5000000.00"}
+
+    typo = sale_body(card, "R-TYPO", [line(amount="999999999999.99")])
+    refused = await post_sale(client, h, typo, 422)
+    assert (refused["code"], refused["errors"][0]["field"]) == (
+        "line_amount_over_limit",
+        "lines[0].final_amount",
+    )
+    six = [line(n, amount="999999.99") for n in range(1, 7)]  # 5 999 999.94 in all
+    refused = await post_sale(client, h, sale_body(card, "R-SIX", six), 422)
+    assert (refused["code"], refused["limit"]) == ("receipt_amount_over_limit", "5000000.00")
+    assert (await balance_of(client, h, member))["balance"] == 0  # nothing was recorded
+
+    pos = await key_with(client, h, "pos")
+    limits = {"max_line_amount": "100.00", "max_receipt_amount": "150"}
+    r = await client.put("/v1/settings/sales", json=limits, headers=pos)
+    assert r.status_code == 403
+    r = await client.put("/v1/settings/sales", json=limits, headers=h)
+    assert r.json() == {"max_line_amount": "100.00", "max_receipt_amount": "150.00"}
+    await post_sale(client, pos, sale_body(card, "R-100", [line(amount="100.00")]))
+    refused = await post_sale(client, pos, sale_body(card, "R-101", [line(amount="100.01")]), 422)
+    assert refused["code"] == "line_amount_over_limit"
+    two = [line(1, amount="80.00"), line(2, amount="80.00")]
+    refused = await post_sale(client, pos, sale_body(card, "R-160", two), 422)
+    assert refused["code"] == "receipt_amount_over_limit"
+
+    bad = {"max_line_amount": "0", "max_receipt_amount": "1000000000.001"}
+    r = await client.put("/v1/settings/sales", json=bad, headers=h)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_sale_limits"
+    assert {e["field"] for e in r.json()["errors"]} == {"max_line_amount", "max_receipt_amount"}
+    assert (await client.get("/v1/settings/sales", headers=pos)).json()["max_line_amount"] == (
+        "100.00"
+    )
 
 
 # --- exactly once --------------------------------------------------------------------------
@@ -379,6 +420,13 @@ async def test_other_tenant_can_neither_sell_on_nor_return_our_sales(client, ten
     await client.post("/v1/cards/" + their_card + "/cancel", headers=thief)
     r = await client.post("/v1/sales", json=sale_body(their_card, "R-2"), headers=thief)
     assert r.status_code == 409 and r.json()["code"] == "card_cancelled"
+    # Their limits are theirs: ours stay as they were.
+    tiny = {"max_line_amount": "1.00", "max_receipt_amount": "1.00"}
+    assert (await client.put("/v1/settings/sales", json=tiny, headers=thief)).status_code == 200
+    assert (await client.get("/v1/settings/sales", headers=thief)).json() == tiny
+    ours = (await client.get("/v1/settings/sales", headers=tenant.headers)).json()
+    assert ours["max_line_amount"] == "1000000.00"
+    await post_sale(client, tenant.headers, sale_body(card, "R-2"))
 
 
 # --- a real race ---------------------------------------------------------------------------
@@ -459,3 +507,55 @@ async def test_copies_racing_through_both_paths_record_the_sale_once(live_server
         assert len({json.dumps(r.json(), sort_keys=True) for r in results}) == 1
         points = (await c.get(f"/v1/members/{member}/points")).json()
     assert (points["balance"], points["by_category"]["A"]) == (38, 38)
+
+
+async def test_twenty_racing_sales_of_one_member_each_see_the_one_before(live_server):
+    """Sales of one member decided on the same read: all but one find the account moved, read
+    and decide again; none is lost or refused, and each answers the balance after its own."""
+    admin = {"Authorization": f"Bearer {live_server.admin_key}"}
+    async with httpx.AsyncClient(base_url=live_server.url, headers=admin, timeout=60) as c:
+        member, card = await live_card(c, "B", "Busy")
+        run = uuid.uuid4().hex[:8]
+        results = await asyncio.gather(
+            *[c.post("/v1/sales", json=sale_body(card, f"BUSY-{run}-{i}")) for i in range(20)]
+        )
+        assert [r.status_code for r in results] == [201] * 20, [r.text for r in results]
+        assert sorted(r.json()["balance"] for r in results) == [38 * n for n in range(1, 21)]
+        points = (await c.get(f"/v1/members/{member}/points")).json()
+    assert (points["balance"], points["by_category"]["A"]) == (38 * 20, 38 * 20)
+
+
+async def test_racing_sales_paid_with_points_and_redemptions_never_overdraw(live_server):
+    admin = {"Authorization": f"Bearer {live_server.admin_key}"}
+    async with httpx.AsyncClient(base_url=live_server.url, headers=admin, timeout=60) as c:
+        member, card = await live_card(c, "O", "Overdraw")
+        r = await c.post(
+            "/v1/points/adjustments", json={"member_id": member, "points": 30_000, "reason": "x"}
+        )
+        assert r.status_code == 201, r.text
+        paid = [{"method": "cash", "amount": "288.00"}, {"method": "points", "amount": "100.00"}]
+        run = uuid.uuid4().hex[:8]
+        sales = [
+            c.post("/v1/sales", json=sale_body(card, f"PTS-{run}-{i}", payments=paid))
+            for i in range(6)
+        ]
+        redemptions = [
+            c.post(
+                "/v1/points/redemptions",
+                json={"member_id": member, "points": 10_000, "purpose": "gift"},
+            )
+            for _ in range(6)
+        ]
+        results = await asyncio.gather(*sales, *redemptions)
+        ok = [r for r in results if r.status_code == 201]
+        refused = [r for r in results if r.status_code != 201]
+        # 30 000 points pay for three of the twelve (each spends 10 000); a sale earns 28 A,
+        # never enough for a fourth.
+        assert len(ok) == 3, [r.text for r in results]
+        assert {(r.status_code, r.json()["code"]) for r in refused} == {
+            (409, "insufficient_points")
+        }
+        points = (await c.get(f"/v1/members/{member}/points")).json()
+    earned = 28 * sum(1 for r in ok if "sale_id" in r.json())
+    assert points["balance"] == 30_000 - 30_000 + earned
+    assert points["by_category"]["R"] == -30_000

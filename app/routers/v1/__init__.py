@@ -1,5 +1,6 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from app.routers.deps import no_nul_parameters
 from app.routers.openapi_docs import AUTH_ERRORS
 from app.routers.v1 import (
     analytics,
@@ -28,7 +29,7 @@ from app.routers.v1 import (
     weights,
 )
 
-router = APIRouter(prefix="/v1", responses=AUTH_ERRORS)
+router = APIRouter(prefix="/v1", responses=AUTH_ERRORS, dependencies=[Depends(no_nul_parameters)])
 # Routes are matched in order: the hottest paths (the till's) come first.
 router.include_router(checkout.router)
 router.include_router(sales.router)

@@ -10,7 +10,6 @@ from app.routers.lanes import Answer
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.checkout import QuoteRequest, QuoteResponse, quote_json
 from app.services import pricing
-from app.services.access import authenticate
 from app.uow import UnitOfWork
 
 router = APIRouter(prefix="/checkout", tags=["checkout"])
@@ -64,26 +63,29 @@ async def quote_basket(
     uow: Uow,
     who: Principal = scoped(*QUOTE_SCOPES),
 ) -> Response:
-    """Reached when a quote is not answered by ``quote_lane`` (routers/lanes.py): an invalid
-    body, or a body that is not plain JSON."""
-    return Response(await _quote(request.app.state, uow, who, body), media_type="application/json")
+    """Reached when a quote is not answered by ``quote_lane`` (routers/lanes.py): a body that
+    is not plain JSON (FastAPI refuses it) or one the schema refuses."""
+    authorization = request.headers.get("authorization")
+    quoted = await _quote(request.app.state, uow, authorization, body)
+    return Response(quoted, media_type="application/json")
 
 
 async def quote_lane(state: State, payload: Any, authorization: str) -> Answer:
-    """``POST /v1/checkout/quote`` on the lean path (routers/lanes.py)."""
+    """``POST /v1/checkout/quote`` on the lane (routers/lanes.py)."""
     body = QuoteRequest.model_validate(payload)
     uow = UnitOfWork(state.sessionmaker, state.reader)
-    who = await authenticate(uow, authorization)
-    who.require(QUOTE_SCOPES)
-    return Answer(200, await _quote(state, uow, who, body))
+    return Answer(200, await _quote(state, uow, authorization, body))
 
 
-async def _quote(state: State, uow: UnitOfWork, who: Principal, body: QuoteRequest) -> bytes:
+async def _quote(
+    state: State, uow: UnitOfWork, authorization: str | None, body: QuoteRequest
+) -> bytes:
     result = await pricing.quote(
         uow,
         state.card_kit,
         state.pricing_cache,
-        who,
+        authorization,
+        QUOTE_SCOPES,
         store_code=body.store_code,
         card_number=body.card_number,
         track=body.track,

@@ -4,7 +4,8 @@ from app.domain.access import Principal, Scope
 from app.routers.deps import Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS
 from app.schemas.points import PointsSettingsRead, PointsSettingsUpdate
-from app.services import points
+from app.schemas.sales import SaleLimitsRead, SaleLimitsUpdate
+from app.services import points, sales
 
 router = APIRouter(prefix="/settings", tags=["settings"])
 
@@ -48,3 +49,42 @@ async def put_points_settings(
         and (body.birthday_multiplier.k, body.birthday_multiplier.scope),
     )
     return PointsSettingsRead.of(settings)
+
+
+@router.get(
+    "/sales",
+    response_model=SaleLimitsRead,
+    summary="Get the sale limits",
+    description="Scopes: `admin`, `pos`, `app`, `partner`, `analytics`. The largest final "
+    "amount a sale may have per line and per receipt, so that a typo at the till cannot mint "
+    "millions of points. A tenant that never set them has 1000000.00 CNY per line and "
+    "5000000.00 CNY per receipt.",
+)
+async def get_sale_limits(uow: Uow, who: Principal = scoped(*Scope)) -> SaleLimitsRead:
+    limits = await sales.get_limits(uow, who)
+    return SaleLimitsRead(
+        max_line_amount=limits.max_line_amount, max_receipt_amount=limits.max_receipt_amount
+    )
+
+
+@router.put(
+    "/sales",
+    response_model=SaleLimitsRead,
+    summary="Set the sale limits",
+    description="Scope: `admin`. Replaces both (audited); sales use them from the next request "
+    "on. Each is > 0 and ≤ 1000000000.00 CNY with 2 decimals (422 `invalid_sale_limits` naming "
+    "the field).",
+    responses=BODY_ERRORS,
+)
+async def put_sale_limits(
+    body: SaleLimitsUpdate, uow: Uow, who: Principal = scoped(Scope.ADMIN)
+) -> SaleLimitsRead:
+    limits = await sales.put_limits(
+        uow,
+        who,
+        max_line_amount=body.max_line_amount,
+        max_receipt_amount=body.max_receipt_amount,
+    )
+    return SaleLimitsRead(
+        max_line_amount=limits.max_line_amount, max_receipt_amount=limits.max_receipt_amount
+    )

@@ -1,8 +1,9 @@
 """Sales and returns from the till: points earned, paid and clawed back (DOMAIN §3.2, §3.3).
 
-Both POSTs run through ``run_once`` (Idempotency-Key, one transaction, retried on
-serialization failures) and are also exactly-once by their natural keys: (store_code,
-receipt_no) for a sale, return_no within a sale."""
+Both are exactly-once by their natural keys, (store_code, receipt_no) for a sale and return_no
+within a sale, and honour an Idempotency-Key (``run_once``: the key commits with the effect).
+A sale sent as plain JSON without a key is answered by ``sale_lane`` (routers/lanes.py) before
+FastAPI's routing; both call the one ``services.sales.record_sale``."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,9 @@ from fastapi import APIRouter, Path, Request, Response
 from starlette.datastructures import State
 
 from app.domain.access import Principal, Scope
+from app.domain.ledger import Recorded
 from app.domain.points import Payment, ReturnLine
+from app.domain.sales import ReturnRequest, SaleRequest, TillLine
 from app.routers.deps import Uow, scoped
 from app.routers.idempotency import (
     IDEMPOTENCY_ERRORS,
@@ -23,7 +26,6 @@ from app.routers.lanes import Answer
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.sales import ReturnCreate, ReturnRead, SaleCreate, SaleRead
 from app.services import sales
-from app.services.sales import TillLine
 from app.uow import UnitOfWork
 
 router = APIRouter(prefix="/sales", tags=["sales"])
@@ -95,15 +97,14 @@ async def create_sale(
     idempotency_key: IdempotencyKeyHeader = None,
     who: Principal = TILL,
 ) -> Response:
-    """The general path. A sale paid in money and sent without an Idempotency-Key is
-    answered before it gets here, by ``sale_lane`` (routers/lanes.py), unless that lane hands
-    it over: then it is recorded here."""
+    """Reached by a sale with an Idempotency-Key, or a body that is not plain valid JSON (then
+    FastAPI refuses it); every other sale is answered by ``sale_lane``."""
     replayed = False
+    authorization = request.headers.get("authorization")
 
     async def operation(tx):
         nonlocal replayed
-        state = request.app.state
-        done = await sales.record_sale(tx, state.card_kit, who, **_sale(body, state))
+        done = await _record(request.app.state, tx, authorization, body)
         replayed = done.replayed
         return done.status_code, _sale_dict(done.body)
 
@@ -111,33 +112,30 @@ async def create_sale(
     return _replayed(response) if replayed else response
 
 
-async def sale_lane(state: State, payload: Any, authorization: str) -> Answer | None:
-    """``POST /v1/sales`` on the lean path (routers/lanes.py): None hands it to create_sale."""
+async def sale_lane(state: State, payload: Any, authorization: str) -> Answer:
+    """``POST /v1/sales`` on the lane (routers/lanes.py)."""
     body = SaleCreate.model_validate(payload)
-    done = await sales.record_sale_fast(
-        UnitOfWork(state.sessionmaker, state.reader),
-        state.card_kit,
-        authorization,
-        TILL_SCOPES,
-        **_sale(body, state),
-    )
-    if done is None:
-        return None
+    uow = UnitOfWork(state.sessionmaker, state.reader)
+    async with uow:
+        done = await _record(state, uow, authorization, body)
     return Answer(done.status_code, _sale_json(done.body), REPLAYED if done.replayed else {})
 
 
-def _sale(body: SaleCreate, state: State) -> dict:
-    """The sale as both paths take it."""
-    return {
-        "store_code": body.store_code,
-        "receipt_no": body.receipt_no,
-        "card_number": body.card_number,
-        "occurred_at": body.occurred_at,
-        "lines": [TillLine(**dict(line)) for line in body.lines],
-        "payments": [Payment(p.method, p.amount) for p in body.payments],
-        "now": _now(),
-        "cache": state.pricing_cache,
-    }
+async def _record(
+    state: State, uow: UnitOfWork, authorization: str | None, body: SaleCreate
+) -> Recorded:
+    """The one way both take to record a sale."""
+    sale = SaleRequest(
+        store_code=body.store_code,
+        receipt_no=body.receipt_no,
+        card_number=body.card_number,
+        occurred_at=body.occurred_at,
+        lines=tuple(TillLine(**dict(line)) for line in body.lines),
+        payments=tuple(Payment(p.method, p.amount) for p in body.payments),
+    )
+    return await sales.record_sale(
+        uow, state.card_kit, state.pricing_cache, authorization, TILL_SCOPES, sale, _now()
+    )
 
 
 def _sale_dict(body: dict) -> dict:
@@ -195,16 +193,14 @@ async def create_sale_return(
 
     async def operation(tx):
         nonlocal replayed
-        done = await sales.record_return(
-            tx,
-            who,
+        back = ReturnRequest(
             store_code=store_code,
             receipt_no=receipt_no,
             return_no=body.return_no,
-            lines=[ReturnLine(x.line_no, x.qty) for x in body.lines],
+            lines=tuple(ReturnLine(x.line_no, x.qty) for x in body.lines),
             shortfall_mode=body.shortfall,
-            now=_now(),
         )
+        done = await sales.record_return(tx, who, back, _now())
         replayed = done.replayed
         return done.status_code, ReturnRead.model_validate(done.body).model_dump(mode="json")
 

@@ -1,0 +1,209 @@
+"""Database functions, declared once here (alembic_utils); migrations create them from these
+declarations. A change to a body is a new migration that replaces the entity and keeps the
+text it replaces for its downgrade.
+
+``apply_ledger_plan`` is the one write of every change to a member's points, change account,
+sales and returns (ARCHITECTURE: read → decide → apply). It holds no business rule: it locks
+and compares what the plan relied on (the points account's version, the change account's
+balance, the cards' classes, the redemption's status), claims the receipt or return number,
+and then writes the rows exactly as given. When a guard does not hold it writes nothing and
+answers ``stale`` (or ``claimed`` when the receipt or return number was recorded meanwhile),
+and the caller reads and decides again. ``p_member`` is the plan's one member: every row it
+writes is that member's (Citus can route the call by it).
+"""
+
+from alembic_utils.pg_function import PGFunction
+
+APPLIED, STALE, CLAIMED = "applied", "stale", "claimed"
+
+APPLY_LEDGER_PLAN = PGFunction(
+    schema="public",
+    signature="apply_ledger_plan(p_tenant uuid, p_member uuid, p_plan jsonb)",
+    definition="""
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    v_points jsonb := p_plan->'points';
+    v_change jsonb := p_plan->'change';
+    v_now timestamptz := (p_plan->>'now')::timestamptz;
+    v_version bigint;
+    v_balance numeric;
+    v_count integer;
+BEGIN
+    -- 1. Guards: lock every row the plan relied on, then compare. Nothing is written unless
+    --    all of them still hold.
+    IF v_points IS NOT NULL THEN
+        IF (v_points->>'version')::bigint = 0 THEN  -- read without an account: create it
+            INSERT INTO points_accounts (tenant_id, member_id) VALUES (p_tenant, p_member)
+            ON CONFLICT (tenant_id, member_id) DO NOTHING;
+        END IF;
+        SELECT a.version INTO v_version FROM points_accounts AS a
+        WHERE a.tenant_id = p_tenant AND a.member_id = p_member FOR UPDATE;
+        IF v_version IS DISTINCT FROM (v_points->>'version')::bigint THEN
+            RETURN 'stale';
+        END IF;
+    END IF;
+    IF v_change IS NOT NULL THEN
+        INSERT INTO change_accounts (tenant_id, member_id) VALUES (p_tenant, p_member)
+        ON CONFLICT (tenant_id, member_id) DO NOTHING;
+        SELECT a.balance INTO v_balance FROM change_accounts AS a
+        WHERE a.tenant_id = p_tenant AND a.member_id = p_member FOR UPDATE;
+        IF v_balance IS DISTINCT FROM (v_change->>'balance')::numeric THEN
+            RETURN 'stale';
+        END IF;
+    END IF;
+    IF p_plan ? 'tiers' THEN
+        SELECT count(*) INTO v_count FROM (
+            SELECT 1 FROM cards AS c
+            JOIN jsonb_to_recordset(p_plan->'tiers') AS t(number text, from_class text)
+              ON c.number = t.number AND c.class_code = t.from_class
+            WHERE c.tenant_id = p_tenant AND c.member_id = p_member
+            FOR UPDATE OF c
+        ) AS locked;
+        IF v_count <> jsonb_array_length(p_plan->'tiers') THEN
+            RETURN 'stale';
+        END IF;
+    END IF;
+    IF p_plan ? 'cancelled_redemption' THEN
+        PERFORM 1 FROM points_redemptions AS r
+        WHERE r.tenant_id = p_tenant AND r.member_id = p_member
+          AND r.id = (p_plan->>'cancelled_redemption')::bigint AND r.status = 'done'
+        FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN 'stale';
+        END IF;
+    END IF;
+
+    -- 2. Claims: a receipt or return number recorded meanwhile (the insert waits for a
+    --    request still writing it) is answered from what was recorded.
+    IF p_plan ? 'sale' THEN
+        INSERT INTO sales (id, tenant_id, store_code, receipt_no, member_id, card_number,
+                           occurred_at, fingerprint, detail, returned, response)
+        SELECT s.id, p_tenant, s.store_code, s.receipt_no, p_member, s.card_number,
+               s.occurred_at, s.fingerprint, s.detail, '{}', s.response
+        FROM jsonb_to_record(p_plan->'sale') AS s(
+            id bigint, store_code text, receipt_no text, card_number text,
+            occurred_at timestamptz, fingerprint text, detail jsonb, response jsonb)
+        ON CONFLICT (tenant_id, store_code, receipt_no) DO NOTHING;
+        IF NOT FOUND THEN
+            RETURN 'claimed';
+        END IF;
+    END IF;
+    IF p_plan ? 'sale_return' THEN
+        INSERT INTO sale_returns (id, tenant_id, sale_id, return_no, fingerprint, detail,
+                                  response)
+        SELECT r.id, p_tenant, r.sale_id, r.return_no, r.fingerprint, r.detail, r.response
+        FROM jsonb_to_record(p_plan->'sale_return') AS r(
+            id bigint, sale_id bigint, return_no text, fingerprint text, detail jsonb,
+            response jsonb)
+        ON CONFLICT (sale_id, return_no) DO NOTHING;
+        IF NOT FOUND THEN
+            RETURN 'claimed';
+        END IF;
+        UPDATE sales AS s SET returned = p_plan->'sale_return'->'returned'
+        WHERE s.tenant_id = p_tenant AND s.member_id = p_member
+          AND s.id = (p_plan->'sale_return'->>'sale_id')::bigint;
+    END IF;
+
+    -- 3. The rows, as given.
+    IF v_points IS NOT NULL THEN
+        IF jsonb_array_length(v_points->'lots') > 0 THEN
+            INSERT INTO points_lots (id, tenant_id, member_id, category, points_earned,
+                                     points_left, earned_at, available_at, expires_at,
+                                     source_type, source_id)
+            SELECT l.id, p_tenant, p_member, l.category, l.points, l.points_left, l.earned_at,
+                   l.available_at, l.expires_at, l.source_type, l.source_id
+            FROM jsonb_to_recordset(v_points->'lots') AS l(
+                id bigint, category text, points bigint, points_left bigint, earned_at timestamptz,
+                available_at timestamptz, expires_at timestamptz, source_type text,
+                source_id text);
+        END IF;
+        IF jsonb_array_length(v_points->'moves') > 0 THEN
+            UPDATE points_lots AS l SET points_left = l.points_left + m.points
+            FROM jsonb_to_recordset(v_points->'moves') AS m(id bigint, points bigint)
+            WHERE l.id = m.id AND l.tenant_id = p_tenant AND l.member_id = p_member;
+        END IF;
+        IF jsonb_array_length(v_points->'entries') > 0 THEN
+            INSERT INTO points_entries (tenant_id, member_id, card_number, category, points,
+                                        source_type, source_id, lot_id, created_at,
+                                        available_at)
+            SELECT p_tenant, p_member, e.card_number, e.category, e.points, e.source_type,
+                   e.source_id, e.lot_id, v_now, e.available_at
+            FROM ROWS FROM (jsonb_to_recordset(v_points->'entries') AS (
+                category text, points bigint, available_at timestamptz, lot_id bigint,
+                source_type text, source_id text, card_number text)
+            ) WITH ORDINALITY AS e(category, points, available_at, lot_id, source_type,
+                                   source_id, card_number, n)
+            ORDER BY e.n;
+        END IF;
+        UPDATE points_accounts AS acc
+        SET a = acc.a + dl.a, b = acc.b + dl.b, c = acc.c + dl.c, d = acc.d + dl.d,
+            e = acc.e + dl.e, f = acc.f + dl.f, r = acc.r + dl.r, x = acc.x + dl.x,
+            balance = acc.balance + dl.a + dl.b + dl.c + dl.d + dl.e + dl.f + dl.r + dl.x,
+            version = acc.version + 1, updated_at = now()
+        FROM jsonb_to_record(v_points->'delta') AS dl(
+            a bigint, b bigint, c bigint, d bigint, e bigint, f bigint, r bigint, x bigint)
+        WHERE acc.tenant_id = p_tenant AND acc.member_id = p_member;
+    END IF;
+    IF v_change IS NOT NULL THEN
+        INSERT INTO change_entries (id, tenant_id, member_id, card_number, amount, kind,
+                                    source_type, source_id, reference, created_at)
+        SELECT coalesce(c.id, nextval('change_entries_id_seq')), p_tenant, p_member,
+               c.card_number, c.amount, c.kind, c.source_type, c.source_id, c.reference,
+               c.created_at
+        FROM jsonb_to_record(v_change) AS c(
+            id bigint, card_number text, amount numeric, kind text, source_type text,
+            source_id text, reference text, created_at timestamptz);
+        UPDATE change_accounts AS a
+        SET balance = a.balance + (v_change->>'amount')::numeric, updated_at = now()
+        WHERE a.tenant_id = p_tenant AND a.member_id = p_member;
+    END IF;
+    IF p_plan ? 'redemption' THEN
+        INSERT INTO points_redemptions (id, tenant_id, member_id, card_number, points, purpose,
+                                        reference, money, status, created_at)
+        SELECT r.id, p_tenant, p_member, r.card_number, r.points, r.purpose, r.reference,
+               r.money, 'done', r.created_at
+        FROM jsonb_to_record(p_plan->'redemption') AS r(
+            id bigint, card_number text, points bigint, purpose text, reference text,
+            money numeric, created_at timestamptz);
+    END IF;
+    IF p_plan ? 'cancelled_redemption' THEN
+        UPDATE points_redemptions AS r SET status = 'cancelled', cancelled_at = v_now
+        WHERE r.tenant_id = p_tenant AND r.member_id = p_member
+          AND r.id = (p_plan->>'cancelled_redemption')::bigint;
+    END IF;
+    IF p_plan ? 'spend' THEN
+        INSERT INTO member_spend (tenant_id, member_id, occurred_at, amount, source, source_ref)
+        SELECT p_tenant, p_member, s.occurred_at, s.amount, s.source, s.source_ref
+        FROM jsonb_to_recordset(p_plan->'spend') AS s(
+            occurred_at timestamptz, amount numeric, source text, source_ref text);
+    END IF;
+    IF p_plan ? 'tiers' THEN
+        UPDATE cards AS c SET class_code = t.to_class
+        FROM jsonb_to_recordset(p_plan->'tiers') AS t(number text, to_class text)
+        WHERE c.tenant_id = p_tenant AND c.member_id = p_member AND c.number = t.number;
+        INSERT INTO card_events (tenant_id, card_number, kind, from_value, to_value, reason,
+                                 actor)
+        SELECT p_tenant, e.number, 'tier', e.from_value, e.to_value, e.reason, e.actor
+        FROM ROWS FROM (jsonb_to_recordset(p_plan->'card_events') AS (
+            number text, from_value text, to_value text, reason text, actor text)
+        ) WITH ORDINALITY AS e(number, from_value, to_value, reason, actor, n)
+        ORDER BY e.n;
+    END IF;
+    IF p_plan ? 'audit' THEN
+        INSERT INTO audit_log (tenant_id, subject, subject_id, action, field, old_value,
+                               new_value, actor)
+        SELECT p_tenant, a.subject, a.subject_id, a.action, a.field, a.old, a.new, a.actor
+        FROM ROWS FROM (jsonb_to_recordset(p_plan->'audit') AS (
+            subject text, subject_id text, action text, field text, old text, new text,
+            actor text)
+        ) WITH ORDINALITY AS a(subject, subject_id, action, field, old, new, actor, n)
+        ORDER BY a.n;
+    END IF;
+    RETURN 'applied';
+END
+$$
+""",
+)
