@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +20,29 @@ sys.path.insert(0, str(ROOT))
 from app.db import embedded_postgres, plain_url  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
+
+
+def ensure_wrk() -> None:
+    """wrk, from Debian's packages if it is missing."""
+    if not shutil.which("wrk"):
+        print("installing wrk from Debian's packages...", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+
+
+def run_wrk(script: Path, url: str, connections: str, seconds: str, threads: int = 2) -> dict:
+    """wrk with a Lua script whose ``done()`` writes its figures as one line ``JSON {...}``
+    and each failed response worth showing as a line ``FAIL ...``: the figures, with those
+    lines (without ``FAIL ``) as ``failures``."""
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
+        check=True,
+        capture_output=True,
+        text=True,
+        errors="replace",  # a response body cut short may end inside a UTF-8 sequence
+    ).stdout.splitlines()
+    figures = json.loads(next(line[5:] for line in out if line.startswith("JSON ")))
+    return {**figures, "failures": [line[5:] for line in out if line.startswith("FAIL ")]}
 
 
 def database_url(stack: contextlib.ExitStack, data_dir: Path | None = None) -> str:
@@ -68,6 +93,9 @@ def serve(
     for _ in range(150):
         with contextlib.suppress(httpx.TransportError):
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
+                return base, server
+        if server.poll() is not None:
+            break
         time.sleep(0.2)
-    return base, server
+    # Workers that fail to import the app are restarted by the supervisor, which stays up.
+    raise RuntimeError(f"the server on {base} is not ready after 30 s; its output says why")

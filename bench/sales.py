@@ -6,7 +6,15 @@ Then pgbench (TPC-B-like, same client count, same PostgreSQL, its own database) 
 time. Prints sales/s, p50/p99, errors, pgbench's transactions/s and the ratio. Targets:
 sales/s >= 25 % of pgbench's tps, p99 <= 50 ms, no errors.
 
+The mixed workload, on the same server and tenant (its own WARM_UP and ANALYZE, then
+DURATION seconds measured): of every 10 requests, 8 cash sales as above, 1 sale paid 100.00
+of its 388.00 with points (10,000 points; every member is given 100,000,000 first) and 1
+partial return (1 unit of line 1) of a sale recorded for that purpose at setup. Printed
+after the cash line, with its ratio to the same pgbench tps. Every request must answer 2xx.
+WORKLOAD=cash|mixed|both (default both) chooses what runs.
+
     .venv/bin/python bench/sales.py            # embedded PostgreSQL in a temp dir
+    WORKLOAD=mixed DURATION=5 WARM_UP=2 .venv/bin/python bench/sales.py
     LOYALTY_DATABASE_URL=postgresql://... .venv/bin/python bench/sales.py
 """
 
@@ -20,24 +28,44 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from functools import partial
 from pathlib import Path
+from string import Template
 
 import httpx
-from harness import database_url, loyalty, new_tenant, plain_url, serve, server_env
+from harness import (
+    database_url,
+    ensure_wrk,
+    loyalty,
+    new_tenant,
+    plain_url,
+    run_wrk,
+    serve,
+    server_env,
+)
 from sqlalchemy.engine import make_url
+
+from app.schemas.points import MAX_POINTS
 
 PORT = int(os.environ.get("PORT", "8767"))
 DURATION = os.environ.get("DURATION", "20")
 WARM_UP = os.environ.get("WARM_UP", "5")
 CONNECTIONS = os.environ.get("CONNECTIONS", "32")
+WORKLOAD = os.environ.get("WORKLOAD", "both")
 MEMBERS = 256
+STORE = "S01"
+OCCURRED_AT = "2026-11-23T10:00:00+08:00"
 
-
-def ensure_wrk() -> None:
-    if not shutil.which("wrk"):
-        print("installing wrk from Debian's packages...", flush=True)
-        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+# The kind of each request, in turn (a thread's request counter modulo their number).
+CASH_ONLY = ["cash"]
+MIXED = ["cash"] * 8 + ["points", "return"]
+# Every member's points for the mixed run: a points sale spends 10,000 (100.00 CNY at the
+# default 100 points per CNY), so this is 10,000 of them per member.
+GIVEN_POINTS = 100_000_000
+# Line 1 of each sale the mixed run returns from: that many units, 1 returned at a time.
+RETURNABLE = 100_000
 
 
 def pgbench_binary() -> str:
@@ -77,9 +105,42 @@ def pgbench(url: str) -> float:
     return float(re.search(r"tps = ([0-9.]+)", out).group(1))
 
 
-def setup(base: str, admin: str) -> tuple[str, list[str]]:
-    c = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}, timeout=60)
-    c.post("/v1/stores", json={"code": "S01", "name": "Bench"}).raise_for_status()
+# 5 lines of 77.60: 388.00 a sale.
+LINES = [
+    {
+        "line_no": i + 1,
+        "sku": f"SKU{i}",
+        "counter": "C01",
+        "brand": "B1",
+        "qty": "1",
+        "final_amount": "77.60",
+    }
+    for i in range(5)
+]
+PAYMENTS = {
+    "cash": [{"method": "cash", "amount": "388.00"}],
+    "points": [
+        {"method": "bank_card", "amount": "288.00"},
+        {"method": "points", "amount": "100.00"},
+    ],
+}
+
+
+def sale(receipt_no: str, card: str, payments: list[dict], lines: list[dict] = LINES) -> dict:
+    return {
+        "store_code": STORE,
+        "receipt_no": receipt_no,
+        "card_number": card,
+        "occurred_at": OCCURRED_AT,
+        "lines": lines,
+        "payments": payments,
+    }
+
+
+def setup(c: httpx.Client) -> tuple[str, list[str], list[str]]:
+    """A store, a card class, MEMBERS members with a card each; (a till key, the members'
+    ids, their cards)."""
+    c.post("/v1/stores", json={"code": STORE, "name": "Bench"}).raise_for_status()
     c.post(
         "/v1/card-classes",
         json={
@@ -94,21 +155,57 @@ def setup(base: str, admin: str) -> tuple[str, list[str]]:
             "identity_points_multiple": "1",
         },
     ).raise_for_status()
-    cards = []
+    members, cards = [], []
     for i in range(MEMBERS):
         member = c.post("/v1/members", json={"name": f"m{i}"}).json()["id"]
         card = c.post(
-            "/v1/cards", json={"card_class": "BENCH", "store_code": "S01", "member_id": member}
+            "/v1/cards", json={"card_class": "BENCH", "store_code": STORE, "member_id": member}
         )
+        members.append(member)
         cards.append(card.json()["number"])
     pos = c.post("/v1/api-keys", json={"name": "bench-till", "scopes": ["pos"]}).json()["key"]
-    return pos, cards
+    return pos, members, cards
 
 
-LUA = """
-local cards = %(cards)s
+def setup_mixed(c: httpx.Client, members: list[str], cards: list[str]) -> list[str]:
+    """GIVEN_POINTS for every member (in adjustments of at most MAX_POINTS, the schema's
+    bound) and, per card, a sale whose line 1 has RETURNABLE units; those sales' receipt
+    numbers, in the cards' order."""
+    for member in members:
+        left = GIVEN_POINTS
+        while left:
+            points = min(left, MAX_POINTS)
+            c.post(
+                "/v1/points/adjustments",
+                json={"member_id": member, "points": points, "reason": "sales benchmark"},
+            ).raise_for_status()
+            left -= points
+    lines = [
+        {**LINES[0], "qty": str(RETURNABLE), "final_amount": f"{RETURNABLE}.00"},
+        *LINES[1:],
+    ]
+    total = sum(Decimal(x["final_amount"]) for x in lines)
+    receipts = []
+    for n, card in enumerate(cards, 1):
+        receipt = f"RET-{n}"
+        payments = [{"method": "cash", "amount": str(total)}]
+        c.post("/v1/sales", json=sale(receipt, card, payments, lines)).raise_for_status()
+        receipts.append(receipt)
+    return receipts
+
+
+# Per request: its kind (``kinds``), then a card by a fixed stride; a sale posts that card's
+# body of its kind, formatted with (thread id, counter, card); a return posts 1 unit of
+# line 1 of that card's return sale, formatted with (thread id, counter). response() counts
+# the answers by kind (read from their bodies) and keeps the first failures of each thread.
+LUA = Template(r"""
+local cards = $cards
+local receipts = $receipts
+local kinds = $kinds
+local bodies = $bodies
 local counter = 0
 local threads = {}
+n_cash, n_points, n_return, n_other, failed, failures = 0, 0, 0, 0, 0, ""
 function setup(thread)
   thread:set("id", #threads)
   table.insert(threads, thread)
@@ -116,45 +213,71 @@ end
 function init(args)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Authorization"] = "Bearer %(key)s"
+  wrk.headers["Authorization"] = "Bearer $key"
 end
 function request()
   counter = counter + 1
-  local card = cards[(counter * 7 + id * 131) %% #cards + 1]
-  local body = string.format(%(template)s, id, counter, card)
-  return wrk.format(nil, "/v1/sales", nil, body)
+  local i = (counter * 7 + id * 131) % #cards + 1
+  local kind = kinds[counter % #kinds + 1]
+  if kind == "return" then
+    local path = "/v1/sales/$store/" .. receipts[i] .. "/returns"
+    return wrk.format(nil, path, nil, string.format(bodies[kind], id, counter))
+  end
+  return wrk.format(nil, "/v1/sales", nil, string.format(bodies[kind], id, counter, cards[i]))
+end
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    failed = failed + 1
+    if failed <= 3 then
+      failures = failures .. "FAIL " .. status .. " " .. body:sub(1, 300):gsub("%s+", " ") .. "\n"
+    end
+  elseif body:find('"return_id"', 1, true) then
+    n_return = n_return + 1
+  elseif body:find('"points_spent": ?0[,}]') then
+    n_cash = n_cash + 1
+  elseif body:find('"points_spent": ?[1-9]') then
+    n_points = n_points + 1
+  else
+    n_other = n_other + 1
+  end
 end
 function done(summary, latency, requests)
-  io.write(string.format("JSON {\\"rps\\": %%f, \\"p50\\": %%d, \\"p99\\": %%d, " ..
-    "\\"errors\\": %%d, \\"non2xx\\": %%d}\\n",
+  local n = {cash = 0, points = 0, ["return"] = 0, other = 0}
+  local failed = 0
+  for _, t in ipairs(threads) do
+    for kind in pairs(n) do n[kind] = n[kind] + t:get("n_" .. kind) end
+    failed = failed + t:get("failed")
+    io.write(t:get("failures"))
+  end
+  local e = summary.errors
+  io.write(string.format("JSON {\"rps\": %f, \"p50\": %d, \"p99\": %d, " ..
+    "\"errors\": %d, \"non2xx\": %d, \"cash\": %d, \"points\": %d, \"return\": %d, " ..
+    "\"other\": %d, \"socket\": \"connect %d, read %d, write %d, timeout %d\"}\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50), latency:percentile(99),
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
+    e.connect + e.read + e.write + e.timeout, failed, n.cash, n.points, n["return"], n.other,
+    e.connect, e.read, e.write, e.timeout))
 end
-"""
+""")
 
 
-def sale_template(run: str) -> str:
-    lines = [
-        {
-            "line_no": i + 1,
-            "sku": f"SKU{i}",
-            "counter": "C01",
-            "brand": "B1",
-            "qty": "1",
-            "final_amount": "77.60",
-        }
-        for i in range(5)
-    ]
-    body = {
-        "store_code": "S01",
-        "receipt_no": f"{run}-%d-%d",
-        "card_number": "%s",
-        "occurred_at": "2026-11-23T10:00:00+08:00",
-        "lines": lines,
-        "payments": [{"method": "cash", "amount": "388.00"}],
+def lua(value) -> str:
+    """``value`` as a Lua literal: a string (JSON's escapes are Lua's), or a table of them."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"[{lua(k)}] = {lua(v)}" for k, v in value.items()) + "}"
+    return "{" + ", ".join(lua(v) for v in value) + "}"
+
+
+def bodies(run: str) -> dict[str, str]:
+    """Each kind's body as a string.format template; ``run`` prefixes receipt and return
+    numbers, made distinct by the thread id and its counter."""
+    number = f"{run}-%d-%d"
+    return {
+        "cash": json.dumps(sale(number, "%s", PAYMENTS["cash"])),
+        "points": json.dumps(sale(number, "%s", PAYMENTS["points"])),
+        "return": json.dumps({"return_no": number, "lines": [{"line_no": 1, "qty": "1"}]}),
     }
-    return json.dumps(json.dumps(body))
 
 
 def analyze(url: str) -> None:
@@ -175,27 +298,56 @@ def analyze(url: str) -> None:
     asyncio.run(run())
 
 
-def wrk(base: str, key: str, cards: list[str], workdir: Path, run: str, seconds: str) -> dict:
-    """Distinct sales for ``seconds``; ``run`` prefixes their receipt numbers."""
+def wrk(
+    base: str,
+    key: str,
+    cards: list[str],
+    workdir: Path,
+    run: str,
+    seconds: str,
+    kinds: list[str],
+    receipts: Sequence[str] = (),
+) -> dict:
+    """Distinct requests of ``kinds`` for ``seconds``; ``run`` prefixes their receipt and
+    return numbers. Prints the socket errors and the failures it saw (the first few of each
+    wrk thread)."""
     script = workdir / f"{run}.lua"
     script.write_text(
-        LUA
-        % {
-            "cards": "{" + ",".join(json.dumps(c) for c in cards) + "}",
-            "key": key,
-            "template": sale_template(run),
-        }
+        LUA.substitute(
+            cards=lua(cards),
+            receipts=lua(receipts),
+            kinds=lua(kinds),
+            bodies=lua({kind: body for kind, body in bodies(run).items() if kind in kinds}),
+            key=key,
+            store=STORE,
+        )
     )
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s", str(script), base],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(next(line[5:] for line in out.splitlines() if line.startswith("JSON ")))
+    result = run_wrk(script, base, CONNECTIONS, seconds)
+    if result["errors"]:
+        print(f"  {run}: socket errors: {result['socket']}", flush=True)
+    for failure in result["failures"]:
+        print(f"  {run}: {failure}", flush=True)
+    return result
+
+
+def measured(label: str, url: str, run: str, go: Callable[[str, str], dict]) -> dict:
+    """WARM_UP seconds of ``go`` not measured, ANALYZE, then DURATION seconds measured; the
+    figures, printed under ``label``."""
+    go(f"{run}W", WARM_UP)
+    analyze(url)
+    r = go(f"{run}R", DURATION)
+    print(
+        f"{label:7} {r['rps']:8.0f} /s   p50 {r['p50'] / 1000:6.2f} ms   "
+        f"p99 {r['p99'] / 1000:6.2f} ms   errors {r['errors']}   non-2xx {r['non2xx']}",
+        flush=True,
+    )
+    return r
 
 
 def main() -> int:
+    if WORKLOAD not in ("cash", "mixed", "both"):
+        print(f"WORKLOAD must be cash, mixed or both, not {WORKLOAD!r}", file=sys.stderr)
+        return 2
     ensure_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="loyalty-sales-bench-"))
     with contextlib.ExitStack() as stack:
@@ -205,28 +357,52 @@ def main() -> int:
         loyalty(env, "migrate")
         admin = new_tenant(env, "bench")
         base, _ = serve(stack, env, PORT, 2)
-        pos, cards = setup(base, admin)
-        wrk(base, pos, cards, workdir, "W", WARM_UP)
-        analyze(url)
+        c = stack.enter_context(
+            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}, timeout=60)
+        )
+        pos, members, cards = setup(c)
         print(
             f"machine: {os.cpu_count()} cores; 2 server workers; {CONNECTIONS} clients, "
             f"{DURATION} s; 5-line sales over {MEMBERS} cards",
             flush=True,
         )
-        s = wrk(base, pos, cards, workdir, "R", DURATION)
-        print(
-            f"sales   {s['rps']:8.0f} /s   p50 {s['p50'] / 1000:6.2f} ms   "
-            f"p99 {s['p99'] / 1000:6.2f} ms   errors {s['errors']}   non-2xx {s['non2xx']}",
-            flush=True,
-        )
+        results = {}
+        go = partial(wrk, base, pos, cards, workdir)
+        if WORKLOAD in ("cash", "both"):
+            results["sales"] = measured("sales", url, "", partial(go, kinds=CASH_ONLY))
+        if WORKLOAD in ("mixed", "both"):
+            receipts = setup_mixed(c, members, cards)
+            mixed = partial(go, kinds=MIXED, receipts=receipts)
+            m = results["mixed"] = measured("mixed", url, "M", mixed)
+            answered = m["cash"] + m["points"] + m["return"] + m["other"]
+            print(
+                "        2xx: "
+                + ", ".join(
+                    f"{m[kind] / max(answered, 1):.1%} {what}"
+                    for kind, what in (
+                        ("cash", "cash sales"),
+                        ("points", "sales paid 100.00 with points"),
+                        ("return", "returns of 1 unit"),
+                        ("other", "other"),
+                    )
+                ),
+                flush=True,
+            )
         tps = pgbench(url)
         print(f"pgbench {tps:8.0f} tps (TPC-B-like, scale 10, same server)")
-        ratio = s["rps"] / tps
-        ok = ratio >= 0.25 and s["p99"] <= 50_000 and s["errors"] == 0 and s["non2xx"] == 0
-        print(
-            f"sales/pgbench: {ratio:.0%}  (targets: >= 25 %, p99 <= 50 ms, no errors: "
-            f"{'met' if ok else 'NOT met'})"
-        )
+        if s := results.get("sales"):
+            ratio = s["rps"] / tps
+            ok = ratio >= 0.25 and s["p99"] <= 50_000 and s["errors"] == 0 and s["non2xx"] == 0
+            print(
+                f"sales/pgbench: {ratio:.0%}  (targets: >= 25 %, p99 <= 50 ms, no errors: "
+                f"{'met' if ok else 'NOT met'})"
+            )
+        if m := results.get("mixed"):
+            clean = m["errors"] == 0 and m["non2xx"] == 0
+            print(
+                f"mixed/pgbench: {m['rps'] / tps:.0%}  (no target; every request 2xx: "
+                f"{'yes' if clean else 'NO'})"
+            )
     return 0
 
 
