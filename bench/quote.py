@@ -3,7 +3,7 @@
 A server with 1 worker, 5 card classes and 2,000 approved rule entries over all six levels;
 wrk with 32 connections posts 10-line baskets for DURATION seconds to /v1/checkout/quote, then
 the same body to a bare echo route of the same app. Prints both throughputs, their ratio,
-p50/p99 and errors. Targets: ratio >= 60 %, p99 <= 30 ms, no errors.
+p50/p99 and errors. Targets: ratio >= 45 %, p99 <= 35 ms (issue 14), no errors.
 
     .venv/bin/python bench/quote.py            # embedded PostgreSQL in a temp dir
     LOYALTY_DATABASE_URL=postgresql://... .venv/bin/python bench/quote.py
@@ -192,9 +192,9 @@ def main() -> int:
                 f"p99 {r['p99'] / 1000:6.2f} ms   errors {r['errors']}   non-2xx {r['non2xx']}"
             )
         ratio = q["rps"] / e["rps"]
-        ok = ratio >= 0.6 and q["p99"] <= 30_000 and q["errors"] == 0 and q["non2xx"] == 0
+        ok = ratio >= 0.45 and q["p99"] <= 35_000 and q["errors"] == 0 and q["non2xx"] == 0
         print(
-            f"quote/echo throughput: {ratio:.0%}  (targets: >= 60 %, p99 <= 30 ms, no errors: "
+            f"quote/echo throughput: {ratio:.0%}  (targets: >= 45 %, p99 <= 35 ms, no errors: "
             f"{'met' if ok else 'NOT met'})"
         )
         return 0

@@ -175,8 +175,8 @@ async def test_rfm_segments_need_a_run(client, tenant, shop):
 
 
 async def test_categories_and_brands_read_the_sale_lines(client, tenant, shop):
-    """Lines of sales recorded through the API (the lean path and, with an Idempotency-Key,
-    the general one), as stored with the sale: these criteria read their categories and
+    """Lines of sales recorded through the API (on the lane and, with an Idempotency-Key,
+    through the endpoint), as stored with the sale: these criteria read their categories and
     brands."""
     h = tenant.headers
     card = (await issue(client, h, shop["DAN"]))["number"]

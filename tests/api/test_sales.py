@@ -493,8 +493,8 @@ async def test_ten_racing_copies_of_one_sale_record_it_once(live_server):
 
 
 async def test_copies_racing_through_both_paths_record_the_sale_once(live_server):
-    """Half the copies carry an Idempotency-Key (general path), half not (lean path): one
-    records the sale, every other copy replays it, whichever path it took."""
+    """Half the copies carry an Idempotency-Key (the endpoint's unit of work), half not (the
+    lane): one records the sale, every other copy replays it, whichever way it came in."""
     admin = {"Authorization": f"Bearer {live_server.admin_key}"}
     async with httpx.AsyncClient(base_url=live_server.url, headers=admin, timeout=60) as c:
         member, card = await live_card(c, "P", "Both")

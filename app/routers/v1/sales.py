@@ -130,7 +130,7 @@ async def _record(
         receipt_no=body.receipt_no,
         card_number=body.card_number,
         occurred_at=body.occurred_at,
-        lines=tuple(TillLine(**dict(line)) for line in body.lines),
+        lines=tuple(TillLine(**vars(line)) for line in body.lines),
         payments=tuple(Payment(p.method, p.amount) for p in body.payments),
     )
     return await sales.record_sale(
