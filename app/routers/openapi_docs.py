@@ -43,6 +43,18 @@ _DESCRIPTIONS = {
 }
 
 
+IDEMPOTENT_NOTE = (
+    "Send an `Idempotency-Key` to make a retry safe: the first response, refusals included, "
+    "is replayed."
+)
+# Every write to a member's ledger (services/ledger.py) may answer this under contention.
+BUSY_NOTE = (
+    "Concurrent changes to the same member are applied one after the other; if this one still "
+    "finds the member's ledger changed after three attempts it is 409 `busy` with "
+    "`Retry-After: 1`, with nothing written: send it again."
+)
+
+
 def problems(*statuses: int, examples: dict[int, tuple[str, str]] | None = None) -> dict:
     """``responses=`` entries for the given statuses; ``examples`` overrides (code, detail)."""
     out = {}

@@ -10,7 +10,7 @@ from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
 from app.routers.deps import Cursor, Limit, Uow, scoped
 from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
-from app.routers.openapi_docs import BODY_ERRORS, problems
+from app.routers.openapi_docs import BODY_ERRORS, BUSY_NOTE, IDEMPOTENT_NOTE, problems
 from app.schemas.change_account import (
     ChangeAccountRead,
     ChangeEntryRead,
@@ -28,10 +28,6 @@ ACCOUNT_NOTE = (
     "The account belongs to the card's member: a replacement card carries the balance. "
     "Amounts are CNY strings, > 0 with at most 2 decimals (else 422 `invalid_amount`). The "
     "card must be active now (else 409 `card_<status>`)."
-)
-IDEMPOTENT_NOTE = (
-    "Send an `Idempotency-Key` to make a retry safe: the first response, refusals included, "
-    "is replayed."
 )
 
 
@@ -104,7 +100,7 @@ async def list_change_entries(
     "The card's class must offer the account (else 409 `change_account_disabled`) and the "
     "balance after the deposit must stay within the class's `change_account_limit` (else 409 "
     "`change_account_limit` with `limit`, `balance` and `max_deposit`, the most that can be "
-    f"stored now). {ACCOUNT_NOTE} {IDEMPOTENT_NOTE}",
+    f"stored now). {ACCOUNT_NOTE} {IDEMPOTENT_NOTE} {BUSY_NOTE}",
     responses={
         **IDEMPOTENCY_ERRORS,
         **BODY_ERRORS,
@@ -147,7 +143,7 @@ async def create_change_deposit(
     "stored stays spendable if the class stopped offering the account; with nothing stored "
     "such a card gets 409 `change_account_disabled`. At the till, prefer a `change_account` "
     f"payment on `POST /v1/sales` (one transaction with the sale). {ACCOUNT_NOTE} "
-    f"{IDEMPOTENT_NOTE}",
+    f"{IDEMPOTENT_NOTE} {BUSY_NOTE}",
     responses={
         **IDEMPOTENCY_ERRORS,
         **BODY_ERRORS,

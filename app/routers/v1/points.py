@@ -11,7 +11,7 @@ from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
 from app.routers.deps import Cursor, Limit, Uow, scoped
 from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
-from app.routers.openapi_docs import BODY_ERRORS, problems
+from app.routers.openapi_docs import BODY_ERRORS, BUSY_NOTE, IDEMPOTENT_NOTE, problems
 from app.schemas.common import Page
 from app.schemas.points import (
     AdjustmentCreate,
@@ -41,10 +41,6 @@ SPEND_NOTE = (
     "`insufficient_points` with `requested`, `available` and `shortfall`."
 )
 HOLDER_NOTE = "Give `card_number` (an active card: its holder) or `member_id`."
-IDEMPOTENT_NOTE = (
-    "Send an `Idempotency-Key` to make a retry safe: the first response, refusals included, "
-    "is replayed."
-)
 
 
 def _now() -> datetime:
@@ -56,8 +52,12 @@ def _now() -> datetime:
     response_model=PointsRead,
     summary="A member's points: balance, available, pending, per category, next expiry",
     description="Any scope. `balance` = A + B + C + D + E + F + R + X (R and X are stored "
-    "negative) = `available` + `pending`. Points whose expiry has passed are expired first.",
-    responses=MEMBER_NOT_FOUND,
+    "negative) = `available` + `pending`. Points whose expiry has passed are expired first "
+    f"(a write: {BUSY_NOTE})",
+    responses={
+        **MEMBER_NOT_FOUND,
+        **problems(409, examples={409: ("busy", "The ledger is busy with concurrent changes.")}),
+    },
 )
 async def get_member_points(member_id: str, uow: Uow, who: Principal = READERS) -> PointsRead:
     return PointsRead.of(await points.get_points(uow, who, member_id, _now()))
@@ -91,7 +91,8 @@ async def list_member_points_entries(
     summary="Adjust a member's points (D, gift points)",
     description="Scope: `admin`. A positive adjustment adds a D lot (available at once, "
     "expiring per the tenant's policy); a negative one takes D points back. "
-    f"{SPEND_NOTE} The reason is required and the adjustment is audited. {IDEMPOTENT_NOTE}",
+    f"{SPEND_NOTE} The reason is required and the adjustment is audited. {IDEMPOTENT_NOTE} "
+    f"{BUSY_NOTE}",
     responses={**IDEMPOTENCY_ERRORS, **BODY_ERRORS, **INSUFFICIENT},
 )
 async def create_points_adjustment(
@@ -118,7 +119,8 @@ async def create_points_adjustment(
     description="Scopes: `admin`, `pos`, `app`. Give `card_number` (an active card: its "
     "holder; otherwise 409 `card_<status>`) or `member_id`. `cash_off` answers the money the "
     "points pay at the tenant's `points_per_yuan` (a number of points that is not a whole "
-    f"number of fen is 422 `points_not_whole_fen`). {SPEND_NOTE} {IDEMPOTENT_NOTE}",
+    f"number of fen is 422 `points_not_whole_fen`). {SPEND_NOTE} {IDEMPOTENT_NOTE} "
+    f"{BUSY_NOTE}",
     responses={**IDEMPOTENCY_ERRORS, **BODY_ERRORS, **INSUFFICIENT},
 )
 async def create_points_redemption(
@@ -164,7 +166,7 @@ async def get_points_redemption(
     description="Scopes: `admin`, `pos`. The points return to the lots they were taken from "
     "(positive R entries) with their original expiry; points whose lot expired meanwhile "
     "expire again at once. A second cancel is 409 `redemption_already_cancelled`. "
-    f"{IDEMPOTENT_NOTE}",
+    f"{IDEMPOTENT_NOTE} {BUSY_NOTE}",
     responses={
         **IDEMPOTENCY_ERRORS,
         **REDEMPTION_NOT_FOUND,
@@ -195,7 +197,7 @@ async def cancel_points_redemption(
     summary="Sell points to a member (F, purchased points)",
     description="Scopes: `admin`, `pos`. Adds an F lot, available at once; `money` is what the "
     f"till collects: points × the tenant's `point_price`, half up to the fen. {HOLDER_NOTE} "
-    f"{IDEMPOTENT_NOTE}",
+    f"{IDEMPOTENT_NOTE} {BUSY_NOTE}",
     responses={
         **IDEMPOTENCY_ERRORS,
         **BODY_ERRORS,

@@ -23,7 +23,7 @@ from app.routers.idempotency import (
     run_once,
 )
 from app.routers.lanes import Answer
-from app.routers.openapi_docs import BODY_ERRORS, problems
+from app.routers.openapi_docs import BODY_ERRORS, BUSY_NOTE, problems
 from app.schemas.sales import ReturnCreate, ReturnRead, SaleCreate, SaleRead
 from app.services import sales
 from app.uow import UnitOfWork
@@ -36,7 +36,7 @@ REPLAY_NOTE = (
     "Exactly once: the same {what} sent again (same content) answers the first response with "
     "**200** and `Idempotent-Replayed: true`; other content under the same {key} is 409 "
     "`{conflict}`. An `Idempotency-Key` is honoured too (the first response, refusals "
-    "included, is replayed)."
+    "included, is replayed). " + BUSY_NOTE
 )
 StoreCode = Path(min_length=1, max_length=12)
 ReceiptNo = Path(min_length=1, max_length=64)
