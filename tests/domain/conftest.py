@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from app.domain.card_lifecycle import Card, CardStatus
 from app.domain.ledger import Holdings, LedgerPlan
@@ -16,6 +17,8 @@ from app.domain.points_ledger import LotEntry, ledger_problems
 
 TENANT = "00000000-0000-0000-0000-00000000000a"
 MEMBER = "00000000-0000-0000-0000-00000000000b"
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def card(number="S01G0000019", klass="GOLD", status=CardStatus.ACTIVE, **extra) -> Card:

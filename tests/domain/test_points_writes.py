@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -28,10 +27,8 @@ from app.domain.points_writes import (
     decide_purchase,
     decide_redemption,
 )
-from tests.domain.conftest import MEMBER, TENANT, MemberBook, card
+from tests.domain.conftest import MEMBER, NOW, SHANGHAI, TENANT, MemberBook, card
 
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 YEARLY = PointsSettings(expiry=ExpiryPolicy(ExpiryKind.ROLLING_MONTHS, 12))
 
 

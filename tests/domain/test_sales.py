@@ -5,9 +5,8 @@ ledger that must always add up."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -49,10 +48,8 @@ from app.domain.sales import (
     sale_fingerprint,
     sale_limits,
 )
-from tests.domain.conftest import MEMBER, TENANT, MemberBook, card
+from tests.domain.conftest import MEMBER, NOW, SHANGHAI, TENANT, MemberBook, card
 
-NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 CASH, POINTS, CHANGE = PaymentMethod.CASH, PaymentMethod.POINTS, PaymentMethod.CHANGE_ACCOUNT
 
 
