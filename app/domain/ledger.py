@@ -42,10 +42,6 @@ class Holdings:
         return sum(self.totals.values())
 
 
-def empty_holdings() -> Holdings:
-    return Holdings(0, dict.fromkeys(Category, 0), 0)
-
-
 @dataclass(frozen=True)
 class NewLot:
     id: int  # allocated by the read
