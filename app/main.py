@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import iter_route_contexts
 
 from app import __version__
 from app.crypto import Vault
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         settings.scheduler_interval_seconds,
                     )
                     app.state.scheduler.start()
+                route_templates()  # now, not on the first request
                 _tune_gc()
                 yield
             finally:
@@ -150,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.card_kit = CardKit(app.state.vault)
     app.state.pricing_cache = PricingCache()
     app.state.migration_head = migration_head()
+    route_templates = functools.cache(lambda: _route_templates(app))
 
     problems.install(app)
     app.include_router(ops.router)
@@ -172,9 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(problems.UnexpectedErrorMiddleware)
     app.add_middleware(
-        RequestContextMiddleware,
-        metrics=app.state.metrics,
-        route_templates=functools.cache(lambda: _route_templates(app)),
+        RequestContextMiddleware, metrics=app.state.metrics, route_templates=route_templates
     )
     app.openapi = lambda: _openapi(app)
     return app
@@ -206,8 +207,6 @@ def _openapi(app: FastAPI) -> dict:
 
 
 def _route_templates(app: FastAPI) -> dict[str, str]:
-    return {
-        operation["operationId"]: path
-        for path, operations in app.openapi()["paths"].items()
-        for operation in operations.values()
-    }
+    # The routes' effective contexts, as routing builds them (the OpenAPI document took
+    # seconds to generate on a small machine).
+    return {c.name: c.path_format for c in iter_route_contexts(app.routes)}
