@@ -112,6 +112,8 @@ LEFT JOIN LATERAL (
   JOIN card_classes AS cc ON cc.tenant_id = mc.tenant_id AND cc.code = mc.class_code
   WHERE mc.tenant_id = c.tenant_id AND mc.member_id = c.member_id
     AND cc.upgrade_to IS NOT NULL
+    AND EXISTS (  -- checked once, first: most tenants have no class that upgrades
+      SELECT 1 FROM card_classes AS u WHERE u.tenant_id = c.tenant_id AND u.upgrade_to IS NOT NULL)
 ) AS up ON true
 """,  # noqa: S608 (constant column lists, no input)
     ["key_hash", "store", "receipt", "card", "now", "since", "with_lots", "with_change"],
