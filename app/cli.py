@@ -1,5 +1,5 @@
 """The ``loyalty`` command: serve, migrate, openapi, seed-demo, create-tenant, create-key,
-backfill-birth-years, repair-timestamps."""
+backfill-birth-years, repair-timestamps, distribute."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from app.db import (
     migrate,
 )
 from app.domain.errors import DomainError
-from app.services import access, demo, members, timestamps
+from app.services import access, demo, distribution, members, timestamps
 from app.settings import Settings
 from app.uow import UnitOfWork
 
@@ -94,6 +94,21 @@ def cmd_repair_timestamps(settings: Settings, args: argparse.Namespace) -> None:
     if not done.repaired:
         print("no timestamp or date needed repairing")
     print(f"constraints validated: {len(done.validated)}")
+
+
+def cmd_distribute(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        done = run(settings, distribution.distribute)
+    except DomainError as exc:
+        for problem in exc.extra.get("problems", ()):
+            print(problem, file=sys.stderr)
+        raise
+    if done.citus_version is None:
+        print("plain PostgreSQL (no citus extension): nothing to distribute")
+        return
+    for step in done.done:
+        print(step)
+    print(f"Citus {done.citus_version}: every table placed ({len(done.done)} step(s) this run)")
 
 
 def cmd_create_tenant(settings: Settings, args: argparse.Namespace) -> None:
@@ -193,6 +208,12 @@ def parser() -> argparse.ArgumentParser:
         help="repair stored ±infinity and out-of-range timestamps and dates, then validate "
         "the checks that refuse them",
     ).set_defaults(func=cmd_repair_timestamps)
+
+    sub.add_parser(
+        "distribute",
+        help="on a Citus coordinator: create the reference and distributed tables and "
+        "delegate the ledger's write (idempotent); on plain PostgreSQL: nothing",
+    ).set_defaults(func=cmd_distribute)
     return p
 
 

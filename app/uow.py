@@ -9,6 +9,7 @@ asyncpg pool, outside any transaction.
 from __future__ import annotations
 
 import contextlib
+import re
 import typing
 from collections.abc import AsyncIterator
 
@@ -93,6 +94,8 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
     ),
 }
 
+_SHARD_SUFFIX = re.compile(r"_\d+$")
+
 
 def _driver_error(exc: BaseException) -> object:
     """asyncpg's own exception (it carries sqlstate and constraint_name), whether it came
@@ -105,9 +108,13 @@ def _driver_error(exc: BaseException) -> object:
 
 
 def constraint_error(exc: BaseException) -> DomainError:
-    name = getattr(_driver_error(exc), "constraint_name", None)
-    code, message, field = CONSTRAINT_ERRORS.get(
-        name or "", ("integrity_conflict", "The change conflicts with existing data.", None)
+    name = getattr(_driver_error(exc), "constraint_name", None) or ""
+    # Citus reports a shard's copy of the constraint: its name and the shard id.
+    known = CONSTRAINT_ERRORS.get(name) or CONSTRAINT_ERRORS.get(_SHARD_SUFFIX.sub("", name))
+    code, message, field = known or (
+        "integrity_conflict",
+        "The change conflicts with existing data.",
+        None,
     )
     return Conflict(code, message, field=field)
 

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, created_at_column
@@ -13,10 +13,11 @@ class AuditRow(Base):
 
     __tablename__ = "audit_log"
     __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id"),
         Index("ix_audit_log_tenant_subject", "tenant_id", "subject", "subject_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
     subject: Mapped[str] = mapped_column(String(32))  # card_class | discount_rule | ...
     subject_id: Mapped[str] = mapped_column(String(64))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Numeric,
+    PrimaryKeyConstraint,
     String,
     Uuid,
     text,
@@ -48,6 +49,7 @@ class ChangeEntryRow(Base):
 
     __tablename__ = "change_entries"
     __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id", "member_id"),
         ForeignKeyConstraint(*_MEMBER_FK),
         CheckConstraint(
             "kind IN ('deposit', 'spend', 'sale_payment', 'sale_refund')", name="kind_values"
@@ -60,7 +62,7 @@ class ChangeEntryRow(Base):
         Index("ix_change_entries_tenant_source", "tenant_id", "source_type", "source_id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     card_number: Mapped[str | None] = mapped_column(String(40))

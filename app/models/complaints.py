@@ -14,6 +14,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
@@ -42,13 +43,12 @@ class ComplaintRow(Base):
         CheckConstraint(
             "satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction_range"
         ),
-        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        PrimaryKeyConstraint("tenant_id", "id"),
         ForeignKeyConstraint(["tenant_id", "store_code"], ["stores.tenant_id", "stores.code"]),
-        Index("ix_complaints_tenant_id_id", "tenant_id", "id"),
         Index("ix_complaints_tenant_recorded", "tenant_id", "recorded_at"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"))
     member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     store_code: Mapped[str | None] = mapped_column(String(12))
@@ -74,11 +74,17 @@ class ComplaintStepRow(Base):
     """Append-only: never updated, never deleted."""
 
     __tablename__ = "complaint_steps"
-    __table_args__ = (Index("ix_complaint_steps_complaint", "complaint_id", "id"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "complaint_id"], ["complaints.tenant_id", "complaints.id"]
+        ),
+        Index("ix_complaint_steps_complaint", "complaint_id", "id"),
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"))
-    complaint_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("complaints.id"))
+    complaint_id: Mapped[int] = mapped_column(BigInteger)
     step: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict] = mapped_column(JSONB)
     actor: Mapped[str] = mapped_column(String(100))

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     UniqueConstraint,
@@ -90,7 +91,7 @@ class CsiResponseRow(Base):
     __tablename__ = "csi_responses"
     __table_args__ = (
         ForeignKeyConstraint(*_MODEL_FK),
-        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        PrimaryKeyConstraint("tenant_id", "id"),
         ForeignKeyConstraint(["tenant_id", "store_code"], ["stores.tenant_id", "stores.code"]),
         UniqueConstraint(
             "tenant_id",
@@ -102,7 +103,7 @@ class CsiResponseRow(Base):
         Index("ix_csi_responses_tenant_model_answered", "tenant_id", "model_code", "answered_at"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     model_code: Mapped[str] = mapped_column(String(32))
     respondent_ref: Mapped[str] = mapped_column(String(64))
@@ -115,11 +116,17 @@ class CsiResponseRow(Base):
 
 class CsiAnswerRow(Base):
     __tablename__ = "csi_answers"
-    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 7", name="score_range"),)
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 1 AND 7", name="score_range"),
+        PrimaryKeyConstraint("tenant_id", "response_id", "item_code"),
+        ForeignKeyConstraint(
+            ["tenant_id", "response_id"],
+            ["csi_responses.tenant_id", "csi_responses.id"],
+            ondelete="CASCADE",
+        ),
+    )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
-    response_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("csi_responses.id", ondelete="CASCADE"), primary_key=True
-    )
-    item_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    response_id: Mapped[int] = mapped_column(BigInteger)
+    item_code: Mapped[str] = mapped_column(String(32))
     score: Mapped[int] = mapped_column(SmallInteger)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Identity,
     Index,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
@@ -26,13 +27,13 @@ class NpsResponseRow(Base):
     __tablename__ = "nps_responses"
     __table_args__ = (
         CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
-        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        PrimaryKeyConstraint("tenant_id", "id"),
         ForeignKeyConstraint(["tenant_id", "store_code"], ["stores.tenant_id", "stores.code"]),
         UniqueConstraint("tenant_id", "response_ref"),
         Index("ix_nps_responses_tenant_answered", "tenant_id", "answered_at"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"))
     member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     store_code: Mapped[str | None] = mapped_column(String(12))

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    PrimaryKeyConstraint,
     String,
     Uuid,
     text,
@@ -68,6 +69,7 @@ class PointsLotRow(Base):
 
     __tablename__ = "points_lots"
     __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id", "member_id"),
         ForeignKeyConstraint(*_MEMBER_FK),
         CheckConstraint(
             "points_left >= 0 AND points_left <= points_earned", name="points_left_range"
@@ -92,7 +94,7 @@ class PointsLotRow(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     category: Mapped[str] = mapped_column(String(1))
@@ -110,6 +112,11 @@ class PointsEntryRow(Base):
 
     __tablename__ = "points_entries"
     __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id", "member_id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id", "lot_id"],
+            ["points_lots.tenant_id", "points_lots.member_id", "points_lots.id"],
+        ),
         ForeignKeyConstraint(*_MEMBER_FK),
         CheckConstraint(
             "category IN ('A', 'B', 'C', 'D', 'E', 'F', 'R', 'X')", name="category_values"
@@ -119,7 +126,7 @@ class PointsEntryRow(Base):
         Index("ix_points_entries_tenant_source", "tenant_id", "source_type", "source_id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     card_number: Mapped[str | None] = mapped_column(String(40))
@@ -127,7 +134,7 @@ class PointsEntryRow(Base):
     points: Mapped[int] = mapped_column(BigInteger)
     source_type: Mapped[str] = mapped_column(String(32))
     source_id: Mapped[str] = mapped_column(String(64))
-    lot_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("points_lots.id"))
+    lot_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -135,6 +142,7 @@ class PointsEntryRow(Base):
 class PointsRedemptionRow(Base):
     __tablename__ = "points_redemptions"
     __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id", "member_id"),
         ForeignKeyConstraint(*_MEMBER_FK),
         CheckConstraint("points > 0", name="points_positive"),
         CheckConstraint("purpose IN ('cash_off', 'gift', 'rebate')", name="purpose_values"),
@@ -145,7 +153,7 @@ class PointsRedemptionRow(Base):
         Index("ix_points_redemptions_tenant_member", "tenant_id", "member_id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     card_number: Mapped[str | None] = mapped_column(String(40))

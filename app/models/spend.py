@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, Index, Numeric, String, Uuid
+from sqlalchemy import BigInteger, DateTime, Index, Numeric, PrimaryKeyConstraint, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -15,10 +15,11 @@ from app.models.base import Base
 class MemberSpendRow(Base):
     __tablename__ = "member_spend"
     __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id", "member_id"),
         Index("ix_member_spend_tenant_member_at", "tenant_id", "member_id", "occurred_at"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
