@@ -87,7 +87,7 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
         "This receipt was recorded already.",
         "receipt_no",
     ),
-    "uq_sale_returns_sale_id_return_no": (
+    "uq_sale_returns_tenant_id_member_id_sale_id_return_no": (
         "return_conflict",
         "This return number was recorded already for the sale.",
         "return_no",

@@ -1,6 +1,7 @@
 """Database functions, declared once here (alembic_utils); migrations create them from these
-declarations. A change to a body is a new migration that replaces the entity and keeps the
-text it replaces for its downgrade.
+declarations. A change to a body is a new migration that replaces the entity; the body it
+replaces stays declared here, named by the revision that created it, for that revision and for
+the new one's downgrade (the part that changed is a fragment of its own, the rest is shared).
 
 ``apply_ledger_plan`` is the one write of every change to a member's points, change account,
 sales and returns (ARCHITECTURE: read → decide → apply). It holds no business rule: it locks
@@ -16,10 +17,9 @@ from alembic_utils.pg_function import PGFunction
 
 APPLIED, STALE, CLAIMED = "applied", "stale", "claimed"
 
-APPLY_LEDGER_PLAN = PGFunction(
-    schema="public",
-    signature="apply_ledger_plan(p_tenant uuid, p_member uuid, p_plan jsonb)",
-    definition="""
+SIGNATURE = "apply_ledger_plan(p_tenant uuid, p_member uuid, p_plan jsonb)"
+
+_BODY = """
 RETURNS text
 LANGUAGE plpgsql VOLATILE
 SET plan_cache_mode = force_generic_plan
@@ -92,13 +92,7 @@ BEGIN
         END IF;
     END IF;
     IF p_plan ? 'sale_return' THEN
-        INSERT INTO sale_returns (id, tenant_id, sale_id, return_no, fingerprint, detail,
-                                  response)
-        SELECT r.id, p_tenant, r.sale_id, r.return_no, r.fingerprint, r.detail, r.response
-        FROM jsonb_to_record(p_plan->'sale_return') AS r(
-            id bigint, sale_id bigint, return_no text, fingerprint text, detail jsonb,
-            response jsonb)
-        ON CONFLICT (sale_id, return_no) DO NOTHING;
+        -- CLAIM_RETURN
         IF NOT FOUND THEN
             RETURN 'claimed';
         END IF;
@@ -205,5 +199,34 @@ BEGIN
     RETURN 'applied';
 END
 $$
-""",
-)
+"""
+
+# How a return claims its number: on the sale's key with its member (migration 202612031300),
+# before that on (sale_id, return_no).
+CLAIM_RETURN = """
+        INSERT INTO sale_returns (id, tenant_id, member_id, sale_id, return_no, fingerprint,
+                                  detail, response)
+        SELECT r.id, p_tenant, p_member, r.sale_id, r.return_no, r.fingerprint, r.detail,
+               r.response
+        FROM jsonb_to_record(p_plan->'sale_return') AS r(
+            id bigint, sale_id bigint, return_no text, fingerprint text, detail jsonb,
+            response jsonb)
+        ON CONFLICT (tenant_id, member_id, sale_id, return_no) DO NOTHING;"""
+CLAIM_RETURN_202612021100 = """
+        INSERT INTO sale_returns (id, tenant_id, sale_id, return_no, fingerprint, detail,
+                                  response)
+        SELECT r.id, p_tenant, r.sale_id, r.return_no, r.fingerprint, r.detail, r.response
+        FROM jsonb_to_record(p_plan->'sale_return') AS r(
+            id bigint, sale_id bigint, return_no text, fingerprint text, detail jsonb,
+            response jsonb)
+        ON CONFLICT (sale_id, return_no) DO NOTHING;"""
+
+
+def _apply_ledger_plan(claim_return: str) -> PGFunction:
+    definition = _BODY.replace("        -- CLAIM_RETURN", claim_return.strip("\n"))
+    return PGFunction(schema="public", signature=SIGNATURE, definition=definition)
+
+
+APPLY_LEDGER_PLAN = _apply_ledger_plan(CLAIM_RETURN)
+# As migration 202612021100 created it; 202612031300 replaces it and restores it on downgrade.
+APPLY_LEDGER_PLAN_202612021100 = _apply_ledger_plan(CLAIM_RETURN_202612021100)

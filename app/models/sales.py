@@ -20,6 +20,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Numeric,
+    PrimaryKeyConstraint,
     String,
     UniqueConstraint,
     Uuid,
@@ -33,12 +34,13 @@ from app.models.base import Base, created_at_column, updated_at_column
 class SaleRow(Base):
     __tablename__ = "sales"
     __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id", "member_id"),
         UniqueConstraint("tenant_id", "store_code", "receipt_no"),
         ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
         Index("ix_sales_tenant_member", "tenant_id", "member_id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     # No key to tenants of its own: (tenant_id, member_id) → members enforces the tenant, and
     # a sale need not lock the tenant's one row (migration 202611232100).
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -56,11 +58,19 @@ class SaleRow(Base):
 
 class SaleReturnRow(Base):
     __tablename__ = "sale_returns"
-    __table_args__ = (UniqueConstraint("sale_id", "return_no"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id", "member_id"),
+        UniqueConstraint("tenant_id", "member_id", "sale_id", "return_no"),
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id", "sale_id"],
+            ["sales.tenant_id", "sales.member_id", "sales.id"],
+        ),
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"))
-    sale_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("sales.id"))
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the sale's
+    sale_id: Mapped[int] = mapped_column(BigInteger)
     return_no: Mapped[str] = mapped_column(String(64))
     fingerprint: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict] = mapped_column(JSONB)  # lines returned, clawback, refund, purchase

@@ -8,6 +8,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.distribution import Constraint, Table
 
+ASIDE_SCHEMA = "citus_distribute"  # what a run sets aside until it is done
+
+RECORD_FOREIGN_KEYS = f"""
+INSERT INTO {ASIDE_SCHEMA}.foreign_keys
+SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+FROM pg_constraint AS c
+WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace
+ON CONFLICT DO NOTHING
+"""  # noqa: S608 (a constant schema name)
+
+_ASIDE = f"""
+SELECT f.table_name, f.name, f.definition FROM {ASIDE_SCHEMA}.foreign_keys AS f
+WHERE {{}} EXISTS (SELECT 1 FROM pg_constraint AS c
+                  WHERE c.conname = f.name AND c.conrelid = to_regclass(f.table_name))
+ORDER BY f.table_name, f.name
+"""  # noqa: S608 (a constant schema name)
+ASIDE_PRESENT, ASIDE_MISSING = _ASIDE.format(""), _ASIDE.format("NOT")
+
 # Every table of the schema with its columns, and every primary key, unique or exclusion
 # constraint and foreign key with its columns in order.
 CATALOG = """
@@ -67,14 +85,56 @@ class DistributionRepository:
         )
 
     async def placed(self) -> dict[str, str]:
-        """Tables Citus already manages → 'reference' or 'distributed'."""
+        """Tables Citus manages → 'reference', 'distributed' or 'local' (a Citus-local
+        table: one a foreign key to a reference table pulled in)."""
         rows = await self.session.execute(
+            text("SELECT table_name::text AS name, citus_table_type AS kind FROM citus_tables")
+        )
+        return {r.name: r.kind for r in rows}
+
+    async def undistribute_table(self, table: str) -> None:
+        await self.session.execute(text("SELECT undistribute_table(:t)"), {"t": table})
+
+    # Citus distributes no table that a foreign key links to a table it does not manage yet,
+    # so the keys are set aside (in a schema of their own, which survives an interrupted
+    # run) and restored once every table is placed.
+
+    async def set_foreign_keys_aside(self) -> int:
+        """Record every foreign key of the schema not yet recorded, then drop them all."""
+        await self.session.execute(text(f"CREATE SCHEMA IF NOT EXISTS {ASIDE_SCHEMA}"))
+        await self.session.execute(
             text(
-                "SELECT logicalrelid::regclass::text AS name, partmethod::text AS method "
-                "FROM pg_dist_partition"
+                f"CREATE TABLE IF NOT EXISTS {ASIDE_SCHEMA}.foreign_keys "
+                "(table_name text, name text, definition text, PRIMARY KEY (table_name, name))"
             )
         )
-        return {r.name: "reference" if r.method == "n" else "distributed" for r in rows}
+        await self.session.execute(text(RECORD_FOREIGN_KEYS))
+        dropped = 0
+        for row in await self._foreign_keys(present=True):
+            await self.session.execute(
+                text(f'ALTER TABLE "{row.table_name}" DROP CONSTRAINT "{row.name}"')
+            )
+            dropped += 1
+        return dropped
+
+    async def restore_foreign_keys(self) -> int:
+        """Add back every recorded foreign key that is missing, then forget them."""
+        if not await self.session.scalar(
+            text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f"{ASIDE_SCHEMA}.foreign_keys"}
+        ):
+            return 0
+        restored = 0
+        for row in await self._foreign_keys(present=False):
+            await self.session.execute(
+                text(f'ALTER TABLE "{row.table_name}" ADD CONSTRAINT "{row.name}" {row.definition}')
+            )
+            restored += 1
+        await self.session.execute(text(f"DROP SCHEMA {ASIDE_SCHEMA} CASCADE"))
+        return restored
+
+    async def _foreign_keys(self, *, present: bool):
+        """The recorded keys that exist now (``present``) or are missing."""
+        return list(await self.session.execute(text(ASIDE_PRESENT if present else ASIDE_MISSING)))
 
     async def create_reference_table(self, table: str) -> None:
         await self.session.execute(text("SELECT create_reference_table(:t)"), {"t": table})

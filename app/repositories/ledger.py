@@ -138,7 +138,8 @@ SELECT t.time_zone, {SETTINGS_COLUMNS},
 FROM tenants AS t
 LEFT JOIN points_settings AS ps ON ps.tenant_id = t.id
 LEFT JOIN sales AS s ON s.tenant_id = t.id AND s.store_code = $store AND s.receipt_no = $receipt
-LEFT JOIN sale_returns AS r ON r.sale_id = s.id AND r.return_no = $return_no
+LEFT JOIN sale_returns AS r ON r.tenant_id = s.tenant_id AND r.member_id = s.member_id
+  AND r.sale_id = s.id AND r.return_no = $return_no
 LEFT JOIN points_accounts AS a ON a.tenant_id = s.tenant_id AND a.member_id = s.member_id
 WHERE t.id = $tenant
 """,  # noqa: S608 (constant column lists, no input)

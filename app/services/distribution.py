@@ -1,14 +1,15 @@
 """``loyalty distribute``: place every table on a Citus cluster as app/models/distribution.py
 declares, then delegate the ledger's write to the member's node. Each step commits on its
 own and what Citus already manages is skipped, so a run that stopped half-way is finished
-by running it again."""
+by running it again. The foreign keys are set aside while tables are placed (Citus refuses a
+key between a table it manages and one it does not) and restored at the end."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from app.domain.errors import Conflict
-from app.models.distribution import FUNCTIONS, Kind, steps, violations
+from app.models.distribution import FUNCTIONS, TABLES, Kind, Placement, steps, violations
 from app.repositories.distribution import DistributionRepository
 from app.uow import UnitOfWork
 
@@ -33,8 +34,23 @@ async def distribute(uow: UnitOfWork) -> Distribution:
                 f"{len(problems)} key(s) break Citus's rules, e.g. {problems[0]}",
                 extra={"problems": problems},
             )
+        placed = await citus.placed()
+        for name, kind in placed.items():
+            expected = _citus_type(TABLES[name]) if name in TABLES else None
+            if kind not in ("local", expected):
+                raise Conflict(
+                    "table_misplaced",
+                    f"Citus holds {name} as a {kind} table; it is declared {expected}.",
+                )
         done = []
-        for step in steps(constraints, await citus.placed()):
+        todo = steps(constraints, [n for n, kind in placed.items() if kind != "local"])
+        if todo:
+            if dropped := await citus.set_foreign_keys_aside():
+                done.append(f"{dropped} foreign key(s) set aside")
+            for name in [n for n, kind in placed.items() if kind == "local"]:
+                await citus.undistribute_table(name)  # pulled in by a key; placed below
+            await uow.commit()
+        for step in todo:
             if step.placement.kind == Kind.REFERENCE:
                 await citus.create_reference_table(step.table)
                 done.append(f"reference table {step.table}")
@@ -43,9 +59,17 @@ async def distribute(uow: UnitOfWork) -> Distribution:
                 await citus.create_distributed_table(step.table, column, step.colocate_with)
                 done.append(f"{step.table} distributed by {column}")
             await uow.commit()
+        if restored := await citus.restore_foreign_keys():
+            done.append(f"{restored} foreign key(s) restored")
+            await uow.commit()
         for signature, argument in FUNCTIONS.items():
             if not await citus.distributed_function(signature):
                 await citus.create_distributed_function(signature, argument, "members")
                 done.append(f"function {signature} delegated by {argument}")
                 await uow.commit()
         return Distribution(version, done)
+
+
+def _citus_type(placement: Placement) -> str:
+    """What citus_tables calls a table placed as declared."""
+    return "reference" if placement.kind == Kind.REFERENCE else "distributed"

@@ -2,7 +2,8 @@
 
 * ``points_accounts.version``: each write reads it and applies only while it is unchanged (the
   write locks the row and compares), so a decision made on a stale read is made again.
-* ``apply_ledger_plan()`` (declared in app/models/functions.py) writes a plan exactly as given.
+* ``apply_ledger_plan()`` writes a plan exactly as given (app/models/functions.py declares it
+  as of this revision and as it is now).
 * ``sale_settings``: a tenant's limits per line and per receipt (app/domain/sales.py).
 * ``record_till_sale()``, the lean sale path's function, is retired: the sale has one path. The
   downgrade restores it as revision 202611232300 left it, for the code before this revision.
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.models.functions import APPLY_LEDGER_PLAN
+from app.models.functions import APPLY_LEDGER_PLAN_202612021100 as APPLY_LEDGER_PLAN
 
 revision: str = "202612021100"
 down_revision: str | None = "202612021000"
