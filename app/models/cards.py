@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -28,7 +29,9 @@ class CardRow(Base):
         ForeignKeyConstraint(["tenant_id", "store_code"], ["stores.tenant_id", "stores.code"]),
         ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
         UniqueConstraint("tenant_id", "class_code", "serial"),
-        Index("ix_cards_tenant_member", "tenant_id", "member_id"),
+        # The card with its member: what card events reference (co-located on Citus). It
+        # also serves the member's cards.
+        UniqueConstraint("tenant_id", "member_id", "number"),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -52,12 +55,17 @@ class CardEventRow(Base):
 
     __tablename__ = "card_events"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "card_number"], ["cards.tenant_id", "cards.number"]),
+        PrimaryKeyConstraint("tenant_id", "id", "member_id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id", "card_number"],
+            ["cards.tenant_id", "cards.member_id", "cards.number"],
+        ),
         Index("ix_card_events_tenant_card", "tenant_id", "card_number", "id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the card's
     card_number: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(16))  # issued | status | tier
     from_value: Mapped[str | None] = mapped_column(String(40))

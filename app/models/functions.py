@@ -178,9 +178,7 @@ BEGIN
         UPDATE cards AS c SET class_code = t.to_class
         FROM jsonb_to_recordset(p_plan->'tiers') AS t(number text, to_class text)
         WHERE c.tenant_id = p_tenant AND c.member_id = p_member AND c.number = t.number;
-        INSERT INTO card_events (tenant_id, card_number, kind, from_value, to_value, reason,
-                                 actor)
-        SELECT p_tenant, e.number, 'tier', e.from_value, e.to_value, e.reason, e.actor
+        -- TIER_EVENTS
         FROM ROWS FROM (jsonb_to_recordset(p_plan->'card_events') AS (
             number text, from_value text, to_value text, reason text, actor text)
         ) WITH ORDINALITY AS e(number, from_value, to_value, reason, actor, n)
@@ -222,11 +220,29 @@ CLAIM_RETURN_202612021100 = """
         ON CONFLICT (sale_id, return_no) DO NOTHING;"""
 
 
-def _apply_ledger_plan(claim_return: str) -> PGFunction:
-    definition = _BODY.replace("        -- CLAIM_RETURN", claim_return.strip("\n"))
+# How a tier change's card event is written: with the card's member (migration 202612031400).
+TIER_EVENTS = """
+        INSERT INTO card_events (tenant_id, member_id, card_number, kind, from_value, to_value,
+                                 reason, actor)
+        SELECT p_tenant, p_member, e.number, 'tier', e.from_value, e.to_value, e.reason,
+               e.actor"""
+TIER_EVENTS_202612021100 = """
+        INSERT INTO card_events (tenant_id, card_number, kind, from_value, to_value, reason,
+                                 actor)
+        SELECT p_tenant, e.number, 'tier', e.from_value, e.to_value, e.reason, e.actor"""
+
+
+def _apply_ledger_plan(claim_return: str, tier_events: str) -> PGFunction:
+    definition = _BODY.replace("        -- CLAIM_RETURN", claim_return.strip("\n")).replace(
+        "        -- TIER_EVENTS", tier_events.strip("\n")
+    )
     return PGFunction(schema="public", signature=SIGNATURE, definition=definition)
 
 
-APPLY_LEDGER_PLAN = _apply_ledger_plan(CLAIM_RETURN)
-# As migration 202612021100 created it; 202612031300 replaces it and restores it on downgrade.
-APPLY_LEDGER_PLAN_202612021100 = _apply_ledger_plan(CLAIM_RETURN_202612021100)
+APPLY_LEDGER_PLAN = _apply_ledger_plan(CLAIM_RETURN, TIER_EVENTS)
+# As the migrations that created them: 202612021100, then 202612031300. The migration that
+# replaces each restores it on downgrade.
+APPLY_LEDGER_PLAN_202612021100 = _apply_ledger_plan(
+    CLAIM_RETURN_202612021100, TIER_EVENTS_202612021100
+)
+APPLY_LEDGER_PLAN_202612031300 = _apply_ledger_plan(CLAIM_RETURN, TIER_EVENTS_202612021100)

@@ -176,6 +176,7 @@ class CardRepository:
     async def add_event(
         self,
         tenant_id: str,
+        member_id: str,
         number: str,
         kind: str,
         from_value: str | None,
@@ -186,6 +187,7 @@ class CardRepository:
         self.session.add(
             CardEventRow(
                 tenant_id=uuid.UUID(tenant_id),
+                member_id=uuid.UUID(member_id),
                 card_number=number,
                 kind=kind,
                 from_value=from_value,

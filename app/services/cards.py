@@ -136,7 +136,9 @@ async def _issue(
         issued_at,
         expires,
     )
-    await uow.cards.add_event(tenant, number, "issued", None, class_code, "issued", who.key_name)
+    await uow.cards.add_event(
+        tenant, member_id, number, "issued", None, class_code, "issued", who.key_name
+    )
     return IssuedCard(card, make_track(kit.mac_key, number), code)
 
 
@@ -182,6 +184,7 @@ async def change_status(
         updated = await uow.cards.update(who.tenant_id, number, status=target.value)
         await uow.cards.add_event(
             who.tenant_id,
+            card.member_id,
             number,
             "status",
             current.value,
@@ -214,6 +217,7 @@ async def replace_card(
         )
         await uow.cards.add_event(
             who.tenant_id,
+            old.member_id,
             number,
             "status",
             old.status.value,
@@ -223,6 +227,7 @@ async def replace_card(
         )
         await uow.cards.add_event(
             who.tenant_id,
+            old.member_id,
             new.card.number,
             "issued",
             None,

@@ -39,6 +39,7 @@ async def apply_upgrades(
         for step in steps:
             await uow.cards.add_event(
                 tenant_id,
+                candidate.member_id,
                 candidate.number,
                 "tier",
                 step.from_class,
