@@ -193,36 +193,26 @@ class Step:
     colocate_with: str  # a table of its group already placed, or 'none' (a new group)
 
 
-def steps(
-    constraints: Iterable[Constraint],
-    placed: Iterable[str],
-    placements: Mapping[str, Placement] = TABLES,
-) -> list[Step]:
-    """The tables still to place, each after the tables its foreign keys reference:
-    reference tables, then member, tenant and lookup tables (Citus refuses a foreign key to
-    a table it does not manage yet)."""
-    references: dict[str, set[str]] = {name: set() for name in placements}
-    for key in constraints:
-        if key.type == "f" and key.table in references and key.referenced != key.table:
-            references[key.table].add(key.referenced or "")
+def steps(placed: Iterable[str], placements: Mapping[str, Placement] = TABLES) -> list[Step]:
+    """The tables still to place: reference tables, then member, tenant and lookup tables,
+    ``members`` first so that it anchors the member group. No foreign key orders them:
+    ``loyalty distribute`` sets the keys aside while it places tables."""
     done = set(placed)
-    group_table = {placements[name].colocation: name for name in sorted(done) if name in placements}
+    anchors = {
+        placements[name].colocation: name
+        for name in sorted(done)
+        if name in placements and placements[name].colocation
+    }
     out = []
-    order = [Kind.REFERENCE, Kind.MEMBER, Kind.TENANT, Kind.LOOKUP]
-    for kind in order:
+    for kind in (Kind.REFERENCE, Kind.MEMBER, Kind.TENANT, Kind.LOOKUP):
         todo = sorted(
             (n for n, p in placements.items() if p.kind == kind and n not in done),
-            key=lambda n: (n != "members", n),  # members anchor their group
+            key=lambda n: (n != "members", n),
         )
-        while todo:
-            ready = [n for n in todo if references[n] <= done | {n}] or todo[:1]
-            name = ready[0]
+        for name in todo:
             placement = placements[name]
             group = placement.colocation
-            anchor = group_table.get(group, "none") if group else "none"
-            out.append(Step(name, placement, anchor))
+            out.append(Step(name, placement, anchors.get(group, "none") if group else "none"))
             if group:
-                group_table.setdefault(group, name)
-            done.add(name)
-            todo.remove(name)
+                anchors.setdefault(group, name)
     return out

@@ -43,7 +43,7 @@ async def distribute(uow: UnitOfWork) -> Distribution:
                     f"Citus holds {name} as a {kind} table; it is declared {expected}.",
                 )
         done = []
-        todo = steps(constraints, [n for n, kind in placed.items() if kind != "local"])
+        todo = steps([n for n, kind in placed.items() if kind != "local"])
         if todo:
             if dropped := await citus.set_foreign_keys_aside():
                 done.append(f"{dropped} foreign key(s) set aside")

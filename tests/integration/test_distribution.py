@@ -131,8 +131,8 @@ def test_every_table_is_declared_and_carries_its_distribution_column():
     ]
 
 
-def test_steps_place_referenced_tables_first_and_anchor_each_group():
-    order = steps(KEYS, placed=(), placements=PLACEMENTS)
+def test_steps_place_reference_tables_first_and_anchor_each_group():
+    order = steps(placed=(), placements=PLACEMENTS)
     assert [(s.table, s.colocate_with) for s in order] == [
         ("stores", "none"),
         ("members", "none"),
@@ -140,7 +140,7 @@ def test_steps_place_referenced_tables_first_and_anchor_each_group():
         ("audit_log", "none"),
     ]
     # A run that stopped half-way: what Citus manages is skipped, the rest joins its group.
-    again = steps(KEYS, placed=("stores", "members"), placements=PLACEMENTS)
+    again = steps(placed=("stores", "members"), placements=PLACEMENTS)
     assert [(s.table, s.colocate_with) for s in again] == [
         ("sales", "members"),
         ("audit_log", "none"),
