@@ -53,12 +53,12 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
         "code",
     ),
     "uq_tenants_name": ("tenant_exists", "A tenant with this name already exists.", "name"),
-    "uq_members_tenant_id_external_ref": (
+    "pk_member_refs": (
         "member_exists",
         "A member with this external_ref already exists.",
         "external_ref",
     ),
-    "pk_cards": (
+    "pk_card_numbers": (
         "card_number_taken",
         "Another class already issued this number: give classes distinct prefixes or ranges.",
         "card_class",
@@ -82,7 +82,7 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
         "amount",
     ),
     # Sales claim their receipt with ON CONFLICT and returns lock the sale: backups only.
-    "uq_sales_tenant_id_store_code_receipt_no": (
+    "pk_sale_receipts": (
         "receipt_conflict",
         "This receipt was recorded already.",
         "receipt_no",
@@ -218,7 +218,8 @@ class UnitOfWork:
         if self._session is not None and self._session.in_transaction():
             connection = await (await self._session.connection()).get_raw_connection()
             store = LedgerStore(connection.driver_connection, joined=True)
-            await store.use_generic_plans()  # as the reader pool's connections do
+            if self._reader is None or await self._reader.generic_plans(store.connection):
+                await store.use_generic_plans()  # as the reader pool's connections do
             yield store
             return
         if self._reader is None:

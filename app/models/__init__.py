@@ -14,7 +14,7 @@ from app.models.analytics import (
 from app.models.audit import AuditRow
 from app.models.base import Base, add_finite_checks
 from app.models.card_classes import CardClassRow, SharingGroupRow
-from app.models.cards import CardEventRow, CardRow
+from app.models.cards import CardEventRow, CardNumberRow, CardRow
 from app.models.change_account import ChangeAccountRow, ChangeEntryRow
 from app.models.complaints import ComplaintRow, ComplaintStepRow
 from app.models.csi import (
@@ -26,7 +26,7 @@ from app.models.csi import (
 )
 from app.models.idempotency import IdempotencyKeyRow
 from app.models.jobs import JobRunRow
-from app.models.members import MemberRow
+from app.models.members import MemberRefRow, MemberRow
 from app.models.nps import NpsResponseRow
 from app.models.points import (
     PointsAccountRow,
@@ -42,7 +42,7 @@ from app.models.pricing import (
     PricingSettingsRow,
     PricingVersionRow,
 )
-from app.models.sales import SaleReturnRow, SaleRow, SaleSettingsRow
+from app.models.sales import SaleReceiptRow, SaleReturnRow, SaleRow, SaleSettingsRow
 from app.models.spend import MemberSpendRow
 from app.models.tenancy import ApiKeyRow, StoreRow, TenantRow
 
@@ -55,6 +55,7 @@ __all__ = [
     "Base",
     "CardClassRow",
     "CardEventRow",
+    "CardNumberRow",
     "CardRow",
     "ChangeAccountRow",
     "ChangeEntryRow",
@@ -74,6 +75,7 @@ __all__ = [
     "JobRunRow",
     "MemberGroupMemberRow",
     "MemberGroupRow",
+    "MemberRefRow",
     "MemberRow",
     "MemberSpendRow",
     "MultiplierEventRow",
@@ -87,6 +89,7 @@ __all__ = [
     "PricingVersionRow",
     "RfmRunRow",
     "RfmScoreRow",
+    "SaleReceiptRow",
     "SaleReturnRow",
     "SaleRow",
     "SaleSettingsRow",

@@ -12,7 +12,6 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
-    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -28,14 +27,14 @@ class CardRow(Base):
         ),
         ForeignKeyConstraint(["tenant_id", "store_code"], ["stores.tenant_id", "stores.code"]),
         ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
-        UniqueConstraint("tenant_id", "class_code", "serial"),
-        # The card with its member: what card events reference (co-located on Citus). It
-        # also serves the member's cards.
-        UniqueConstraint("tenant_id", "member_id", "number"),
+        # Keyed with the member (co-located on Citus); it also serves the member's cards. The
+        # number's own uniqueness is card_numbers'; a serial's, the class's counter
+        # (CardRepository.allocate_serial).
+        PrimaryKeyConstraint("tenant_id", "member_id", "number"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    number: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    number: Mapped[str] = mapped_column(String(40))
     class_code: Mapped[str] = mapped_column(String(12))
     store_code: Mapped[str] = mapped_column(String(12))
     serial: Mapped[int] = mapped_column(BigInteger)
@@ -48,6 +47,17 @@ class CardRow(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     first_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CardNumberRow(Base):
+    """Lookup: a card number's uniqueness in its tenant, and its member. A number never
+    changes hands, so the row never changes (workers cache it: app/repositories/reads.py)."""
+
+    __tablename__ = "card_numbers"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
 
 
 class CardEventRow(Base):

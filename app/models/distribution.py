@@ -102,6 +102,10 @@ TABLES: dict[str, Placement] = {
     "csi_responses": TENANT,
     "idempotency_keys": TENANT,
     "nps_responses": TENANT,
+    # the keys that are not the member, each with its member
+    "card_numbers": Placement(Kind.LOOKUP, "number"),
+    "member_refs": Placement(Kind.LOOKUP, "external_ref"),
+    "sale_receipts": Placement(Kind.LOOKUP, "receipt_no"),
     # the coordinator's own
     "alembic_version": LOCAL,
 }

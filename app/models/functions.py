@@ -79,17 +79,7 @@ BEGIN
     -- 2. Claims: a receipt or return number recorded meanwhile (the insert waits for a
     --    request still writing it) is answered from what was recorded.
     IF p_plan ? 'sale' THEN
-        INSERT INTO sales (id, tenant_id, store_code, receipt_no, member_id, card_number,
-                           occurred_at, fingerprint, detail, returned, response)
-        SELECT s.id, p_tenant, s.store_code, s.receipt_no, p_member, s.card_number,
-               s.occurred_at, s.fingerprint, s.detail, '{}', s.response
-        FROM jsonb_to_record(p_plan->'sale') AS s(
-            id bigint, store_code text, receipt_no text, card_number text,
-            occurred_at timestamptz, fingerprint text, detail jsonb, response jsonb)
-        ON CONFLICT (tenant_id, store_code, receipt_no) DO NOTHING;
-        IF NOT FOUND THEN
-            RETURN 'claimed';
-        END IF;
+        -- CLAIM_SALE
     END IF;
     IF p_plan ? 'sale_return' THEN
         -- CLAIM_RETURN
@@ -199,6 +189,35 @@ END
 $$
 """
 
+_SALE = """
+        INSERT INTO sales (id, tenant_id, store_code, receipt_no, member_id, card_number,
+                           occurred_at, fingerprint, detail, returned, response)
+        SELECT s.id, p_tenant, s.store_code, s.receipt_no, p_member, s.card_number,
+               s.occurred_at, s.fingerprint, s.detail, '{}', s.response
+        FROM jsonb_to_record(p_plan->'sale') AS s(
+            id bigint, store_code text, receipt_no text, card_number text,
+            occurred_at timestamptz, fingerprint text, detail jsonb, response jsonb)"""
+
+# How a sale claims its receipt: in the receipt's lookup (migration 202612031500), then the
+# sale is written on its member's key; before that, on the sale's own unique receipt.
+CLAIM_SALE = f"""
+        INSERT INTO sale_receipts (tenant_id, store_code, receipt_no, member_id, sale_id)
+        SELECT p_tenant, s.store_code, s.receipt_no, p_member, s.id
+        FROM jsonb_to_record(p_plan->'sale') AS s(id bigint, store_code text, receipt_no text)
+        ON CONFLICT (tenant_id, store_code, receipt_no) DO NOTHING;
+        IF NOT FOUND THEN
+            RETURN 'claimed';
+        END IF;{_SALE};"""  # noqa: S608 (constant SQL, no input)
+CLAIM_SALE_202612021100 = (
+    _SALE
+    + """
+        ON CONFLICT (tenant_id, store_code, receipt_no) DO NOTHING;
+        IF NOT FOUND THEN
+            RETURN 'claimed';
+        END IF;"""
+)
+
+
 # How a return claims its number: on the sale's key with its member (migration 202612031300),
 # before that on (sale_id, return_no).
 CLAIM_RETURN = """
@@ -232,17 +251,26 @@ TIER_EVENTS_202612021100 = """
         SELECT p_tenant, e.number, 'tier', e.from_value, e.to_value, e.reason, e.actor"""
 
 
-def _apply_ledger_plan(claim_return: str, tier_events: str) -> PGFunction:
-    definition = _BODY.replace("        -- CLAIM_RETURN", claim_return.strip("\n")).replace(
-        "        -- TIER_EVENTS", tier_events.strip("\n")
-    )
+def _apply_ledger_plan(claim_sale: str, claim_return: str, tier_events: str) -> PGFunction:
+    definition = _BODY
+    for fragment, text in (
+        ("CLAIM_SALE", claim_sale),
+        ("CLAIM_RETURN", claim_return),
+        ("TIER_EVENTS", tier_events),
+    ):
+        definition = definition.replace(f"        -- {fragment}", text.strip("\n"))
     return PGFunction(schema="public", signature=SIGNATURE, definition=definition)
 
 
-APPLY_LEDGER_PLAN = _apply_ledger_plan(CLAIM_RETURN, TIER_EVENTS)
-# As the migrations that created them: 202612021100, then 202612031300. The migration that
-# replaces each restores it on downgrade.
+APPLY_LEDGER_PLAN = _apply_ledger_plan(CLAIM_SALE, CLAIM_RETURN, TIER_EVENTS)
+# As the migrations that created them: 202612021100, 202612031300, then 202612031400. The
+# migration that replaces each restores it on downgrade.
 APPLY_LEDGER_PLAN_202612021100 = _apply_ledger_plan(
-    CLAIM_RETURN_202612021100, TIER_EVENTS_202612021100
+    CLAIM_SALE_202612021100, CLAIM_RETURN_202612021100, TIER_EVENTS_202612021100
 )
-APPLY_LEDGER_PLAN_202612031300 = _apply_ledger_plan(CLAIM_RETURN, TIER_EVENTS_202612021100)
+APPLY_LEDGER_PLAN_202612031300 = _apply_ledger_plan(
+    CLAIM_SALE_202612021100, CLAIM_RETURN, TIER_EVENTS_202612021100
+)
+APPLY_LEDGER_PLAN_202612031400 = _apply_ledger_plan(
+    CLAIM_SALE_202612021100, CLAIM_RETURN, TIER_EVENTS
+)

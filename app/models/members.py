@@ -22,13 +22,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.models.base import Base, created_at_column, updated_at_column
 
 
+class MemberRefRow(Base):
+    """Lookup: an external reference's uniqueness in its tenant, and its member (the
+    member's own ``external_ref`` repeats it for display)."""
+
+    __tablename__ = "member_refs"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    external_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+
 class MemberRow(Base):
     __tablename__ = "members"
     __table_args__ = (
         # Lets other tables reference (tenant_id, member_id), so a row can't point at
         # another tenant's member.
         UniqueConstraint("tenant_id", "id"),
-        UniqueConstraint("tenant_id", "external_ref"),
         # The keyset order of lists; it also serves as the tenant_id index.
         Index("ix_members_tenant_id", "tenant_id", "created_at", "id"),
         Index("ix_members_tenant_id_phone_hash", "tenant_id", "phone_hash"),

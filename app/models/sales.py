@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Identity,
-    Index,
     Numeric,
     PrimaryKeyConstraint,
     String,
@@ -35,9 +34,10 @@ class SaleRow(Base):
     __tablename__ = "sales"
     __table_args__ = (
         PrimaryKeyConstraint("tenant_id", "id", "member_id"),
-        UniqueConstraint("tenant_id", "store_code", "receipt_no"),
+        # The receipt's uniqueness is sale_receipts'; this finds a replay on the member's
+        # shard (and serves the member's sales).
+        UniqueConstraint("tenant_id", "member_id", "store_code", "receipt_no"),
         ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
-        Index("ix_sales_tenant_member", "tenant_id", "member_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity())
@@ -54,6 +54,19 @@ class SaleRow(Base):
     returned: Mapped[dict] = mapped_column(JSONB)  # line_no → cumulative qty returned
     response: Mapped[dict] = mapped_column(JSONB)
     created_at: Mapped[datetime] = created_at_column()
+
+
+class SaleReceiptRow(Base):
+    """Lookup: a receipt's uniqueness in its tenant, claimed by the sale that records it
+    (apply_ledger_plan), and where that sale is."""
+
+    __tablename__ = "sale_receipts"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    store_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    sale_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class SaleReturnRow(Base):

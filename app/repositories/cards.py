@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.card_lifecycle import Attempts, Card, CardStatus
 from app.domain.cards import CardNumberFormat
-from app.models import CardClassRow, CardEventRow, CardRow
+from app.models import CardClassRow, CardEventRow, CardNumberRow, CardRow
+from app.repositories.card_numbers import CARD_MEMBERS
 from app.repositories.paging import newest_first
 from app.repositories.tenancy import as_uuid
 
@@ -115,6 +116,13 @@ class CardRepository:
         issued_at: datetime,
         expires_at: datetime | None,
     ) -> Card:
+        # The number's claim first: a number taken fails here (card_number_taken).
+        self.session.add(
+            CardNumberRow(
+                tenant_id=uuid.UUID(tenant_id), number=number, member_id=uuid.UUID(member_id)
+            )
+        )
+        await self.session.flush()
         row = CardRow(
             tenant_id=uuid.UUID(tenant_id),
             number=number,
@@ -132,10 +140,30 @@ class CardRepository:
         await self.session.flush()
         return _card(row)
 
-    async def get(self, tenant_id: str, number: str, *, for_update: bool = False) -> Card | None:
-        query = select(CardRow).where(
-            CardRow.tenant_id == uuid.UUID(tenant_id), CardRow.number == number
+    async def _member(self, tenant_id: str, number: str) -> uuid.UUID | None:
+        """The card's member (app/repositories/card_numbers.py): every statement on the card
+        names it."""
+        tenant = uuid.UUID(tenant_id)
+        return await CARD_MEMBERS.lookup(
+            (tenant, number),
+            lambda: self.session.scalar(
+                select(CardNumberRow.member_id).where(
+                    CardNumberRow.tenant_id == tenant, CardNumberRow.number == number
+                )
+            ),
         )
+
+    async def _the_card(self, tenant_id: str, number: str):
+        """The card's rows by their whole key (a card that does not exist: none)."""
+        member = await self._member(tenant_id, number)
+        return (
+            CardRow.tenant_id == uuid.UUID(tenant_id),
+            CardRow.member_id == member,
+            CardRow.number == number,
+        )
+
+    async def get(self, tenant_id: str, number: str, *, for_update: bool = False) -> Card | None:
+        query = select(CardRow).where(*await self._the_card(tenant_id, number))
         if for_update:
             query = query.with_for_update()
         row = await self.session.scalar(query)
@@ -158,7 +186,7 @@ class CardRepository:
     async def update(self, tenant_id: str, number: str, **values) -> Card:
         row = await self.session.scalar(
             update(CardRow)
-            .where(CardRow.tenant_id == uuid.UUID(tenant_id), CardRow.number == number)
+            .where(*await self._the_card(tenant_id, number))
             .values(**values)
             .returning(CardRow)
         )
@@ -202,7 +230,9 @@ class CardRepository:
         self, tenant_id: str, number: str, before: int | None, limit: int
     ) -> list[CardEvent]:
         query = select(CardEventRow).where(
-            CardEventRow.tenant_id == uuid.UUID(tenant_id), CardEventRow.card_number == number
+            CardEventRow.tenant_id == uuid.UUID(tenant_id),
+            CardEventRow.member_id == await self._member(tenant_id, number),
+            CardEventRow.card_number == number,
         )
         rows = await self.session.scalars(newest_first(query, CardEventRow.id, before, limit))
         return [

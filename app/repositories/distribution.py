@@ -156,6 +156,23 @@ class DistributionRepository:
         )
         return bool(found)
 
+    async def plan_each_call(self, signature: str) -> bool:
+        """Have the function plan its statements for each call's values (Citus routes by
+        them; a generic plan has none): whether it was not so already."""
+        current = await self.session.scalar(
+            text(
+                "SELECT 'plan_cache_mode=force_custom_plan' = ANY(coalesce(proconfig, '{}')) "
+                "FROM pg_proc WHERE oid = to_regprocedure(:f)"
+            ),
+            {"f": signature},
+        )
+        if current:
+            return False
+        await self.session.execute(
+            text(f"ALTER FUNCTION {signature} SET plan_cache_mode = force_custom_plan")
+        )
+        return True
+
     async def create_distributed_function(
         self, signature: str, argument: str, colocate_with: str
     ) -> None:

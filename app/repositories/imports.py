@@ -43,16 +43,19 @@ LATE_COUNT = "SELECT count(*) FROM import_staging WHERE occurred_at >= $1"
 # milliseconds, 4 of the ref's rank, 6 random ones, like a UUIDv7), so the members' indexes and
 # the transactions' primary key grow at their ends instead of at random pages.
 NEW_MEMBERS = """
+WITH claimed AS (
+    INSERT INTO member_refs (tenant_id, external_ref, member_id)
+    SELECT $1, r.member_ref,
+           encode($3::bytea || int4send(row_number() OVER (ORDER BY r.member_ref)::int)
+                  || substring(uuid_send(gen_random_uuid()) FROM 11 FOR 6), 'hex')::uuid
+    FROM (SELECT DISTINCT member_ref FROM import_staging
+          WHERE member_ref IS NOT NULL AND occurred_at < $2) AS r
+    ORDER BY r.member_ref
+    ON CONFLICT (tenant_id, external_ref) DO NOTHING
+    RETURNING external_ref, member_id
+)
 INSERT INTO members (id, tenant_id, external_ref, source_channel)
-SELECT encode($3::bytea || int4send(row_number() OVER (ORDER BY r.member_ref)::int)
-              || substring(uuid_send(gen_random_uuid()) FROM 11 FOR 6), 'hex')::uuid,
-       $1, r.member_ref, 'import'
-FROM (SELECT DISTINCT member_ref FROM import_staging
-      WHERE member_ref IS NOT NULL AND occurred_at < $2) AS r
-WHERE NOT EXISTS (SELECT 1 FROM members AS m
-                  WHERE m.tenant_id = $1 AND m.external_ref = r.member_ref)
-ORDER BY r.member_ref
-ON CONFLICT (tenant_id, external_ref) DO NOTHING
+SELECT c.member_id, $1, c.external_ref, 'import' FROM claimed AS c ORDER BY c.member_id
 """
 
 # New receipts only: the first of duplicates within the file, not a sale recorded through the
@@ -67,10 +70,10 @@ LOAD = """
 INSERT INTO imported_transactions
     (tenant_id, member_id, dedup_key, occurred_at, amount, receipt_no, store_code, import_id)
 SELECT $1, n.member_id, n.key, n.occurred_at, n.amount, n.receipt_no, n.store_code, $3
-FROM (SELECT DISTINCT ON (m.id, k.key)
-             m.id AS member_id, k.key, s.occurred_at, s.amount, s.receipt_no, s.store_code
+FROM (SELECT DISTINCT ON (m.member_id, k.key)
+             m.member_id, k.key, s.occurred_at, s.amount, s.receipt_no, s.store_code
       FROM import_staging AS s
-      JOIN members AS m ON m.tenant_id = $1 AND m.external_ref = s.member_ref
+      JOIN member_refs AS m ON m.tenant_id = $1 AND m.external_ref = s.member_ref
       CROSS JOIN LATERAL (
           SELECT CASE WHEN s.receipt_no IS NOT NULL
                       THEN hashtextextended(s.receipt_no,
@@ -81,10 +84,10 @@ FROM (SELECT DISTINCT ON (m.id, k.key)
                  END AS key) AS k
       WHERE s.member_ref IS NOT NULL AND s.occurred_at < $2
         AND (s.receipt_no IS NULL OR s.store_code IS NULL
-             OR NOT EXISTS (SELECT 1 FROM sales AS x
+             OR NOT EXISTS (SELECT 1 FROM sale_receipts AS x
                             WHERE x.tenant_id = $1 AND x.store_code = s.store_code
                               AND x.receipt_no = s.receipt_no))
-      ORDER BY m.id, k.key, s.line) AS n
+      ORDER BY m.member_id, k.key, s.line) AS n
 WHERE NOT EXISTS (SELECT 1 FROM imported_transactions AS i
                   WHERE i.tenant_id = $1 AND i.member_id = n.member_id AND i.dedup_key = n.key)
 """

@@ -26,9 +26,17 @@ from app.domain.ledger import Holdings, LedgerPlan, PlannedEntry
 from app.domain.points import Category, Lot
 from app.domain.points_ledger import PointsSettings
 from app.domain.sales import SALE_LOTS, MemberCard, Stored, StoredSale
-from app.models.functions import APPLIED
+from app.models.functions import APPLIED, CLAIMED
+from app.repositories import card_numbers
+from app.repositories.card_numbers import CARD_MEMBERS
 from app.repositories.points import settings_of
-from app.repositories.reads import CARD_COLUMNS, PRINCIPAL_COLUMNS, card_of, principal_of
+from app.repositories.reads import (
+    CARD_COLUMNS,
+    PRINCIPAL_COLUMNS,
+    card_of,
+    principal_of,
+    routed_by_card,
+)
 from app.repositories.tenancy import as_uuid
 
 CATEGORIES = tuple(Category)
@@ -42,7 +50,7 @@ def _holdings_columns(tenant: str, member: str) -> str:
     (SELECT coalesce(sum(l.points_left), 0) FROM points_lots AS l
      WHERE l.tenant_id = {tenant} AND l.member_id = {member} AND l.points_left > 0
        AND l.available_at > $now) AS pending,
-    (SELECT array_agg(ROW({LOT_FIELDS}) ORDER BY l.id) FROM points_lots AS l
+    (SELECT array_agg(ROW({LOT_FIELDS})::lot_row ORDER BY l.id) FROM points_lots AS l
      WHERE l.tenant_id = {tenant} AND l.member_id = {member} AND l.points_left > 0
        AND l.expires_at <= $now) AS due_lots"""  # noqa: S608 (column names, no input)
 
@@ -50,7 +58,7 @@ def _holdings_columns(tenant: str, member: str) -> str:
 def _lots_column(tenant: str, member: str, when: str = "true") -> str:
     """Every lot of the member holding points, read only ``when`` (a SubPlan runs on use)."""
     return f"""
-    CASE WHEN {when} THEN (SELECT array_agg(ROW({LOT_FIELDS}) ORDER BY l.earned_at, l.id)
+    CASE WHEN {when} THEN (SELECT array_agg(ROW({LOT_FIELDS})::lot_row ORDER BY l.earned_at, l.id)
       FROM points_lots AS l
       WHERE l.tenant_id = {tenant} AND l.member_id = {member} AND l.points_left > 0)
     END AS lots"""  # noqa: S608 (column names, no input)
@@ -79,44 +87,44 @@ SELECT {PRINCIPAL_COLUMNS}, t.time_zone, coalesce(v.version, 0) AS pricing_versi
        s.response::text AS recorded_response,
        {CARD_COLUMNS}, m.birthday_ciphertext,
        (SELECT array_agg(g.group_code) FROM member_group_members AS g
-        WHERE g.tenant_id = c.tenant_id AND g.member_id = c.member_id) AS member_groups,
-       {_holdings_columns("c.tenant_id", "c.member_id")},
-       {_lots_column("c.tenant_id", "c.member_id", "$with_lots")},
+        WHERE g.tenant_id = c.tenant_id AND g.member_id = $member) AS member_groups,
+       {_holdings_columns("c.tenant_id", "$member")},
+       {_lots_column("c.tenant_id", "$member", "$with_lots")},
        CASE WHEN $with_change THEN (
          SELECT ca.balance FROM change_accounts AS ca
-         WHERE ca.tenant_id = c.tenant_id AND ca.member_id = c.member_id) END AS change_balance,
+         WHERE ca.tenant_id = c.tenant_id AND ca.member_id = $member) END AS change_balance,
        up.cards AS member_cards,
        CASE WHEN up.cards IS NOT NULL THEN (
          SELECT coalesce(sum(ms.amount), 0) FROM member_spend AS ms
-         WHERE ms.tenant_id = c.tenant_id AND ms.member_id = c.member_id
+         WHERE ms.tenant_id = c.tenant_id AND ms.member_id = $member
            AND ms.occurred_at > $since) END AS spend_12m,
-       CASE WHEN s.id IS NULL AND c.number IS NOT NULL THEN nextval('sales_id_seq') END
+       CASE WHEN s.id IS NULL AND c.number IS NOT NULL THEN (SELECT nextval('sales_id_seq')) END
          AS new_sale_id,
        CASE WHEN s.id IS NULL AND c.number IS NOT NULL THEN
          ARRAY(SELECT nextval('points_lots_id_seq') FROM generate_series(1, {SALE_LOTS})) END
          AS new_lot_ids,
        CASE WHEN s.id IS NULL AND c.number IS NOT NULL AND $with_change THEN
-         nextval('change_entries_id_seq') END AS new_change_entry_id
+         (SELECT nextval('change_entries_id_seq')) END AS new_change_entry_id
 FROM (SELECT 1) AS one
 LEFT JOIN api_keys AS k ON k.key_hash = $key_hash AND k.revoked_at IS NULL
 LEFT JOIN tenants AS t ON t.id = k.tenant_id
 LEFT JOIN pricing_versions AS v ON v.tenant_id = k.tenant_id
-LEFT JOIN sales AS s ON s.tenant_id = k.tenant_id AND s.store_code = $store
-  AND s.receipt_no = $receipt
-LEFT JOIN cards AS c ON c.tenant_id = k.tenant_id AND c.number = $card
-LEFT JOIN members AS m ON m.tenant_id = c.tenant_id AND m.id = c.member_id
-LEFT JOIN points_accounts AS a ON a.tenant_id = c.tenant_id AND a.member_id = c.member_id
+LEFT JOIN sales AS s ON s.tenant_id = k.tenant_id AND s.member_id = $member
+  AND s.store_code = $store AND s.receipt_no = $receipt
+LEFT JOIN cards AS c ON c.tenant_id = k.tenant_id AND c.member_id = $member AND c.number = $card
+LEFT JOIN members AS m ON m.tenant_id = c.tenant_id AND m.id = $member
+LEFT JOIN points_accounts AS a ON a.tenant_id = c.tenant_id AND a.member_id = $member
 LEFT JOIN LATERAL (
-  SELECT array_agg(ROW(mc.number, mc.class_code, mc.status, mc.expires_at)) AS cards
+  SELECT array_agg(ROW(mc.number, mc.class_code, mc.status, mc.expires_at)::card_row) AS cards
   FROM cards AS mc
   JOIN card_classes AS cc ON cc.tenant_id = mc.tenant_id AND cc.code = mc.class_code
-  WHERE mc.tenant_id = c.tenant_id AND mc.member_id = c.member_id
+  WHERE mc.tenant_id = c.tenant_id AND mc.member_id = $member
     AND cc.upgrade_to IS NOT NULL
     AND EXISTS (  -- checked once, first: most tenants have no class that upgrades
       SELECT 1 FROM card_classes AS u WHERE u.tenant_id = c.tenant_id AND u.upgrade_to IS NOT NULL)
 ) AS up ON true
 """,  # noqa: S608 (constant column lists, no input)
-    ["key_hash", "store", "receipt", "card", "now", "since", "with_lots", "with_change"],
+    ["key_hash", "store", "receipt", "card", "now", "since", "with_lots", "with_change", "member"],
 )
 
 SALE_RETURN = _numbered(
@@ -126,40 +134,51 @@ SELECT t.time_zone, {SETTINGS_COLUMNS},
        s.detail::text AS detail, s.returned::text AS returned,
        r.id AS recorded_id, r.fingerprint AS recorded_fingerprint,
        r.response::text AS recorded_response,
-       {_holdings_columns("s.tenant_id", "s.member_id")},
-       {_lots_column("s.tenant_id", "s.member_id")},
+       {_holdings_columns("s.tenant_id", "$member")},
+       {_lots_column("s.tenant_id", "$member")},
        (SELECT ca.balance FROM change_accounts AS ca
-        WHERE ca.tenant_id = s.tenant_id AND ca.member_id = s.member_id) AS change_balance,
-       CASE WHEN s.id IS NOT NULL AND r.id IS NULL THEN nextval('sale_returns_id_seq') END
+        WHERE ca.tenant_id = s.tenant_id AND ca.member_id = $member) AS change_balance,
+       CASE WHEN s.id IS NOT NULL AND r.id IS NULL THEN (SELECT nextval('sale_returns_id_seq')) END
          AS new_return_id,
        CASE WHEN s.id IS NOT NULL AND r.id IS NULL THEN
          ARRAY(SELECT nextval('points_lots_id_seq') FROM generate_series(1, 2)) END
          AS new_lot_ids
 FROM tenants AS t
 LEFT JOIN points_settings AS ps ON ps.tenant_id = t.id
-LEFT JOIN sales AS s ON s.tenant_id = t.id AND s.store_code = $store AND s.receipt_no = $receipt
-LEFT JOIN sale_returns AS r ON r.tenant_id = s.tenant_id AND r.member_id = s.member_id
+LEFT JOIN sales AS s ON s.tenant_id = t.id AND s.member_id = $member
+  AND s.store_code = $store AND s.receipt_no = $receipt
+LEFT JOIN sale_returns AS r ON r.tenant_id = s.tenant_id AND r.member_id = $member
   AND r.sale_id = s.id AND r.return_no = $return_no
-LEFT JOIN points_accounts AS a ON a.tenant_id = s.tenant_id AND a.member_id = s.member_id
+LEFT JOIN points_accounts AS a ON a.tenant_id = s.tenant_id AND a.member_id = $member
 WHERE t.id = $tenant
 """,  # noqa: S608 (constant column lists, no input)
-    ["tenant", "store", "receipt", "return_no", "now"],
+    ["tenant", "store", "receipt", "return_no", "now", "member"],
 )
+
+# Where a receipt's sale is (its member's shard on Citus), and that sale's answer.
+RECEIPT = """
+SELECT member_id, sale_id FROM sale_receipts
+WHERE tenant_id = $1 AND store_code = $2 AND receipt_no = $3
+"""
+RECORDED_SALE = """
+SELECT s.id AS recorded_id, s.fingerprint AS recorded_fingerprint,
+       s.response::text AS recorded_response
+FROM sales AS s WHERE s.tenant_id = $1 AND s.member_id = $2 AND s.id = $3
+"""
 
 MEMBER = _numbered(
     f"""
 SELECT t.time_zone, {SETTINGS_COLUMNS}, {CARD_COLUMNS}, m.id AS found_member_id,
-       {_holdings_columns("m.tenant_id", "m.id")},
-       {_lots_column("m.tenant_id", "m.id", "$with_lots")},
-       CASE WHEN m.id IS NOT NULL THEN nextval('points_lots_id_seq') END AS new_lot_id,
+       {_holdings_columns("m.tenant_id", "$member")},
+       {_lots_column("m.tenant_id", "$member", "$with_lots")},
+       CASE WHEN m.id IS NOT NULL THEN (SELECT nextval('points_lots_id_seq')) END AS new_lot_id,
        CASE WHEN m.id IS NOT NULL AND $with_redemption THEN
-         nextval('points_redemptions_id_seq') END AS new_redemption_id
+         (SELECT nextval('points_redemptions_id_seq')) END AS new_redemption_id
 FROM tenants AS t
 LEFT JOIN points_settings AS ps ON ps.tenant_id = t.id
-LEFT JOIN cards AS c ON c.tenant_id = t.id AND c.number = $card
-LEFT JOIN members AS m ON m.tenant_id = t.id
-  AND m.id = CASE WHEN $card::text IS NULL THEN $member ELSE c.member_id END
-LEFT JOIN points_accounts AS a ON a.tenant_id = m.tenant_id AND a.member_id = m.id
+LEFT JOIN cards AS c ON c.tenant_id = t.id AND c.member_id = $member AND c.number = $card
+LEFT JOIN members AS m ON m.tenant_id = t.id AND m.id = $member
+LEFT JOIN points_accounts AS a ON a.tenant_id = m.tenant_id AND a.member_id = $member
 WHERE t.id = $tenant
 """,  # noqa: S608 (constant column lists, no input)
     ["tenant", "member", "card", "now", "with_lots", "with_redemption"],
@@ -169,14 +188,14 @@ REDEMPTION = _numbered(
     f"""
 SELECT t.time_zone, r.id, r.member_id, r.card_number, r.points, r.purpose, r.reference,
        r.money, r.status, r.created_at, r.cancelled_at,
-       (SELECT array_agg(ROW(e.lot_id, e.points) ORDER BY e.id) FROM points_entries AS e
-        WHERE e.tenant_id = r.tenant_id AND e.source_type = 'redemption'
-          AND e.source_id = r.id::text) AS spent,
-       (SELECT array_agg(ROW({LOT_FIELDS}) ORDER BY l.id) FROM points_lots AS l
+       (SELECT array_agg(ROW(e.lot_id, e.points)::spent_row ORDER BY e.id) FROM points_entries AS e
+        WHERE e.tenant_id = r.tenant_id AND e.member_id = r.member_id
+          AND e.source_type = 'redemption' AND e.source_id = r.id::text) AS spent,
+       (SELECT array_agg(ROW({LOT_FIELDS})::lot_row ORDER BY l.id) FROM points_lots AS l
         WHERE l.tenant_id = r.tenant_id AND l.member_id = r.member_id AND l.id IN (
           SELECT e.lot_id FROM points_entries AS e
-          WHERE e.tenant_id = r.tenant_id AND e.source_type = 'redemption'
-            AND e.source_id = r.id::text)) AS spent_lots,
+          WHERE e.tenant_id = r.tenant_id AND e.member_id = r.member_id
+            AND e.source_type = 'redemption' AND e.source_id = r.id::text)) AS spent_lots,
        {_holdings_columns("r.tenant_id", "r.member_id")}
 FROM tenants AS t
 LEFT JOIN points_redemptions AS r ON r.tenant_id = t.id AND r.id = $redemption
@@ -189,12 +208,12 @@ WHERE t.id = $tenant
 CHANGE = f"""
 SELECT {CARD_COLUMNS}, cc.change_account_enabled, cc.change_account_limit,
        ca.balance AS change_balance,
-       CASE WHEN c.number IS NOT NULL THEN nextval('change_entries_id_seq') END
+       CASE WHEN c.number IS NOT NULL THEN (SELECT nextval('change_entries_id_seq')) END
          AS new_entry_id
 FROM (SELECT 1) AS one
-LEFT JOIN cards AS c ON c.tenant_id = $1 AND c.number = $2
+LEFT JOIN cards AS c ON c.tenant_id = $1 AND c.member_id = $3 AND c.number = $2
 LEFT JOIN card_classes AS cc ON cc.tenant_id = c.tenant_id AND cc.code = c.class_code
-LEFT JOIN change_accounts AS ca ON ca.tenant_id = c.tenant_id AND ca.member_id = c.member_id
+LEFT JOIN change_accounts AS ca ON ca.tenant_id = c.tenant_id AND ca.member_id = $3
 """  # noqa: S608 (constant column lists, no input)
 
 APPLY = "SELECT apply_ledger_plan($1, $2, $3::text::jsonb)"
@@ -310,6 +329,7 @@ class LedgerStore:
         self.connection = connection
         self.joined = joined  # inside the unit of work's transaction
         self._transaction: asyncpg.transaction.Transaction | None = None
+        self.claimed = False  # a plan found its receipt or return number recorded meanwhile
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -325,17 +345,34 @@ class LedgerStore:
         with_lots: bool,
         with_change: bool,
     ) -> SaleRead:
-        row = await self.connection.fetchrow(
-            SALE, key_hash, store_code, receipt_no, card_number, now, since, with_lots, with_change
+        row = await routed_by_card(
+            key_hash,
+            card_number,
+            lambda member: self.connection.fetchrow(
+                SALE,
+                key_hash,
+                store_code,
+                receipt_no,
+                card_number,
+                now,
+                since,
+                with_lots,
+                with_change,
+                member,
+            ),
+            self.connection.fetchval,
         )
         principal = principal_of(row)
         tenant_id = principal.tenant_id if principal else ""
+        recorded = _stored(row)
+        if recorded is None and self.claimed and principal is not None:
+            recorded = await self._recorded_sale(tenant_id, store_code, receipt_no)
         return SaleRead(
             principal=principal,
             time_zone=row["time_zone"],
             pricing_version=row["pricing_version"],
             store_exists=row["store_exists"],
-            recorded=_stored(row),
+            recorded=recorded,
             card=card_of(tenant_id, row),
             birthday_ciphertext=row["birthday_ciphertext"],
             groups=frozenset(row["member_groups"] or ()),
@@ -351,11 +388,32 @@ class LedgerStore:
             change_entry_id=row["new_change_entry_id"],
         )
 
+    async def _card_member(self, tenant: uuid.UUID, number: str) -> uuid.UUID | None:
+        return await CARD_MEMBERS.lookup(
+            (tenant, number),
+            lambda: self.connection.fetchval(card_numbers.BY_TENANT, tenant, number),
+        )
+
+    async def _recorded_sale(self, tenant_id: str, store_code: str, receipt_no: str):
+        """The sale that claimed a receipt, found through the receipt (a sale's own read
+        looks on its card's member only: the receipt may be another member's)."""
+        tenant = uuid.UUID(tenant_id)
+        receipt = await self.connection.fetchrow(RECEIPT, tenant, store_code, receipt_no)
+        if receipt is None:
+            return None
+        row = await self.connection.fetchrow(
+            RECORDED_SALE, tenant, receipt["member_id"], receipt["sale_id"]
+        )
+        return _stored(row) if row is not None else None
+
     async def sale_return(
         self, tenant_id: str, store_code: str, receipt_no: str, return_no: str, now: datetime
     ) -> ReturnRead:
+        tenant = uuid.UUID(tenant_id)
+        receipt = await self.connection.fetchrow(RECEIPT, tenant, store_code, receipt_no)
+        member = receipt["member_id"] if receipt is not None else None
         row = await self.connection.fetchrow(
-            SALE_RETURN, uuid.UUID(tenant_id), store_code, receipt_no, return_no, now
+            SALE_RETURN, tenant, store_code, receipt_no, return_no, now, member
         )
         sale = None
         if row["sale_id"] is not None:
@@ -390,9 +448,13 @@ class LedgerStore:
         with_redemption: bool = False,
     ) -> MemberRead:
         """The member named by ``card_number`` (when given) or ``member_id``."""
-        member = as_uuid(member_id) if member_id is not None else None
+        tenant = uuid.UUID(tenant_id)
+        if card_number is not None:
+            member = await self._card_member(tenant, card_number)
+        else:
+            member = as_uuid(member_id) if member_id is not None else None
         row = await self.connection.fetchrow(
-            MEMBER, uuid.UUID(tenant_id), member, card_number, now, with_lots, with_redemption
+            MEMBER, tenant, member, card_number, now, with_lots, with_redemption
         )
         found = row["found_member_id"]
         return MemberRead(
@@ -423,7 +485,9 @@ class LedgerStore:
         )
 
     async def change(self, tenant_id: str, card_number: str) -> ChangeRead:
-        row = await self.connection.fetchrow(CHANGE, uuid.UUID(tenant_id), card_number)
+        tenant = uuid.UUID(tenant_id)
+        member = await self._card_member(tenant, card_number)
+        row = await self.connection.fetchrow(CHANGE, tenant, card_number, member)
         return ChangeRead(
             card=card_of(tenant_id, row),
             enabled=bool(row["change_account_enabled"]),
@@ -445,6 +509,7 @@ class LedgerStore:
         outcome = await self.connection.fetchval(
             APPLY, uuid.UUID(plan.tenant_id), uuid.UUID(plan.member_id), plan_json(plan)
         )
+        self.claimed = self.claimed or outcome == CLAIMED
         return outcome == APPLIED
 
     async def hold_locks(self) -> None:

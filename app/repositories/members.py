@@ -9,12 +9,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crypto import Vault
 from app.domain.members import Consent, Gender, Member
-from app.models import MemberRow
+from app.models import MemberRefRow, MemberRow
 from app.repositories.tenancy import as_uuid
 
 
@@ -83,8 +83,28 @@ class MemberRepository:
         _write(row, fields, vault)
         self.session.add(row)
         await self.session.flush()
+        await self._claim_ref(row, None)
         await self.session.refresh(row)
         return _member(row, vault)
+
+    async def _claim_ref(self, row: MemberRow, before: str | None) -> None:
+        """Keep member_refs, which holds the external references' uniqueness, in step with
+        the member's (a reference taken: member_exists)."""
+        if row.external_ref == before:
+            return
+        if before is not None:
+            await self.session.execute(
+                delete(MemberRefRow).where(
+                    MemberRefRow.tenant_id == row.tenant_id, MemberRefRow.external_ref == before
+                )
+            )
+        if row.external_ref is not None:
+            self.session.add(
+                MemberRefRow(
+                    tenant_id=row.tenant_id, external_ref=row.external_ref, member_id=row.id
+                )
+            )
+        await self.session.flush()
 
     async def _row(self, tenant_id: str, member_id: str, lock: bool) -> MemberRow | None:
         mid = as_uuid(member_id)
@@ -105,8 +125,10 @@ class MemberRepository:
     async def update(self, member: Member, fields: dict, vault: Vault) -> Member:
         """Change a member loaded with ``lock=True`` in this unit of work."""
         row = await self.session.get(MemberRow, uuid.UUID(member.id))  # from the identity map
+        before = row.external_ref
         _write(row, fields, vault)
         await self.session.flush()
+        await self._claim_ref(row, before)
         await self.session.refresh(row)
         return _member(row, vault)
 
@@ -125,7 +147,14 @@ class MemberRepository:
         if phone is not None:
             query = query.where(MemberRow.phone_hash == vault.phone_hash(tenant_id, phone))
         if external_ref is not None:
-            query = query.where(MemberRow.external_ref == external_ref)
+            query = query.where(
+                MemberRow.id.in_(
+                    select(MemberRefRow.member_id).where(
+                        MemberRefRow.tenant_id == uuid.UUID(tenant_id),
+                        MemberRefRow.external_ref == external_ref,
+                    )
+                )
+            )
         if after is not None:
             query = query.where(tuple_(MemberRow.created_at, MemberRow.id) > after)
         query = query.order_by(MemberRow.created_at, MemberRow.id).limit(limit + 1)

@@ -7,7 +7,10 @@ context on every quote, so both live here; everything else goes through the unit
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -15,6 +18,8 @@ from app.db import ReaderPool
 from app.domain.access import Principal, Scope, hash_api_key
 from app.domain.card_lifecycle import Card, CardStatus
 from app.domain.errors import Invalid, Unavailable
+from app.repositories import card_numbers
+from app.repositories.card_numbers import CARD_MEMBERS
 
 # The card columns both contexts (a quote's, a sale's) select.
 CARD_COLUMNS = """
@@ -39,14 +44,37 @@ SELECT {PRINCIPAL_COLUMNS}, t.time_zone, coalesce(v.version, 0) AS version,
          AS store_exists,
        {CARD_COLUMNS}, m.birthday_ciphertext,
        (SELECT array_agg(g.group_code) FROM member_group_members AS g
-        WHERE g.tenant_id = c.tenant_id AND g.member_id = c.member_id) AS member_groups
+        WHERE g.tenant_id = c.tenant_id AND g.member_id = $4) AS member_groups
 FROM (SELECT 1) AS one
 LEFT JOIN api_keys AS k ON k.key_hash = $1 AND k.revoked_at IS NULL
 LEFT JOIN tenants AS t ON t.id = k.tenant_id
 LEFT JOIN pricing_versions AS v ON v.tenant_id = k.tenant_id
-LEFT JOIN cards AS c ON c.tenant_id = k.tenant_id AND c.number = $3
-LEFT JOIN members AS m ON m.tenant_id = c.tenant_id AND m.id = c.member_id
+LEFT JOIN cards AS c ON c.tenant_id = k.tenant_id AND c.member_id = $4 AND c.number = $3
+LEFT JOIN members AS m ON m.tenant_id = c.tenant_id AND m.id = $4
 """  # noqa: S608 (constant column lists, no input)
+
+
+async def routed_by_card(
+    key_hash: str,
+    number: str | None,
+    read: Callable[[uuid.UUID | None], Awaitable[asyncpg.Record]],
+    fetchval: Callable[..., Awaitable[Any]],
+) -> asyncpg.Record:
+    """``read(member)``, given the member of card ``number`` in the key's tenant (None: no
+    such card). A member this worker kept for the key and number that no longer finds the
+    card (the key now names another tenant) is looked up again."""
+    if number is None:
+        return await read(None)
+    cached = CARD_MEMBERS.get((key_hash, number))
+    if cached is not None:
+        row = await read(cached)
+        if row["number"] is not None:
+            return row
+        CARD_MEMBERS.forget((key_hash, number))
+    member = await fetchval(card_numbers.BY_KEY, key_hash, number)
+    if member is not None:
+        CARD_MEMBERS.put((key_hash, number), member)
+    return await read(member)
 
 
 def principal_of(row: asyncpg.Record | None) -> Principal | None:
@@ -104,6 +132,10 @@ class HotReads:
         except asyncpg.DataError as exc:  # e.g. a NUL character in a code
             raise Invalid("unstorable_value", "A value cannot be used as given.") from exc
 
+    async def _fetchval(self, query: str, *args):
+        row = await self._fetchrow(query, *args)
+        return row[0] if row is not None else None
+
     async def principal(self, secret: str) -> Principal | None:
         """The active key's principal for a presented secret, or None."""
         return principal_of(await self._fetchrow(PRINCIPAL, hash_api_key(secret)))
@@ -112,8 +144,16 @@ class HotReads:
         self, key_hash: str, store_code: str, card_number: str | None
     ) -> CheckoutContext:
         """The caller's key and, in its tenant, the pricing version, whether the store exists,
-        the card and what its member earns with: one round trip."""
-        row = await self._fetchrow(CHECKOUT_CONTEXT, key_hash, store_code, card_number)
+        the card and what its member earns with: one round trip once the card's member is
+        known (app/repositories/card_numbers.py)."""
+        row = await routed_by_card(
+            key_hash,
+            card_number,
+            lambda member: self._fetchrow(
+                CHECKOUT_CONTEXT, key_hash, store_code, card_number, member
+            ),
+            self._fetchval,
+        )
         principal = principal_of(row)
         tenant_id = principal.tenant_id if principal else ""
         return CheckoutContext(

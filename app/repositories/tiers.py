@@ -62,9 +62,13 @@ class TierRepository:
         rows = await self.session.execute(query)
         return [UpgradeCandidate(n, str(m), k_, total) for n, m, k_, total in rows]
 
-    async def move(self, tenant_id: str, number: str, to_class: str) -> None:
+    async def move(self, tenant_id: str, member_id: str, number: str, to_class: str) -> None:
         await self.session.execute(
             update(CardRow)
-            .where(CardRow.tenant_id == uuid.UUID(tenant_id), CardRow.number == number)
+            .where(
+                CardRow.tenant_id == uuid.UUID(tenant_id),
+                CardRow.member_id == uuid.UUID(member_id),
+                CardRow.number == number,
+            )
             .values(class_code=to_class)
         )

@@ -63,6 +63,9 @@ async def distribute(uow: UnitOfWork) -> Distribution:
             done.append(f"{restored} foreign key(s) restored")
             await uow.commit()
         for signature, argument in FUNCTIONS.items():
+            if await citus.plan_each_call(signature):
+                done.append(f"function {signature} plans each call")
+                await uow.commit()
             if not await citus.distributed_function(signature):
                 await citus.create_distributed_function(signature, argument, "members")
                 done.append(f"function {signature} delegated by {argument}")

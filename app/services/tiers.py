@@ -35,7 +35,7 @@ async def apply_upgrades(
         steps = upgrade_steps(candidate.class_code, candidate.spend_12m, rules)
         if not steps:
             continue
-        await uow.tiers.move(tenant_id, candidate.number, steps[-1].to_class)
+        await uow.tiers.move(tenant_id, candidate.member_id, candidate.number, steps[-1].to_class)
         for step in steps:
             await uow.cards.add_event(
                 tenant_id,

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.models.functions import APPLY_LEDGER_PLAN, APPLY_LEDGER_PLAN_202612031300
+from app.models.functions import APPLY_LEDGER_PLAN_202612031300
+from app.models.functions import APPLY_LEDGER_PLAN_202612031400 as APPLY_LEDGER_PLAN
 
 revision: str = "202612031400"
 down_revision: str | None = "202612031300"

@@ -30,11 +30,6 @@ from tests.api.test_sales import member_with_card, post_return, post_sale, sale_
 from tests.conftest import make_settings, new_tenant, running, scratch_database
 from tests.integration.test_cli import run
 
-# Tables whose keys are still to be re-keyed by member (issue 15). The catalog test checks
-# that exactly these break the rules: a table re-keyed leaves the list, and any other table
-# that breaks them, a new one above all, fails.
-REKEY_PENDING = {"cards", "members", "sales"}
-
 PLACEMENTS = {
     "members": Placement(Kind.MEMBER, "id"),
     "sales": MEMBER,
@@ -147,7 +142,7 @@ def test_steps_place_reference_tables_first_and_anchor_each_group():
     ]
 
 
-async def test_the_migrated_schema_obeys_citus_rules_except_the_tables_still_to_rekey(
+async def test_the_migrated_schema_obeys_citus_rules(
     database_url,
 ):
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
@@ -159,7 +154,7 @@ async def test_the_migrated_schema_obeys_citus_rules_except_the_tables_still_to_
         await engine.dispose()
     assert {t.name for t in tables} == set(TABLES)
     problems = violations(tables, keys)
-    assert {p.split(":")[0] for p in problems} == REKEY_PENDING, "\n".join(problems)
+    assert problems == [], "\n".join(problems)
 
 
 def test_distribute_on_plain_postgresql_does_nothing(database_url):
@@ -169,7 +164,10 @@ def test_distribute_on_plain_postgresql_does_nothing(database_url):
 
 
 def test_a_shard_suffixed_constraint_name_maps_to_the_same_error():
-    for name in ("pk_cards", "pk_cards_102008"):  # Citus names a shard's copy with its id
+    for name in (
+        "pk_card_numbers",
+        "pk_card_numbers_102008",
+    ):  # Citus names a shard's copy with its id
         exc = asyncpg.UniqueViolationError("duplicate key")
         exc.constraint_name = name
         refused = constraint_error(exc)
