@@ -13,6 +13,8 @@ and the caller reads and decides again. ``p_member`` is the plan's one member: e
 writes is that member's (Citus can route the call by it).
 """
 
+import re
+
 from alembic_utils.pg_function import PGFunction
 
 APPLIED, STALE, CLAIMED = "applied", "stale", "claimed"
@@ -55,13 +57,7 @@ BEGIN
         END IF;
     END IF;
     IF p_plan ? 'tiers' THEN
-        SELECT count(*) INTO v_count FROM (
-            SELECT 1 FROM cards AS c
-            JOIN jsonb_to_recordset(p_plan->'tiers') AS t(number text, from_class text)
-              ON c.number = t.number AND c.class_code = t.from_class
-            WHERE c.tenant_id = p_tenant AND c.member_id = p_member
-            FOR UPDATE OF c
-        ) AS locked;
+        -- LOCK_TIERS
         IF v_count <> jsonb_array_length(p_plan->'tiers') THEN
             RETURN 'stale';
         END IF;
@@ -105,9 +101,7 @@ BEGIN
                 source_id text);
         END IF;
         IF jsonb_array_length(v_points->'moves') > 0 THEN
-            UPDATE points_lots AS l SET points_left = l.points_left + m.points
-            FROM jsonb_to_recordset(v_points->'moves') AS m(id bigint, points bigint)
-            WHERE l.id = m.id AND l.tenant_id = p_tenant AND l.member_id = p_member;
+            -- MOVE_POINTS
         END IF;
         IF jsonb_array_length(v_points->'entries') > 0 THEN
             INSERT INTO points_entries (tenant_id, member_id, card_number, category, points,
@@ -122,14 +116,7 @@ BEGIN
                                    source_id, card_number, n)
             ORDER BY e.n;
         END IF;
-        UPDATE points_accounts AS acc
-        SET a = acc.a + dl.a, b = acc.b + dl.b, c = acc.c + dl.c, d = acc.d + dl.d,
-            e = acc.e + dl.e, f = acc.f + dl.f, r = acc.r + dl.r, x = acc.x + dl.x,
-            balance = acc.balance + dl.a + dl.b + dl.c + dl.d + dl.e + dl.f + dl.r + dl.x,
-            version = acc.version + 1, updated_at = now()
-        FROM jsonb_to_record(v_points->'delta') AS dl(
-            a bigint, b bigint, c bigint, d bigint, e bigint, f bigint, r bigint, x bigint)
-        WHERE acc.tenant_id = p_tenant AND acc.member_id = p_member;
+        -- ADD_TOTALS
     END IF;
     IF v_change IS NOT NULL THEN
         INSERT INTO change_entries (id, tenant_id, member_id, card_number, amount, kind,
@@ -165,9 +152,7 @@ BEGIN
             occurred_at timestamptz, amount numeric, source text, source_ref text);
     END IF;
     IF p_plan ? 'tiers' THEN
-        UPDATE cards AS c SET class_code = t.to_class
-        FROM jsonb_to_recordset(p_plan->'tiers') AS t(number text, to_class text)
-        WHERE c.tenant_id = p_tenant AND c.member_id = p_member AND c.number = t.number;
+        -- MOVE_TIERS
         -- TIER_EVENTS
         FROM ROWS FROM (jsonb_to_recordset(p_plan->'card_events') AS (
             number text, from_value text, to_value text, reason text, actor text)
@@ -251,26 +236,101 @@ TIER_EVENTS_202612021100 = """
         SELECT p_tenant, e.number, 'tier', e.from_value, e.to_value, e.reason, e.actor"""
 
 
-def _apply_ledger_plan(claim_sale: str, claim_return: str, tier_events: str) -> PGFunction:
+# Until migration 202612031500: rows joined from a record set with a column definition list,
+# which Citus cannot send to a worker in an UPDATE or a locking SELECT.
+LOCK_TIERS_202612021100 = """
+        SELECT count(*) INTO v_count FROM (
+            SELECT 1 FROM cards AS c
+            JOIN jsonb_to_recordset(p_plan->'tiers') AS t(number text, from_class text)
+              ON c.number = t.number AND c.class_code = t.from_class
+            WHERE c.tenant_id = p_tenant AND c.member_id = p_member
+            FOR UPDATE OF c
+        ) AS locked;"""
+MOVE_POINTS_202612021100 = """
+            UPDATE points_lots AS l SET points_left = l.points_left + m.points
+            FROM jsonb_to_recordset(v_points->'moves') AS m(id bigint, points bigint)
+            WHERE l.id = m.id AND l.tenant_id = p_tenant AND l.member_id = p_member;"""
+ADD_TOTALS_202612021100 = """
+        UPDATE points_accounts AS acc
+        SET a = acc.a + dl.a, b = acc.b + dl.b, c = acc.c + dl.c, d = acc.d + dl.d,
+            e = acc.e + dl.e, f = acc.f + dl.f, r = acc.r + dl.r, x = acc.x + dl.x,
+            balance = acc.balance + dl.a + dl.b + dl.c + dl.d + dl.e + dl.f + dl.r + dl.x,
+            version = acc.version + 1, updated_at = now()
+        FROM jsonb_to_record(v_points->'delta') AS dl(
+            a bigint, b bigint, c bigint, d bigint, e bigint, f bigint, r bigint, x bigint)
+        WHERE acc.tenant_id = p_tenant AND acc.member_id = p_member;"""
+MOVE_TIERS_202612021100 = """
+        UPDATE cards AS c SET class_code = t.to_class
+        FROM jsonb_to_recordset(p_plan->'tiers') AS t(number text, to_class text)
+        WHERE c.tenant_id = p_tenant AND c.member_id = p_member AND c.number = t.number;"""
+
+# From migration 202612031500: the plan's values read as jsonb elements (a type Citus can send
+# to a worker), not as a record set with a column definition list.
+LOCK_TIERS = """
+        SELECT count(*) INTO v_count FROM (
+            SELECT 1 FROM cards AS c
+            JOIN jsonb_array_elements(p_plan->'tiers') AS t
+              ON c.number = t->>'number' AND c.class_code = t->>'from_class'
+            WHERE c.tenant_id = p_tenant AND c.member_id = p_member
+            FOR UPDATE OF c
+        ) AS locked;"""
+MOVE_POINTS = """
+            UPDATE points_lots AS l SET points_left = l.points_left + (m->>'points')::bigint
+            FROM jsonb_array_elements(v_points->'moves') AS m
+            WHERE l.id = (m->>'id')::bigint AND l.tenant_id = p_tenant
+              AND l.member_id = p_member;"""
+ADD_TOTALS = """
+        UPDATE points_accounts AS acc
+        SET a = acc.a + (v_points->'delta'->>'a')::bigint,
+            b = acc.b + (v_points->'delta'->>'b')::bigint,
+            c = acc.c + (v_points->'delta'->>'c')::bigint,
+            d = acc.d + (v_points->'delta'->>'d')::bigint,
+            e = acc.e + (v_points->'delta'->>'e')::bigint,
+            f = acc.f + (v_points->'delta'->>'f')::bigint,
+            r = acc.r + (v_points->'delta'->>'r')::bigint,
+            x = acc.x + (v_points->'delta'->>'x')::bigint,
+            balance = acc.balance + (v_points->>'added')::bigint,
+            version = acc.version + 1, updated_at = now()
+        WHERE acc.tenant_id = p_tenant AND acc.member_id = p_member;"""
+MOVE_TIERS = """
+        UPDATE cards AS c SET class_code = t->>'to_class'
+        FROM jsonb_array_elements(p_plan->'tiers') AS t
+        WHERE c.tenant_id = p_tenant AND c.member_id = p_member AND c.number = t->>'number';"""
+
+
+def _apply_ledger_plan(**fragments: str) -> PGFunction:
     definition = _BODY
-    for fragment, text in (
-        ("CLAIM_SALE", claim_sale),
-        ("CLAIM_RETURN", claim_return),
-        ("TIER_EVENTS", tier_events),
-    ):
-        definition = definition.replace(f"        -- {fragment}", text.strip("\n"))
+    for name, text in fragments.items():
+        definition = re.sub(
+            f"^ *-- {name}$", lambda _, t=text: t.strip("\n"), definition, flags=re.M
+        )
     return PGFunction(schema="public", signature=SIGNATURE, definition=definition)
 
 
-APPLY_LEDGER_PLAN = _apply_ledger_plan(CLAIM_SALE, CLAIM_RETURN, TIER_EVENTS)
-# As the migrations that created them: 202612021100, 202612031300, then 202612031400. The
-# migration that replaces each restores it on downgrade.
-APPLY_LEDGER_PLAN_202612021100 = _apply_ledger_plan(
-    CLAIM_SALE_202612021100, CLAIM_RETURN_202612021100, TIER_EVENTS_202612021100
-)
+_202612021100 = {
+    "LOCK_TIERS": LOCK_TIERS_202612021100,
+    "CLAIM_SALE": CLAIM_SALE_202612021100,
+    "CLAIM_RETURN": CLAIM_RETURN_202612021100,
+    "MOVE_POINTS": MOVE_POINTS_202612021100,
+    "ADD_TOTALS": ADD_TOTALS_202612021100,
+    "MOVE_TIERS": MOVE_TIERS_202612021100,
+    "TIER_EVENTS": TIER_EVENTS_202612021100,
+}
+# As the migrations that created them: 202612021100, 202612031300, 202612031400, then
+# 202612031500 (the current one). The migration that replaces each restores it on downgrade.
+APPLY_LEDGER_PLAN_202612021100 = _apply_ledger_plan(**_202612021100)
 APPLY_LEDGER_PLAN_202612031300 = _apply_ledger_plan(
-    CLAIM_SALE_202612021100, CLAIM_RETURN, TIER_EVENTS_202612021100
+    **(_202612021100 | {"CLAIM_RETURN": CLAIM_RETURN})
 )
 APPLY_LEDGER_PLAN_202612031400 = _apply_ledger_plan(
-    CLAIM_SALE_202612021100, CLAIM_RETURN, TIER_EVENTS
+    **(_202612021100 | {"CLAIM_RETURN": CLAIM_RETURN, "TIER_EVENTS": TIER_EVENTS})
+)
+APPLY_LEDGER_PLAN = _apply_ledger_plan(
+    LOCK_TIERS=LOCK_TIERS,
+    CLAIM_SALE=CLAIM_SALE,
+    CLAIM_RETURN=CLAIM_RETURN,
+    MOVE_POINTS=MOVE_POINTS,
+    ADD_TOTALS=ADD_TOTALS,
+    MOVE_TIERS=MOVE_TIERS,
+    TIER_EVENTS=TIER_EVENTS,
 )

@@ -156,6 +156,28 @@ class DistributionRepository:
         )
         return bool(found)
 
+    async def propagate_set_local(self) -> bool:
+        """Have every new session of this database send its ``SET LOCAL`` settings (the
+        idempotency claim's lock_timeout, analytics' work_mem) to the workers its transaction
+        uses: whether it did not already."""
+        current = await self.session.scalar(
+            text(
+                "SELECT 'citus.propagate_set_commands=local' = ANY(s.setconfig) "
+                "FROM pg_db_role_setting AS s JOIN pg_database AS d ON d.oid = s.setdatabase "
+                "WHERE d.datname = current_database() AND s.setrole = 0"
+            )
+        )
+        if current:
+            return False
+        await self.session.execute(
+            text(
+                "DO $$ BEGIN EXECUTE format("
+                "'ALTER DATABASE %I SET citus.propagate_set_commands = local', "
+                "current_database()); END $$"
+            )
+        )
+        return True
+
     async def plan_each_call(self, signature: str) -> bool:
         """Have the function plan its statements for each call's values (Citus routes by
         them; a generic plan has none): whether it was not so already."""

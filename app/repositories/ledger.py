@@ -547,6 +547,7 @@ def plan_json(plan: LedgerPlan) -> str:
         out["points"] = {
             "version": points.version,
             "delta": {c.value.lower(): points.delta.get(c, 0) for c in CATEGORIES},
+            "added": sum(points.delta.get(c, 0) for c in CATEGORIES),  # to the balance
             "lots": [
                 {
                     "id": lot.id,

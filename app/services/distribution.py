@@ -62,6 +62,9 @@ async def distribute(uow: UnitOfWork) -> Distribution:
         if restored := await citus.restore_foreign_keys():
             done.append(f"{restored} foreign key(s) restored")
             await uow.commit()
+        if await citus.propagate_set_local():
+            done.append("sessions send their SET LOCAL settings to the workers")
+            await uow.commit()
         for signature, argument in FUNCTIONS.items():
             if await citus.plan_each_call(signature):
                 done.append(f"function {signature} plans each call")

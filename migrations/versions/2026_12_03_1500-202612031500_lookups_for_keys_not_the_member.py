@@ -6,7 +6,12 @@
 - ``member_refs (tenant_id, external_ref) → member_id``: an external reference's uniqueness;
 - ``sale_receipts (tenant_id, store_code, receipt_no) → member_id, sale_id``: a receipt's
   uniqueness, claimed by the sale that records it; ``sales`` are unique by receipt per member;
-- ``apply_ledger_plan()`` claims a sale's receipt in ``sale_receipts``;
+- ``apply_ledger_plan()`` claims a sale's receipt in ``sale_receipts``, and its UPDATEs and
+  locking SELECT read the plan's values as jsonb elements, not as a record set with a column
+  definition list (which Citus cannot send to a worker);
+- ``member_transactions`` joins a sale's returns by the sale's key with its member (Citus
+  refuses the correlated subquery it had; on one node the returns' key, since migration
+  202612031300, no longer starts with the sale);
 - the ledger's reads return rows of named types (``lot_row``, ``card_row``, ``spent_row``):
   Citus reads a worker's answer as text, and cannot read an anonymous record from it.
 
@@ -41,6 +46,53 @@ ROW_TYPES = {  # as app/repositories/ledger.py reads them
     "spent_row": "lot_id bigint, points bigint",
 }
 SALE_RECEIPT = ("uq_sales_tenant_id_member_id_store_code_receipt_no", "tenant_id", "member_id")
+
+
+# As migration 202611232010 created it (restored on downgrade).
+OLD_MEMBER_TRANSACTIONS = """
+CREATE OR REPLACE VIEW member_transactions AS
+SELECT s.tenant_id, s.member_id, s.occurred_at, n.amount, 'sale'::text AS source,
+       s.store_code, s.receipt_no, s.id AS sale_id
+FROM sales AS s
+CROSS JOIN LATERAL (
+    SELECT coalesce((SELECT sum((l.value ->> 'final_amount')::numeric)
+                     FROM jsonb_array_elements(s.detail -> 'lines') AS l), 0)
+         - coalesce((SELECT sum((r.detail ->> 'amount')::numeric)
+                     FROM sale_returns AS r WHERE r.sale_id = s.id), 0) AS amount
+) AS n
+WHERE jsonb_typeof(s.detail -> 'lines') = 'array' AND n.amount > 0
+UNION ALL
+SELECT i.tenant_id, i.member_id, i.occurred_at, i.amount, 'import'::text AS source,
+       i.store_code, i.receipt_no, NULL::bigint AS sale_id
+FROM imported_transactions AS i
+WHERE i.amount > 0
+"""
+# The same rows. A sale's returns are joined by the sale's whole key, the member included:
+# Citus runs a join of co-located tables on their distribution column on each shard, and
+# refuses a correlated subquery under a FROM-less one.
+MEMBER_TRANSACTIONS = """
+CREATE OR REPLACE VIEW member_transactions AS
+SELECT s.tenant_id, s.member_id, s.occurred_at,
+       coalesce(sold.amount, 0) - coalesce(back.amount, 0) AS amount, 'sale'::text AS source,
+       s.store_code, s.receipt_no, s.id AS sale_id
+FROM sales AS s
+CROSS JOIN LATERAL (
+    SELECT sum((l.value ->> 'final_amount')::numeric) AS amount
+    FROM jsonb_array_elements(s.detail -> 'lines') AS l
+) AS sold
+LEFT JOIN (
+    SELECT r.tenant_id, r.member_id, r.sale_id, sum((r.detail ->> 'amount')::numeric) AS amount
+    FROM sale_returns AS r GROUP BY r.tenant_id, r.member_id, r.sale_id
+) AS back ON back.tenant_id = s.tenant_id AND back.member_id = s.member_id
+         AND back.sale_id = s.id
+WHERE jsonb_typeof(s.detail -> 'lines') = 'array'
+  AND coalesce(sold.amount, 0) - coalesce(back.amount, 0) > 0
+UNION ALL
+SELECT i.tenant_id, i.member_id, i.occurred_at, i.amount, 'import'::text AS source,
+       i.store_code, i.receipt_no, NULL::bigint AS sale_id
+FROM imported_transactions AS i
+WHERE i.amount > 0
+"""
 
 
 def upgrade() -> None:
@@ -94,6 +146,7 @@ def upgrade() -> None:
         SALE_RECEIPT[0], "sales", ["tenant_id", "member_id", "store_code", "receipt_no"]
     )
     op.replace_entity(APPLY_LEDGER_PLAN)
+    op.execute(MEMBER_TRANSACTIONS)
     for name, fields in ROW_TYPES.items():
         op.execute(f"CREATE TYPE {name} AS ({fields})")
 
@@ -101,6 +154,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in ROW_TYPES:
         op.execute(f"DROP TYPE {name}")
+    op.execute(OLD_MEMBER_TRANSACTIONS)
     op.replace_entity(APPLY_LEDGER_PLAN_202612031400)
     op.drop_constraint(SALE_RECEIPT[0], "sales", type_="unique")
     op.create_index("ix_sales_tenant_member", "sales", ["tenant_id", "member_id"])
