@@ -6,7 +6,9 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from app.domain.errors import Invalid
@@ -70,6 +72,28 @@ def id_cursor(cursor: str | None) -> int | None:
 def id_page(rows: list[T], limit: int) -> Page[T]:
     """A newest-first page of rows carrying ``id``."""
     return page_of(rows, limit, lambda row: [row.id])
+
+
+# A member's ledgers run newest first by (time, id): their cursor is both.
+
+
+def time_id_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    key = decode_cursor(cursor, 2, (str, int))
+    if not key:
+        return None
+    at, row_id = key
+    try:
+        when = datetime.fromisoformat(at) if isinstance(at, str) else None
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None or not isinstance(row_id, int):
+        raise _invalid()
+    return when, row_id
+
+
+def time_id_page(rows: list[T], limit: int, time_of: Callable[[T], datetime]) -> Page[T]:
+    """A newest-first page of rows carrying ``id`` and a time (``time_of``)."""
+    return page_of(rows, limit, lambda row: [time_of(row).isoformat(), row.id])
 
 
 def member_cursor(cursor: str | None) -> uuid.UUID | None:

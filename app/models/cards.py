@@ -70,7 +70,7 @@ class CardEventRow(Base):
             ["tenant_id", "member_id", "card_number"],
             ["cards.tenant_id", "cards.member_id", "cards.number"],
         ),
-        Index("ix_card_events_tenant_card", "tenant_id", "card_number", "id"),
+        Index("ix_card_events_tenant_card", "tenant_id", "member_id", "card_number", "at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)

@@ -58,7 +58,7 @@ class ChangeEntryRow(Base):
             "(kind IN ('deposit', 'sale_refund')) = (amount > 0) AND amount <> 0",
             name="amount_sign",
         ),
-        Index("ix_change_entries_tenant_member", "tenant_id", "member_id", "id"),
+        Index("ix_change_entries_tenant_member", "tenant_id", "member_id", "created_at", "id"),
         Index("ix_change_entries_tenant_source", "tenant_id", "source_type", "source_id"),
     )
 

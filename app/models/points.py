@@ -122,7 +122,7 @@ class PointsEntryRow(Base):
             "category IN ('A', 'B', 'C', 'D', 'E', 'F', 'R', 'X')", name="category_values"
         ),
         CheckConstraint("points <> 0", name="points_not_zero"),
-        Index("ix_points_entries_tenant_member", "tenant_id", "member_id", "id"),
+        Index("ix_points_entries_tenant_member", "tenant_id", "member_id", "created_at", "id"),
         Index("ix_points_entries_tenant_source", "tenant_id", "source_type", "source_id"),
     )
 

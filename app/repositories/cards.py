@@ -11,7 +11,7 @@ from app.domain.card_lifecycle import Attempts, Card, CardStatus
 from app.domain.cards import CardNumberFormat
 from app.models import CardClassRow, CardEventRow, CardNumberRow, CardRow
 from app.repositories.card_numbers import CARD_MEMBERS
-from app.repositories.paging import newest_first
+from app.repositories.paging import newest_first_in_time
 from app.repositories.tenancy import as_uuid
 
 
@@ -227,14 +227,16 @@ class CardRepository:
         await self.session.flush()
 
     async def events(
-        self, tenant_id: str, number: str, before: int | None, limit: int
+        self, tenant_id: str, number: str, before: tuple[datetime, int] | None, limit: int
     ) -> list[CardEvent]:
         query = select(CardEventRow).where(
             CardEventRow.tenant_id == uuid.UUID(tenant_id),
             CardEventRow.member_id == await self._member(tenant_id, number),
             CardEventRow.card_number == number,
         )
-        rows = await self.session.scalars(newest_first(query, CardEventRow.id, before, limit))
+        rows = await self.session.scalars(
+            newest_first_in_time(query, CardEventRow.at, CardEventRow.id, before, limit)
+        )
         return [
             CardEvent(r.id, r.kind, r.from_value, r.to_value, r.reason, r.actor, r.at) for r in rows
         ]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.change_account import ChangeKind
 from app.models import ChangeAccountRow, ChangeEntryRow
-from app.repositories.paging import newest_first
+from app.repositories.paging import newest_first_in_time
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,14 @@ class ChangeAccountRepository:
         )
 
     async def entries(
-        self, tenant_id: str, member_id: str, before: int | None, limit: int
+        self, tenant_id: str, member_id: str, before: tuple[datetime, int] | None, limit: int
     ) -> list[ChangeEntry]:
         """Newest first, up to ``limit + 1`` (for paging)."""
         e = ChangeEntryRow
         query = select(e).where(
             e.tenant_id == uuid.UUID(tenant_id), e.member_id == uuid.UUID(member_id)
         )
-        rows = await self.session.scalars(newest_first(query, e.id, before, limit))
+        rows = await self.session.scalars(
+            newest_first_in_time(query, e.created_at, e.id, before, limit)
+        )
         return [_entry(r) for r in rows]

@@ -34,7 +34,7 @@ from app.models import (
     PointsRedemptionRow,
     PointsSettingsRow,
 )
-from app.repositories.paging import newest_first
+from app.repositories.paging import newest_first_in_time
 from app.repositories.tenancy import as_uuid
 
 
@@ -134,13 +134,15 @@ class PointsRepository:
     # --- entries -------------------------------------------------------------------------
 
     async def entries(
-        self, tenant_id: str, member_id: str, before: int | None, limit: int
+        self, tenant_id: str, member_id: str, before: tuple[datetime, int] | None, limit: int
     ) -> list[EntryRecord]:
         e = PointsEntryRow
         query = select(e).where(
             e.tenant_id == uuid.UUID(tenant_id), e.member_id == uuid.UUID(member_id)
         )
-        rows = await self.session.scalars(newest_first(query, e.id, before, limit))
+        rows = await self.session.scalars(
+            newest_first_in_time(query, e.created_at, e.id, before, limit)
+        )
         return [_entry(r) for r in rows]
 
     # --- redemptions ---------------------------------------------------------------------

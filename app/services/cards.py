@@ -31,7 +31,7 @@ from app.domain.cards import (
 )
 from app.domain.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts
 from app.domain.members import Member, masked, sees_full_profile
-from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
+from app.domain.pagination import Page, decode_cursor, page_of, time_id_cursor, time_id_page
 from app.repositories.cards import CardEvent
 from app.uow import UnitOfWork
 
@@ -242,11 +242,11 @@ async def replace_card(
 async def card_events(
     uow: UnitOfWork, who: Principal, number: str, cursor: str | None, limit: int
 ) -> Page[CardEvent]:
-    before = id_cursor(cursor)
+    before = time_id_cursor(cursor)
     async with uow:
         await _existing(uow, who, number)
         rows = await uow.cards.events(who.tenant_id, number, before, limit)
-    return id_page(rows, limit)
+    return time_id_page(rows, limit, lambda event: event.at)
 
 
 def presented_number(kit: CardKit, card_number: str | None, track: str | None) -> str:

@@ -34,7 +34,7 @@ from app.domain.change_account import ChangeKind
 from app.domain.change_moves import ChangeContext, Movement, decide_change
 from app.domain.errors import NotFound
 from app.domain.money import ZERO
-from app.domain.pagination import Page, id_cursor, id_page
+from app.domain.pagination import Page, time_id_cursor, time_id_page
 from app.repositories.change_account import ChangeEntry
 from app.services.ledger import decide_and_apply
 from app.uow import UnitOfWork
@@ -151,8 +151,8 @@ async def get_account(uow: UnitOfWork, who: Principal, number: str) -> ChangeAcc
 async def list_entries(
     uow: UnitOfWork, who: Principal, number: str, cursor: str | None, limit: int
 ) -> Page[ChangeEntry]:
-    before = id_cursor(cursor)
+    before = time_id_cursor(cursor)
     async with uow:
         card, _ = await _card(uow, who, number)
         rows = await uow.change_account.entries(who.tenant_id, card.member_id, before, limit)
-    return id_page(rows, limit)
+    return time_id_page(rows, limit, lambda entry: entry.created_at)

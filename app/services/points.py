@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from app.domain.access import Principal
 from app.domain.audit import FieldChange, as_text
 from app.domain.errors import NotFound
-from app.domain.pagination import Page, id_cursor, id_page
+from app.domain.pagination import Page, time_id_cursor, time_id_page
 from app.domain.points import ExpiryKind
 from app.domain.points_ledger import PointsSettings, points_settings
 from app.domain.points_rules import BirthdayScope
@@ -203,11 +203,11 @@ async def get_points(uow: UnitOfWork, who: Principal, member_id: str, now: datet
 async def list_entries(
     uow: UnitOfWork, who: Principal, member_id: str, cursor: str | None, limit: int
 ) -> Page[EntryRecord]:
-    before = id_cursor(cursor)
+    before = time_id_cursor(cursor)
     async with uow:
         await _existing_member(uow, who, member_id)
         rows = await uow.points.entries(who.tenant_id, member_id, before, limit)
-    return id_page(rows, limit)
+    return time_id_page(rows, limit, lambda entry: entry.created_at)
 
 
 async def get_redemption(uow: UnitOfWork, who: Principal, redemption_id: int) -> Redemption:

@@ -12,6 +12,9 @@
 - ``member_transactions`` joins a sale's returns by the sale's key with its member (Citus
   refuses the correlated subquery it had; on one node the returns' key, since migration
   202612031300, no longer starts with the sale);
+- a member's ledgers (points and change entries, card events) are paged newest first by
+  (time, id), not by id alone: on Citus their ids come from the sequence of the node that
+  holds the member; their indexes follow;
 - the ledger's reads return rows of named types (``lot_row``, ``card_row``, ``spent_row``):
   Citus reads a worker's answer as text, and cannot read an anonymous record from it.
 
@@ -45,6 +48,26 @@ ROW_TYPES = {  # as app/repositories/ledger.py reads them
     "card_row": "number text, class_code text, status text, expires_at timestamptz",
     "spent_row": "lot_id bigint, points bigint",
 }
+LEDGER_INDEXES = [  # name, table, old columns, new columns
+    (
+        "ix_points_entries_tenant_member",
+        "points_entries",
+        ["tenant_id", "member_id", "id"],
+        ["tenant_id", "member_id", "created_at", "id"],
+    ),
+    (
+        "ix_change_entries_tenant_member",
+        "change_entries",
+        ["tenant_id", "member_id", "id"],
+        ["tenant_id", "member_id", "created_at", "id"],
+    ),
+    (
+        "ix_card_events_tenant_card",
+        "card_events",
+        ["tenant_id", "card_number", "id"],
+        ["tenant_id", "member_id", "card_number", "at", "id"],
+    ),
+]
 SALE_RECEIPT = ("uq_sales_tenant_id_member_id_store_code_receipt_no", "tenant_id", "member_id")
 
 
@@ -149,9 +172,15 @@ def upgrade() -> None:
     op.execute(MEMBER_TRANSACTIONS)
     for name, fields in ROW_TYPES.items():
         op.execute(f"CREATE TYPE {name} AS ({fields})")
+    for name, table, _old, new in LEDGER_INDEXES:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, new)
 
 
 def downgrade() -> None:
+    for name, table, old, _new in LEDGER_INDEXES:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, old)
     for name in ROW_TYPES:
         op.execute(f"DROP TYPE {name}")
     op.execute(OLD_MEMBER_TRANSACTIONS)

@@ -498,6 +498,32 @@ async def test_entries_are_paged_newest_first(client, tenant):
     assert (missing.status_code, missing.json()["code"]) == (404, "member_not_found")
 
 
+async def test_entries_are_paged_by_time_when_ids_do_not_follow_it(client, tenant, database_url):
+    """On Citus a member's entry ids come from the sequence of the node that holds the
+    member: after the member's shard moves, newer entries can have smaller ids."""
+    member = await new_member(client, tenant.headers)
+    for n in range(1, 6):
+        await adjust(client, tenant.headers, member, n)
+    # The entry of 1 point becomes the newest, the one of 5 the oldest.
+    await sql(
+        database_url,
+        "UPDATE points_entries SET created_at = '2026-01-01'::timestamptz "
+        "+ make_interval(days => 10 - points::int) WHERE member_id = :m",
+        m=uuid.UUID(member),
+    )
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        r = await client.get(
+            f"/v1/members/{member}/points/entries", params=params, headers=tenant.headers
+        )
+        assert r.status_code == 200, r.text
+        seen += r.json()["items"]
+        if not (cursor := r.json()["next_cursor"]):
+            break
+    assert [e["points"] for e in seen] == [1, 2, 3, 4, 5]
+
+
 async def test_settings_default_and_replace(client, tenant):
     defaults = {
         "expiry": {"kind": "none", "n": None},

@@ -1,4 +1,6 @@
 import uuid
+from collections import namedtuple
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -6,7 +8,14 @@ from hypothesis import strategies as st
 
 from app.domain.access import Principal, Scope, hash_api_key, new_api_key, parse_scopes
 from app.domain.errors import Forbidden, Invalid
-from app.domain.pagination import decode_cursor, encode_cursor, member_cursor, page_of
+from app.domain.pagination import (
+    decode_cursor,
+    encode_cursor,
+    member_cursor,
+    page_of,
+    time_id_cursor,
+    time_id_page,
+)
 
 keys = st.lists(st.one_of(st.text(max_size=20), st.integers()), min_size=1, max_size=3)
 
@@ -43,6 +52,25 @@ def test_member_cursors_carry_a_member_id():
     for bad in (encode_cursor(["not-a-uuid"]), encode_cursor([7])):
         with pytest.raises(Invalid) as caught:
             member_cursor(bad)
+        assert caught.value.code == "invalid_cursor"
+
+
+def test_time_id_cursors_carry_an_aware_time_and_an_id():
+    at = datetime(2026, 12, 3, 8, 30, 0, 123456, tzinfo=UTC)
+    Row = namedtuple("Row", "id at")
+    page = time_id_page([Row(9, at), Row(4, at)], 1, lambda row: row.at)
+    assert time_id_cursor(page.next_cursor) == (at, 9)
+    assert time_id_cursor(None) is None
+    bad_ones = (
+        encode_cursor(["2026-12-03T08:30:00", 9]),  # no offset
+        encode_cursor(["yesterday", 9]),
+        encode_cursor([9, 9]),
+        encode_cursor(["2026-12-03T08:30:00+00:00", "9"]),
+        encode_cursor([9]),
+    )
+    for bad in bad_ones:
+        with pytest.raises(Invalid) as caught:
+            time_id_cursor(bad)
         assert caught.value.code == "invalid_cursor"
 
 
