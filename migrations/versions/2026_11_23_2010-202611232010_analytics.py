@@ -17,31 +17,12 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from app.models.views import MEMBER_TRANSACTIONS_202611232010
+
 revision: str = "202611232010"
 down_revision: str | None = "202611232000"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-# Sales through the API, net of their returns, and imported history: what every analysis reads.
-# A receipt whose net amount is not positive (fully returned, or a zero receipt) is no purchase.
-MEMBER_TRANSACTIONS = """
-CREATE VIEW member_transactions AS
-SELECT s.tenant_id, s.member_id, s.occurred_at, n.amount, 'sale'::text AS source,
-       s.store_code, s.receipt_no, s.id AS sale_id
-FROM sales AS s
-CROSS JOIN LATERAL (
-    SELECT coalesce((SELECT sum((l.value ->> 'final_amount')::numeric)
-                     FROM jsonb_array_elements(s.detail -> 'lines') AS l), 0)
-         - coalesce((SELECT sum((r.detail ->> 'amount')::numeric)
-                     FROM sale_returns AS r WHERE r.sale_id = s.id), 0) AS amount
-) AS n
-WHERE jsonb_typeof(s.detail -> 'lines') = 'array' AND n.amount > 0
-UNION ALL
-SELECT i.tenant_id, i.member_id, i.occurred_at, i.amount, 'import'::text AS source,
-       i.store_code, i.receipt_no, NULL::bigint AS sale_id
-FROM imported_transactions AS i
-WHERE i.amount > 0
-"""
 
 
 def _now(name: str) -> sa.Column:
@@ -91,7 +72,7 @@ def upgrade() -> None:
             "tenant_id", "member_id", "dedup_key", name=op.f("pk_imported_transactions")
         ),
     )
-    op.execute(MEMBER_TRANSACTIONS)
+    op.execute(MEMBER_TRANSACTIONS_202611232010)
 
     op.create_table(
         "analytics_settings",

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from app.models.functions import APPLY_LEDGER_PLAN, APPLY_LEDGER_PLAN_202612031400
+from app.models.views import MEMBER_TRANSACTIONS, MEMBER_TRANSACTIONS_202611232010
 
 revision: str = "202612031500"
 down_revision: str | None = "202612031400"
@@ -69,53 +70,6 @@ LEDGER_INDEXES = [  # name, table, old columns, new columns
     ),
 ]
 SALE_RECEIPT = ("uq_sales_tenant_id_member_id_store_code_receipt_no", "tenant_id", "member_id")
-
-
-# As migration 202611232010 created it (restored on downgrade).
-OLD_MEMBER_TRANSACTIONS = """
-CREATE OR REPLACE VIEW member_transactions AS
-SELECT s.tenant_id, s.member_id, s.occurred_at, n.amount, 'sale'::text AS source,
-       s.store_code, s.receipt_no, s.id AS sale_id
-FROM sales AS s
-CROSS JOIN LATERAL (
-    SELECT coalesce((SELECT sum((l.value ->> 'final_amount')::numeric)
-                     FROM jsonb_array_elements(s.detail -> 'lines') AS l), 0)
-         - coalesce((SELECT sum((r.detail ->> 'amount')::numeric)
-                     FROM sale_returns AS r WHERE r.sale_id = s.id), 0) AS amount
-) AS n
-WHERE jsonb_typeof(s.detail -> 'lines') = 'array' AND n.amount > 0
-UNION ALL
-SELECT i.tenant_id, i.member_id, i.occurred_at, i.amount, 'import'::text AS source,
-       i.store_code, i.receipt_no, NULL::bigint AS sale_id
-FROM imported_transactions AS i
-WHERE i.amount > 0
-"""
-# The same rows. A sale's returns are joined by the sale's whole key, the member included:
-# Citus runs a join of co-located tables on their distribution column on each shard, and
-# refuses a correlated subquery under a FROM-less one.
-MEMBER_TRANSACTIONS = """
-CREATE OR REPLACE VIEW member_transactions AS
-SELECT s.tenant_id, s.member_id, s.occurred_at,
-       coalesce(sold.amount, 0) - coalesce(back.amount, 0) AS amount, 'sale'::text AS source,
-       s.store_code, s.receipt_no, s.id AS sale_id
-FROM sales AS s
-CROSS JOIN LATERAL (
-    SELECT sum((l.value ->> 'final_amount')::numeric) AS amount
-    FROM jsonb_array_elements(s.detail -> 'lines') AS l
-) AS sold
-LEFT JOIN (
-    SELECT r.tenant_id, r.member_id, r.sale_id, sum((r.detail ->> 'amount')::numeric) AS amount
-    FROM sale_returns AS r GROUP BY r.tenant_id, r.member_id, r.sale_id
-) AS back ON back.tenant_id = s.tenant_id AND back.member_id = s.member_id
-         AND back.sale_id = s.id
-WHERE jsonb_typeof(s.detail -> 'lines') = 'array'
-  AND coalesce(sold.amount, 0) - coalesce(back.amount, 0) > 0
-UNION ALL
-SELECT i.tenant_id, i.member_id, i.occurred_at, i.amount, 'import'::text AS source,
-       i.store_code, i.receipt_no, NULL::bigint AS sale_id
-FROM imported_transactions AS i
-WHERE i.amount > 0
-"""
 
 
 def upgrade() -> None:
@@ -183,7 +137,7 @@ def downgrade() -> None:
         op.create_index(name, table, old)
     for name in ROW_TYPES:
         op.execute(f"DROP TYPE {name}")
-    op.execute(OLD_MEMBER_TRANSACTIONS)
+    op.execute(MEMBER_TRANSACTIONS_202611232010)
     op.replace_entity(APPLY_LEDGER_PLAN_202612031400)
     op.drop_constraint(SALE_RECEIPT[0], "sales", type_="unique")
     op.create_index("ix_sales_tenant_member", "sales", ["tenant_id", "member_id"])

@@ -461,10 +461,7 @@ async def test_expiry_job_expires_the_whole_tenant_once(client, tenant, other_te
 # --- entries and settings --------------------------------------------------------------------
 
 
-async def test_entries_are_paged_newest_first(client, tenant):
-    member = await new_member(client, tenant.headers)
-    for n in range(1, 6):
-        await adjust(client, tenant.headers, member, n)
+async def entries_in_pages_of_two(client, tenant, member: str) -> list[dict]:
     seen, cursor = [], None
     while True:
         params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
@@ -472,12 +469,17 @@ async def test_entries_are_paged_newest_first(client, tenant):
             f"/v1/members/{member}/points/entries", params=params, headers=tenant.headers
         )
         assert r.status_code == 200, r.text
-        page = r.json()
-        assert len(page["items"]) <= 2
-        seen += page["items"]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
+        assert len(r.json()["items"]) <= 2
+        seen += r.json()["items"]
+        if not (cursor := r.json()["next_cursor"]):
+            return seen
+
+
+async def test_entries_are_paged_newest_first(client, tenant):
+    member = await new_member(client, tenant.headers)
+    for n in range(1, 6):
+        await adjust(client, tenant.headers, member, n)
+    seen = await entries_in_pages_of_two(client, tenant, member)
     assert [e["points"] for e in seen] == [5, 4, 3, 2, 1]
     assert [e["id"] for e in seen] == sorted((e["id"] for e in seen), reverse=True)
     entry = seen[0]
@@ -511,16 +513,7 @@ async def test_entries_are_paged_by_time_when_ids_do_not_follow_it(client, tenan
         "+ make_interval(days => 10 - points::int) WHERE member_id = :m",
         m=uuid.UUID(member),
     )
-    seen, cursor = [], None
-    while True:
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        r = await client.get(
-            f"/v1/members/{member}/points/entries", params=params, headers=tenant.headers
-        )
-        assert r.status_code == 200, r.text
-        seen += r.json()["items"]
-        if not (cursor := r.json()["next_cursor"]):
-            break
+    seen = await entries_in_pages_of_two(client, tenant, member)
     assert [e["points"] for e in seen] == [1, 2, 3, 4, 5]
 
 
