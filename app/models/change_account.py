@@ -49,7 +49,8 @@ class ChangeEntryRow(Base):
 
     __tablename__ = "change_entries"
     __table_args__ = (
-        PrimaryKeyConstraint("tenant_id", "id", "member_id"),
+        # The order a member's entries are listed in (newest first by time, then id).
+        PrimaryKeyConstraint("tenant_id", "member_id", "created_at", "id"),
         ForeignKeyConstraint(*_MEMBER_FK),
         CheckConstraint(
             "kind IN ('deposit', 'spend', 'sale_payment', 'sale_refund')", name="kind_values"
@@ -58,7 +59,6 @@ class ChangeEntryRow(Base):
             "(kind IN ('deposit', 'sale_refund')) = (amount > 0) AND amount <> 0",
             name="amount_sign",
         ),
-        Index("ix_change_entries_tenant_member", "tenant_id", "member_id", "created_at", "id"),
         Index("ix_change_entries_tenant_source", "tenant_id", "source_type", "source_id"),
     )
 

@@ -112,7 +112,8 @@ class PointsEntryRow(Base):
 
     __tablename__ = "points_entries"
     __table_args__ = (
-        PrimaryKeyConstraint("tenant_id", "id", "member_id"),
+        # The order a member's entries are listed in (newest first by time, then id).
+        PrimaryKeyConstraint("tenant_id", "member_id", "created_at", "id"),
         ForeignKeyConstraint(
             ["tenant_id", "member_id", "lot_id"],
             ["points_lots.tenant_id", "points_lots.member_id", "points_lots.id"],
@@ -122,7 +123,6 @@ class PointsEntryRow(Base):
             "category IN ('A', 'B', 'C', 'D', 'E', 'F', 'R', 'X')", name="category_values"
         ),
         CheckConstraint("points <> 0", name="points_not_zero"),
-        Index("ix_points_entries_tenant_member", "tenant_id", "member_id", "created_at", "id"),
         Index("ix_points_entries_tenant_source", "tenant_id", "source_type", "source_id"),
     )
 

@@ -14,7 +14,8 @@
   202612031300, no longer starts with the sale);
 - a member's ledgers (points and change entries, card events) are paged newest first by
   (time, id), not by id alone: on Citus their ids come from the sequence of the node that
-  holds the member; their indexes follow;
+  holds the member. The entries are keyed in that order, ``(tenant_id, member_id,
+  created_at, id)``, which replaces their index by member; card events' index follows;
 - the ledger's reads return rows of named types (``lot_row``, ``card_row``, ``spent_row``):
   Citus reads a worker's answer as text, and cannot read an anonymous record from it.
 
@@ -49,19 +50,10 @@ ROW_TYPES = {  # as app/repositories/ledger.py reads them
     "card_row": "number text, class_code text, status text, expires_at timestamptz",
     "spent_row": "lot_id bigint, points bigint",
 }
+# The entries' primary key becomes the order they are listed in, which replaces an index.
+ENTRY_TABLES = ("points_entries", "change_entries")
+ENTRY_KEY = ["tenant_id", "member_id", "created_at", "id"]
 LEDGER_INDEXES = [  # name, table, old columns, new columns
-    (
-        "ix_points_entries_tenant_member",
-        "points_entries",
-        ["tenant_id", "member_id", "id"],
-        ["tenant_id", "member_id", "created_at", "id"],
-    ),
-    (
-        "ix_change_entries_tenant_member",
-        "change_entries",
-        ["tenant_id", "member_id", "id"],
-        ["tenant_id", "member_id", "created_at", "id"],
-    ),
     (
         "ix_card_events_tenant_card",
         "card_events",
@@ -129,9 +121,17 @@ def upgrade() -> None:
     for name, table, _old, new in LEDGER_INDEXES:
         op.drop_index(name, table_name=table)
         op.create_index(name, table, new)
+    for table in ENTRY_TABLES:
+        op.drop_index(f"ix_{table}_tenant_member", table_name=table)
+        op.drop_constraint(f"pk_{table}", table, type_="primary")
+        op.create_primary_key(f"pk_{table}", table, ENTRY_KEY)
 
 
 def downgrade() -> None:
+    for table in ENTRY_TABLES:
+        op.drop_constraint(f"pk_{table}", table, type_="primary")
+        op.create_primary_key(f"pk_{table}", table, ["tenant_id", "id", "member_id"])
+        op.create_index(f"ix_{table}_tenant_member", table, ["tenant_id", "member_id", "id"])
     for name, table, old, _new in LEDGER_INDEXES:
         op.drop_index(name, table_name=table)
         op.create_index(name, table, old)
