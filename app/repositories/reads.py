@@ -65,16 +65,16 @@ async def routed_by_card(
     card (the key now names another tenant) is looked up again."""
     if number is None:
         return await read(None)
-    cached = CARD_MEMBERS.get((key_hash, number))
+    key = (key_hash, number)
+    cached = CARD_MEMBERS.get(key)
     if cached is not None:
         row = await read(cached)
         if row["number"] is not None:
             return row
-        CARD_MEMBERS.forget((key_hash, number))
-    member = await fetchval(card_numbers.BY_KEY, key_hash, number)
-    if member is not None:
-        CARD_MEMBERS.put((key_hash, number), member)
-    return await read(member)
+        CARD_MEMBERS.forget(key)
+    return await read(
+        await CARD_MEMBERS.lookup(key, lambda: fetchval(card_numbers.BY_KEY, key_hash, number))
+    )
 
 
 def principal_of(row: asyncpg.Record | None) -> Principal | None:

@@ -106,29 +106,16 @@ def test_distribute_places_every_table_as_declared_and_again_does_nothing(citus_
     assert again.returncode == 0, again.stderr
     assert "(0 step(s) this run)" in again.stdout
 
-    async def placed() -> dict[str, tuple[str, str | None, int]]:
-        engine = create_engine(citus_database, pool_size=1, max_overflow=0)
-        try:
-            async with engine.connect() as conn:
-                rows = await conn.execute(
-                    text(
-                        "SELECT table_name::text, citus_table_type, distribution_column, "
-                        "colocation_id FROM citus_tables"
-                    )
-                )
-                return {r[0]: (r[1], r[2], r[3]) for r in rows}
-        finally:
-            await engine.dispose()
-
-    async def propagated() -> str:
-        connection = await asyncpg.connect(citus_database)  # a new session
-        try:
-            return await connection.fetchval("SHOW citus.propagate_set_commands")
-        finally:
-            await connection.close()
-
-    assert asyncio.run(propagated()) == "local"
-    tables = asyncio.run(placed())
+    rows = asyncio.run(
+        _fetch(
+            citus_database,
+            "SELECT table_name::text, citus_table_type, distribution_column, colocation_id "
+            "FROM citus_tables",
+        )
+    )
+    tables = {r[0]: (r[1], r[2], r[3]) for r in rows}
+    # A new session: the database's own settings.
+    assert asyncio.run(_fetchrow(citus_database, "SHOW citus.propagate_set_commands"))[0] == "local"
     for name, placement in TABLES.items():
         if placement.kind == Kind.LOCAL:
             assert name not in tables
@@ -186,12 +173,16 @@ async def _node_of(url: str, table: str, value: str) -> str:
     return row[0]
 
 
-async def _fetchrow(url: str, query: str, *args) -> asyncpg.Record:
+async def _fetch(url: str, query: str, *args) -> list[asyncpg.Record]:
     connection = await asyncpg.connect(url)
     try:
-        return await connection.fetchrow(query, *args)
+        return await connection.fetch(query, *args)
     finally:
         await connection.close()
+
+
+async def _fetchrow(url: str, query: str, *args) -> asyncpg.Record:
+    return (await _fetch(url, query, *args))[0]
 
 
 async def _shard_of(url: str, table: str, value: str) -> int:
