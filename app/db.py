@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "loyalty"
+# The session-level advisory lock `migrate` holds: b"loyalty" as a bigint, fixed forever so that
+# every version of the service contends for the same lock.
+MIGRATION_LOCK_KEY = int.from_bytes(b"loyalty", "big")
+
+
+class EmbeddedUnavailable(RuntimeError):
+    """No database URL was given and the embedded server's package is not installed."""
 
 
 def async_url(url: str) -> str:
@@ -42,7 +49,14 @@ def embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iter
     pgserver counts the processes using a data directory and stops the server when the
     last one leaves, so nested or parallel use (CLI plus workers) is safe; data persists.
     """
-    import pgserver  # imported lazily: only needed without a database URL
+    try:
+        import pgserver  # imported lazily: only needed without a database URL
+    except ImportError:
+        raise EmbeddedUnavailable(
+            "no database: LOYALTY_DATABASE_URL is unset and the embedded PostgreSQL (pgserver) "
+            "is not installed. Set LOYALTY_DATABASE_URL=postgresql://user:pw@host:5432/db, or "
+            "install the 'embedded' extra (pip install -e '.[embedded]'; Python 3.11 or 3.12)."
+        ) from None
 
     pgdata = (data_dir / "pg").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -98,16 +112,36 @@ def migration_head() -> str | None:
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Upgrade the database to ``revision``. Blocking (alembic runs its own event loop)."""
+    """Upgrade the database to ``revision``, one process at a time (see _migration_lock).
+    Blocking: call it outside an event loop."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    asyncio.run(_migration_lock(url, command.upgrade, alembic_config(url), revision))
 
 
 def downgrade(url: str, revision: str) -> None:
     from alembic import command
 
-    command.downgrade(alembic_config(url), revision)
+    asyncio.run(_migration_lock(url, command.downgrade, alembic_config(url), revision))
+
+
+async def _migration_lock(url: str, step, *args) -> None:
+    """Run a blocking alembic ``step`` while holding MIGRATION_LOCK_KEY on a connection of its
+    own. Replicas started together all run `loyalty migrate`: without the lock they would each
+    try to create the same tables; with it the first migrates and the others wait, then find
+    the database at head and do nothing. Closing the connection (or the process dying)
+    releases the lock. alembic runs its own event loop, hence the thread.
+    """
+    import asyncpg
+
+    connection = await asyncpg.connect(plain_url(url), timeout=10)
+    try:
+        if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY):
+            log.warning("another process is migrating this database; waiting for it")
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        await asyncio.to_thread(step, *args)
+    finally:
+        await connection.close()
 
 
 # The hot reads are lookups by key whose best plan never depends on the values looked up, but
