@@ -49,7 +49,10 @@ def server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    import pgserver
+    try:
+        import pgserver
+    except ImportError:  # the 'embedded' extra: none on Python 3.13
+        pytest.fail("set TEST_DATABASE_URL: the embedded PostgreSQL (pgserver) is not installed")
 
     pgdata = tempfile.mkdtemp(prefix="loyalty-test-pg-")
     server = pgserver.get_server(pgdata, cleanup_mode="delete")
