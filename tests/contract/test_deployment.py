@@ -85,6 +85,9 @@ def test_image_runs_as_a_user_without_dev_tools_or_embedded_postgres():
         assert "--require-hashes" in command or "--no-deps" in command, command
     copied = [i["value"] for i in build if i["instruction"] == "COPY"]
     assert "requirements/runtime.txt ./requirements/" in copied
+    # What building the project reads: pyproject.toml names LICENSE in license-files.
+    assert "pyproject.toml LICENSE ./" in copied
+    assert _project()["license-files"] == ["LICENSE"] and (PROJECT_ROOT / "LICENSE").exists()
 
 
 def test_runtime_lock_has_every_runtime_dependency_and_nothing_for_development():
