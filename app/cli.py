@@ -16,6 +16,7 @@ from pathlib import Path
 from app.crypto import Vault
 from app.db import (
     PROJECT_ROOT,
+    EmbeddedUnavailable,
     create_engine,
     create_reader,
     create_sessionmaker,
@@ -224,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         args.func(settings, args)
     except DomainError as exc:
         print(f"error: {exc.detail} ({exc.code})", file=sys.stderr)
+        return 1
+    except EmbeddedUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

