@@ -84,7 +84,7 @@ def test_seed_demo_is_idempotent_and_remembers_its_key(database_url, live_server
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["member"]["name"] == "王芳"
     assert (tmp_path / "demo-key").stat().st_mode & 0o077 == 0
-    # The README's pricing example works on the demo as written (docs/domain/pricing.md).
+    # The README's pricing example works on the demo as written (docs/domain §2.3).
     lines = [
         {"line_no": n, "sku": f"690{n}", "brand": "OLAY", "original_price": "100.00", "qty": "1"}
         | ({"existing_price": existing} if existing else {})
