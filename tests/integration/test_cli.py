@@ -55,12 +55,28 @@ def test_create_tenant_then_key(database_url, live_server):
     assert r.status_code == 200
 
 
+def test_create_key_takes_the_tenant_name_too(database_url, live_server):
+    name = "cli-named-" + os.urandom(4).hex()
+    loyalty(database_url, "create-tenant", name)
+    out = loyalty(database_url, "create-key", "--tenant", name, "--scopes", "pos")
+    pos = re.search(r"^key: (\S+)", out, re.M).group(1)
+    r = httpx.get(f"{live_server.url}/v1/stores", headers={"Authorization": f"Bearer {pos}"})
+    assert r.status_code == 200
+
+
 def test_seed_demo_is_idempotent_and_remembers_its_key(database_url, live_server, tmp_path):
     first = loyalty(database_url, "seed-demo", data_dir=tmp_path)
     second = loyalty(database_url, "seed-demo", data_dir=tmp_path)
     key = re.search(r"admin API key: (\S+)", first).group(1)
     card = re.search(r"GOLD card: (\S+)", first).group(1)
+    tenant_id = re.search(r"demo tenant id: (\S+)", first).group(1)
     assert key in second and card in second  # same key, same card: nothing duplicated
+    assert tenant_id in second
+    # The printed id is what create-key takes, and the key it makes is the demo tenant's.
+    out = loyalty(database_url, "create-key", "--tenant", tenant_id, "--scopes", "pos")
+    pos = re.search(r"^key: (\S+)", out, re.M).group(1)
+    mine = httpx.get(f"{live_server.url}/v1/stores", headers={"Authorization": f"Bearer {pos}"})
+    assert {"S01", "S02", "B01"} <= {s["code"] for s in mine.json()["items"]}
     stores = httpx.get(
         f"{live_server.url}/v1/stores", headers={"Authorization": f"Bearer {key}"}
     ).json()["items"]
@@ -73,6 +89,28 @@ def test_seed_demo_is_idempotent_and_remembers_its_key(database_url, live_server
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["member"]["name"] == "王芳"
     assert (tmp_path / "demo-key").stat().st_mode & 0o077 == 0
+    # The README's pricing example works on the demo as written (docs/domain §2.3).
+    lines = [
+        {"line_no": n, "sku": f"690{n}", "brand": "OLAY", "original_price": "100.00", "qty": "1"}
+        | ({"existing_price": existing} if existing else {})
+        for n, existing in enumerate([None, "90.00", "84.00", "75.00"], 1)
+    ]
+    quote = httpx.post(
+        f"{live_server.url}/v1/checkout/quote",
+        json={"store_code": "S01", "card_number": card, "lines": lines},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert quote.status_code == 200, quote.text
+    assert [
+        (q["final_unit_price"], q["member_discount"], q["store_borne"], q["supplier_borne"])
+        for q in quote.json()["lines"]
+    ] == [
+        ("88.00", "12.00", "3.60", "8.40"),
+        ("85.50", "4.50", "1.35", "3.15"),
+        ("79.80", "4.20", "1.26", "2.94"),
+        ("75.00", "0.00", "0.00", "0.00"),
+    ]
+    assert {q["rate_source"]["level"] for q in quote.json()["lines"]} == {"brand"}
 
 
 def test_migrate_is_idempotent(database_url):
