@@ -22,6 +22,18 @@ const client = createClient<paths>({
   headers: { Authorization: `Bearer ${env("LOYALTY_KEY")}` },
 });
 
+// With --default-non-nullable false (conftest.py, README) a property with a default stays
+// optional in a request, as the document says: a card class needs only these.
+const minimalClass: Schemas["CardClassCreate"] = {
+  code: "GOLD",
+  name: "Gold",
+  usage: "member",
+  serial_length: 6,
+  serial_start: 1,
+  serial_end: 999999,
+};
+assert.ok(minimalClass);
+
 // Price the basket: the class's default rate 0.90 makes 100.00 cost 90.00.
 const quote = await client.POST("/v1/checkout/quote", {
   body: {
