@@ -35,7 +35,10 @@ class Generated:
     output: str  # what the generator printed, stdout and stderr
 
 
-def run(command: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProcess[str]:
+def run(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The command's output, uncoloured, so that the checks can read it."""
     return subprocess.run(
         command,
         cwd=cwd,
@@ -43,8 +46,7 @@ def run(command: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProcess[
         text=True,
         timeout=300,
         check=False,
-        env={**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0", **kwargs.pop("env", {})},
-        **kwargs,
+        env={**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0", **(env or {})},
     )
 
 
@@ -92,7 +94,9 @@ def _node_modules() -> Path:
         for path in manifest:
             shutil.copy(path, staging)
         done = run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=staging)
-        assert done.returncode == 0, done.stdout + done.stderr
+        if done.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            pytest.fail(f"npm ci failed:\n{done.stdout}{done.stderr}")
         try:
             staging.rename(target)  # atomic: a run that stops half way leaves no target
         except OSError:  # another run installed it first
