@@ -51,7 +51,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: lint
+# The domain suite on the other Pythons first, so the whole suite's summary ends the output.
+test: lint test-pythons
 	$(BIN)/pytest
 
 # The install and the domain suite on each of PYTHONS (found on PATH, else in pyenv), each in a
