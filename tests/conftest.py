@@ -26,7 +26,14 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db import async_url, create_engine, create_sessionmaker, migrate, plain_url
+from app.db import (
+    async_url,
+    create_engine,
+    create_sessionmaker,
+    migrate,
+    plain_url,
+    use_private_runtime_dir,
+)
 from app.main import create_app
 from app.services.access import create_tenant
 from app.settings import Settings
@@ -49,6 +56,7 @@ def server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
+    use_private_runtime_dir()
     import pgserver
 
     pgdata = tempfile.mkdtemp(prefix="loyalty-test-pg-")
