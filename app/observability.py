@@ -113,11 +113,14 @@ class Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
+METRICS_401_DETAIL = "Send the metrics token as 'Authorization: Bearer <token>'."
+
+
 def metrics_refusal(authorization: str | None, token: str) -> tuple[str, str] | None:
     """Why a request for the metrics is refused (code, detail), or None: it sent the token."""
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
-        return "missing_credentials", "Send the metrics token as 'Authorization: Bearer <token>'."
+        return "missing_credentials", METRICS_401_DETAIL
     # Constant time: the comparison must not tell how much of a guess was right.
     if not hmac.compare_digest(given.strip().encode(), token.encode()):
         return "invalid_credentials", "The metrics token is wrong."

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, Response
 
 from app.domain.errors import Unauthenticated
-from app.observability import metrics_refusal
+from app.observability import METRICS_401_DETAIL, metrics_refusal
 from app.routers.deps import Uow
 from app.routers.openapi_docs import problems
 from app.schemas.ops import Health, Readiness
@@ -48,15 +48,10 @@ async def readyz(request: Request, uow: Uow) -> Readiness:
                 }
             }
         },
-        **problems(
-            401,
-            examples={
-                401: (
-                    "missing_credentials",
-                    "Send the metrics token as 'Authorization: Bearer <token>'.",
-                )
-            },
-        ),
+        401: {
+            **problems(401, examples={401: ("missing_credentials", METRICS_401_DETAIL)})[401],
+            "description": "Only with `LOYALTY_METRICS_TOKEN` set: the token is missing or wrong.",
+        },
     },
 )
 async def metrics(request: Request) -> Response:
