@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import re
+import socket
 import threading
 import time
 import uuid
@@ -132,6 +133,10 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
+class _IPv6Server(ThreadingWSGIServer):
+    address_family = socket.AF_INET6
+
+
 def serve_metrics(host: str, port: int, token: str | None) -> ThreadingWSGIServer:
     """The metrics of every worker (PROMETHEUS_MULTIPROC_DIR) on a port of their own, from a
     thread of the calling process; raises OSError if the port is taken."""
@@ -159,7 +164,9 @@ def serve_metrics(host: str, port: int, token: str | None) -> ThreadingWSGIServe
             return [json.dumps(body).encode()]
         return metrics(environ, start_response)
 
-    server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_Quiet)
+    server = make_server(
+        host, port, app, _IPv6Server if ":" in host else ThreadingWSGIServer, handler_class=_Quiet
+    )
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     return server
 
