@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -139,6 +140,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             workers.bind(args.host, args.port, reuse_port=False).close()
         except OSError as exc:
             sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
+    # uvicorn stops gracefully on SIGTERM and then raises it again, to die by it: this handler
+    # makes that a normal exit instead, which stops the embedded PostgreSQL too, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     if (args.workers > 1 or settings.metrics_port) and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Before prometheus_client is imported: the workers count into files the metrics read.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="loyalty-metrics-")

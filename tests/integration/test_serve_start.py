@@ -83,6 +83,8 @@ def test_a_fresh_start_on_the_embedded_database_prints_no_warning(tmp_path):
     finally:
         out, err = stop(server)
     assert "warning" not in err.lower(), err
+    assert server.returncode == 0  # a graceful stop on SIGTERM ...
+    assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists()  # ... stops PostgreSQL
     assert f"demo API key: {key}" in out  # the embedded database's own demo tenant
     runtime_dir = tmp_path / "tmp" / f"runtime-{os.geteuid()}"
     assert runtime_dir.stat().st_mode & 0o777 == 0o700
