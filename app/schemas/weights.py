@@ -166,11 +166,19 @@ class WeightsIn(Strict):
             if getattr(self, name) is not None:
                 raise Invalid(
                     "unexpected_input",
-                    f"{name} is not an input of {self.method.value}.",
+                    "{name} is not an input of {method}.",
                     field=name,
+                    name=name,
+                    method=self.method.value,
                 )
         if getattr(self, own[0]) is None:
-            raise Invalid("missing_input", f"{self.method.value} needs {own[0]}.", field=own[0])
+            raise Invalid(
+                "missing_input",
+                "{method} needs {own}.",
+                field=own[0],
+                method=self.method.value,
+                own=own[0],
+            )
         if self.method is Method.PAIRWISE:
             return {"judgements": [j.judgement() for j in self.judgements or []]}
         if self.method is Method.DELPHI:

@@ -77,7 +77,12 @@ async def create_key(uow: UnitOfWork, tenant_id: str, name: str, scopes: list[st
     parsed = parse_scopes(scopes)
     async with uow:
         if await uow.tenants.get(tenant_id) is None:
-            raise NotFound("tenant_not_found", f"No tenant with id {tenant_id}.", field="tenant")
+            raise NotFound(
+                "tenant_not_found",
+                "No tenant with id {tenant_id}.",
+                field="tenant",
+                tenant_id=tenant_id,
+            )
         issued = await issue_key(uow, tenant_id, name, parsed, None)
         await uow.commit()
     return issued
@@ -96,7 +101,7 @@ async def revoke_key(uow: UnitOfWork, principal: Principal, key_id: str) -> ApiK
     async with uow:
         key = await uow.api_keys.revoke(principal.tenant_id, key_id)
         if key is None:
-            raise NotFound("api_key_not_found", f"No API key with id {key_id}.")
+            raise NotFound("api_key_not_found", "No API key with id {key_id}.", key_id=key_id)
         await uow.commit()
     return key
 
