@@ -22,7 +22,7 @@ from app.db import (
     migration_head,
 )
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
-from app.routers import ops, problems, v1
+from app.routers import i18n, ops, problems, v1
 from app.routers.lanes import Lane, Lanes
 from app.routers.single_authorization import SingleAuthorization
 from app.routers.v1 import checkout, sales
@@ -154,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_head = migration_head()
     route_templates = functools.cache(lambda: _route_templates(app))
 
+    i18n.load()
     problems.install(app)
     app.include_router(ops.router)
     app.include_router(v1.router)
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         overrides={"/v1/imports/transactions": settings.max_import_bytes},  # streamed
     )
     app.add_middleware(problems.UnexpectedErrorMiddleware)
+    app.add_middleware(i18n.LanguageMiddleware)  # every problem inside is in its language
     app.add_middleware(
         RequestContextMiddleware, metrics=app.state.metrics, route_templates=route_templates
     )
