@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain.errors import N_, Message
+from app.domain.errors import N_, Message, Translate
 
 TEMPLATES = {
     "missing": N_("Field required"),
@@ -65,16 +65,10 @@ class _Pydantic(Message):
         super().__init__(template, **params)
         self.english = english
 
-    def render(self, gettext=None) -> str:  # type: ignore[override]
-        if gettext is None:
-            return self.english
-        translated = gettext(self.template)
-        if translated is self.template or translated == self.template:
-            return self.english
-        try:
-            return translated.format(**self.params)
-        except (KeyError, IndexError, ValueError):
-            return self.english
+    def render(self, gettext: Translate | None = None) -> str:
+        if gettext is None or gettext(self.template) == self.template:
+            return self.english  # English, or a message without a translation
+        return super().render(gettext)
 
 
 def field_message(error: dict) -> Message:
@@ -84,6 +78,7 @@ def field_message(error: dict) -> Message:
     kind = error.get("type", "")
     ctx = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, str | int | float)}
     if kind == "value_error":
-        text = english.removeprefix("Value error, ")
-        return _Pydantic(ctx.get("template", text), english, **ctx)
+        if template := ctx.pop("template", None):  # ours (schemas.common._refused): its texts too
+            return _Pydantic(str(template), english, **{k: Message(str(v)) for k, v in ctx.items()})
+        return _Pydantic(english.removeprefix("Value error, "), english)
     return _Pydantic(TEMPLATES.get(kind, english), english, **ctx)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from app.domain.errors import Invalid
+from app.domain.errors import N_, Invalid
 from app.domain.weights import DEFAULT_CV_THRESHOLD, Judgement, Method, Prefer, Tie, Weighting
 from app.schemas.common import DecimalString, JsonInt, Strict
 
@@ -78,7 +78,7 @@ class JudgementIn(Strict):
         prefer = self.more is not None and self.less is not None
         partial = (self.more is None) != (self.less is None)
         if partial or prefer == (self.tie is not None):
-            raise ValueError('give either "more" and "less", or "tie"')
+            raise ValueError(N_('give either "more" and "less", or "tie"'))
         return self
 
     def judgement(self) -> Judgement:

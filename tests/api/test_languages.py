@@ -128,3 +128,29 @@ async def test_a_lane_answers_in_the_language_asked(client):
 async def test_successful_answers_carry_no_language(client, tenant):
     r = await client.get("/v1/stores", headers={**tenant.headers, **ZH})
     assert r.status_code == 200 and "content-language" not in r.headers
+
+
+async def test_our_own_validators_are_translated_with_their_rules(client, tenant):
+    basket = {
+        "store_code": "S01",
+        "card_number": "S01GD0000001",
+        "at": "yesterday",
+        "lines": [{"line_no": 1, "sku": "A", "original_price": "1.00", "qty": 1}],
+    }
+    for language, decimal, instant in (
+        (
+            "en",
+            'Value error, must be a decimal number written as a JSON string, e.g. "0.90"',
+            "must be an ISO-8601",
+        ),
+        ("zh-CN", '须为以 JSON 字符串表示的十进制数，例如 "0.90"', "须为带 UTC 时差"),
+    ):
+        r = await client.post(
+            "/v1/checkout/quote",
+            json=basket,
+            headers={**tenant.headers, "Accept-Language": language},
+        )
+        assert r.status_code == 422 and r.json()["code"] == "validation_error"
+        messages = {e["field"]: e["message"] for e in r.json()["errors"]}
+        assert messages["lines[0].qty"] == decimal
+        assert messages["at"].startswith(instant), messages
