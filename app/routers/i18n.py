@@ -1,8 +1,9 @@
 """Problem texts in the client's language: ``Accept-Language`` negotiation and the message
 catalogs (app/locales/<locale>/LC_MESSAGES/messages.po, Babel/gettext format).
 
-The catalogs are read as .po at first use (a few hundred messages, milliseconds): no compiled
-.mo files to build or to keep in step. A message missing from a catalog is shown in English.
+The catalogs are read as .po once, at start-up (``load``; a few hundred messages, a few
+milliseconds): no compiled .mo files to build, ship or keep in step with the .po. A message
+missing from a catalog is shown in English.
 The language of the request lives in a context variable set by ``LanguageMiddleware``, so
 every place that renders a problem (exception handlers, the lanes, other middleware) uses it
 without each passing it along.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -49,6 +50,7 @@ def load() -> None:
         catalog(locale)
 
 
+@lru_cache(maxsize=256)  # few distinct tags in practice; Locale.parse reads CLDR data
 def _supported(tag: str) -> str | None:
     if tag == "*":
         return DEFAULT
@@ -107,6 +109,13 @@ def current_tag() -> str:
     return SUPPORTED[_language.get()]
 
 
+def _is_problem(start: Message) -> bool:
+    return any(
+        k == b"content-type" and v.startswith(b"application/problem+json")
+        for k, v in start.get("headers", ())
+    )
+
+
 class LanguageMiddleware:
     """Sets the request's language from ``Accept-Language``; a problem response says which it
     is in (``Content-Language``) and that it depends on the header (``Vary``)."""
@@ -121,11 +130,10 @@ class LanguageMiddleware:
         header = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")
 
         async def labelled_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and _is_problem(message):
                 headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith("application/problem+json"):
-                    headers.setdefault("Content-Language", current_tag())
-                    headers.add_vary_header("Accept-Language")
+                headers.setdefault("Content-Language", current_tag())
+                headers.add_vary_header("Accept-Language")
             await send(message)
 
         with speaking(negotiate(header.decode("latin-1"))):
