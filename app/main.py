@@ -46,7 +46,9 @@ Keys belong to one tenant and carry scopes (`admin`, `pos`, `app`, `partner`,
 401, a key without the scope 403. Nothing of another tenant is ever visible: it is 404.
 
 **Conventions.** Errors are RFC 9457 `application/problem+json` bodies with a stable
-`code` and, for invalid input, `errors: [{field, message}]`. Lists are cursor-paginated
+`code` and, for invalid input, `errors: [{field, message}]`; their `title`, `detail` and
+messages follow `Accept-Language` (English, or Simplified Chinese for `zh-CN`/`zh-Hans`),
+their `code` never changes. Lists are cursor-paginated
 (`?cursor=&limit=`, default 50, max 500) and answer `{items, next_cursor}`. Money and
 rates are decimal strings (`"0.90"`), times ISO-8601 with offset, ids opaque strings.
 Every response carries `X-Request-ID` (yours if you send one).

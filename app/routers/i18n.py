@@ -110,9 +110,11 @@ def current_tag() -> str:
 
 
 def _is_problem(start: Message) -> bool:
-    return any(
-        k == b"content-type" and v.startswith(b"application/problem+json")
-        for k, v in start.get("headers", ())
+    """A problem rendered for this request: not one replayed for an Idempotency-Key, which is
+    in the language of the request that first stored it."""
+    headers = start.get("headers", ())
+    return not any(k == b"idempotent-replayed" for k, _ in headers) and any(
+        k == b"content-type" and v.startswith(b"application/problem+json") for k, v in headers
     )
 
 

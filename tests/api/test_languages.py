@@ -154,3 +154,15 @@ async def test_our_own_validators_are_translated_with_their_rules(client, tenant
         messages = {e["field"]: e["message"] for e in r.json()["errors"]}
         assert messages["lines[0].qty"] == decimal
         assert messages["at"].startswith(instant), messages
+
+
+async def test_a_replayed_refusal_is_the_stored_one_and_claims_no_language(client, tenant):
+    path = "/v1/points/redemptions/999999/cancel"
+    keyed = {**tenant.headers, "Idempotency-Key": f"lang-{uuid.uuid4()}"}
+    first = await client.post(path, headers={**keyed, **ZH})
+    assert first.status_code == 404 and first.json()["code"] == "redemption_not_found"
+    assert_chinese(first)
+    again = await client.post(path, headers={**keyed, "Accept-Language": "en"})
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()  # as stored, in Chinese
+    assert "content-language" not in again.headers
