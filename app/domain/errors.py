@@ -43,10 +43,14 @@ class Message:
 
     def render(self, gettext: Translate = _english) -> str:
         values = {name: _shown(value, gettext) for name, value in self.params.items()}
-        try:
-            return gettext(self.template).format(**values)
-        except (KeyError, IndexError, ValueError):  # a broken translation: say it in English
-            return self.template.format(**values)
+        # A broken translation is said in English; a text that is no template (one quoting a
+        # client's braces, e.g. an import row's reason) as it is.
+        for text in (gettext(self.template), self.template):
+            try:
+                return text.format(**values)
+            except (KeyError, IndexError, ValueError):
+                continue
+        return self.template
 
     def __str__(self) -> str:
         return self.render()

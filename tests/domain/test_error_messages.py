@@ -52,3 +52,10 @@ def test_refuse_any_lists_every_field_in_the_language_shown():
 
 def test_a_faulty_translation_falls_back_to_english():
     assert Message("broken {x}", x=1).render(pig_latin) == "broken 1"
+
+
+@pytest.mark.parametrize("text", ["unknown field '{a'", "unknown field '{b}'", "'}'", "{0}"])
+def test_a_text_quoting_braces_is_shown_as_it_is(text):
+    """Row reasons of an import quote what the client sent; they are no templates."""
+    assert FieldError("line[2]", text).message == text
+    assert Invalid("invalid_rows", text).detail == text
