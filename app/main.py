@@ -23,7 +23,7 @@ from app.db import (
     migration_head,
 )
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
-from app.routers import ops, problems, v1
+from app.routers import i18n, ops, problems, v1
 from app.routers.lanes import Lane, Lanes
 from app.routers.security_headers import SecurityHeaders
 from app.routers.single_authorization import SingleAuthorization
@@ -52,7 +52,9 @@ Keys belong to one tenant and carry scopes (`admin`, `pos`, `app`, `partner`,
 401, a key without the scope 403. Nothing of another tenant is ever visible: it is 404.
 
 **Conventions.** Errors are RFC 9457 `application/problem+json` bodies with a stable
-`code` and, for invalid input, `errors: [{field, message}]`. Lists are cursor-paginated
+`code` and, for invalid input, `errors: [{field, message}]`; their `title`, `detail` and
+messages follow `Accept-Language` (English, or Simplified Chinese for `zh-CN`/`zh-Hans`),
+their `code` never changes. Lists are cursor-paginated
 (`?cursor=&limit=`, default 50, max 500) and answer `{items, next_cursor}`. Money and
 rates are decimal strings (`"0.90"`), times ISO-8601 with offset, ids opaque strings.
 Every response carries `X-Request-ID` (yours if you send one).
@@ -153,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_head = migration_head()
     route_templates = functools.cache(lambda: _route_templates(app))
 
+    i18n.load()
     problems.install(app)
     app.include_router(ops.router)
     if settings.metrics_port is None:  # else `loyalty serve` answers them on their own port
@@ -175,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         overrides={"/v1/imports/transactions": settings.max_import_bytes},  # streamed
     )
     app.add_middleware(problems.UnexpectedErrorMiddleware)
+    app.add_middleware(i18n.LanguageMiddleware)  # every problem inside is in its language
     app.add_middleware(
         RequestContextMiddleware, metrics=app.state.metrics, route_templates=route_templates
     )

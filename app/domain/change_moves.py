@@ -46,15 +46,16 @@ class Movement:
 def _active(context: ChangeContext, number: str, now: datetime) -> Card:
     card = context.card
     if card is None:
-        raise NotFound("card_not_found", f"No card {number}.")
+        raise NotFound("card_not_found", "No card {number}.", number=number)
     return require_active(card, now)
 
 
 def disabled(class_code: str | None) -> Conflict:
     return Conflict(
         "change_account_disabled",
-        f"Card class {class_code} does not offer a change account.",
+        "Card class {class_code} does not offer a change account.",
         extra={"card_class": class_code},
+        class_code=class_code,
     )
 
 

@@ -67,7 +67,12 @@ def group_of(score: int) -> Group:
 
 def _count(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-        raise Invalid("invalid_count", f"must be a whole number from 0 to {MAX_COUNT}", field=field)
+        raise Invalid(
+            "invalid_count",
+            "must be a whole number from 0 to {max_count}",
+            field=field,
+            max_count=MAX_COUNT,
+        )
     return value
 
 

@@ -126,7 +126,7 @@ async def spend(
 async def _card(uow: UnitOfWork, who: Principal, number: str) -> tuple[Card, CardClass]:
     card = await uow.cards.get(who.tenant_id, number)
     if card is None:
-        raise NotFound("card_not_found", f"No card {number}.")
+        raise NotFound("card_not_found", "No card {number}.", number=number)
     return card, await uow.card_classes.get(who.tenant_id, card.card_class)
 
 

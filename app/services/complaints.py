@@ -44,7 +44,9 @@ class Analytics:
 
 
 def _missing(complaint_id: int) -> NotFound:
-    return NotFound("complaint_not_found", f"No complaint {complaint_id}.")
+    return NotFound(
+        "complaint_not_found", "No complaint {complaint_id}.", complaint_id=complaint_id
+    )
 
 
 async def create(

@@ -81,9 +81,10 @@ async def record_response(
         if not created and response.fingerprint != fingerprint(content):
             raise Conflict(
                 "response_ref_conflict",
-                f"Answer {response_ref} was recorded with other content.",
+                "Answer {response_ref} was recorded with other content.",
                 field="response_ref",
                 extra={"response_id": response.id},
+                response_ref=response_ref,
             )
         await uow.commit()
     return Recorded(response, created)

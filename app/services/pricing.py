@@ -139,12 +139,15 @@ async def quote(
             await check_digits(uow, kit, who, number)
         if not context.store_exists:
             raise Invalid(
-                "store_not_found", f"No store with code {store_code}.", field="store_code"
+                "store_not_found",
+                "No store with code {store_code}.",
+                field="store_code",
+                store_code=store_code,
             )
         card = None
         if number is not None:
             if context.card is None:
-                raise NotFound("card_not_found", f"No card {number}.")
+                raise NotFound("card_not_found", "No card {number}.", number=number)
             card = await admit(uow, who, context.card, verification_code)
         snapshot = await cache.snapshot(uow, who.tenant_id, context.pricing_version)
         await uow.commit()  # admit may have cleared a verification-failure count
