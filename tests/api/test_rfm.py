@@ -194,6 +194,18 @@ async def test_sales_count_net_of_returns(client, tenant):
     assert (scored["frequency"], scored["monetary"]) == (1, "100.00")
 
 
+async def test_a_receipt_of_zero_is_a_purchase(client, tenant):
+    """An imported receipt of 0.00 counts for frequency, and in the average amount."""
+    body = HEADER + f"Z,{day(5)},0.00,Z1,S01\nY,{day(40)},100.00,Y1,S01\nY,{day(3)},0,Y2,S01\n"
+    await post_import(client, tenant.headers, body)
+    done = await run(client, tenant.headers)
+    scored = {m["member_ref"]: m for m in await members_of(client, tenant.headers, done["id"])}
+    assert (scored["Z"]["recency_days"], scored["Z"]["frequency"]) == (5, 1)
+    assert scored["Z"]["monetary"] == "0.00"
+    assert (scored["Y"]["recency_days"], scored["Y"]["frequency"]) == (3, 2)
+    assert scored["Y"]["monetary"] == "50.00"
+
+
 async def test_quantile_runs(client, tenant):
     await post_import(client, tenant.headers, HEADER + HISTORY)
     r = await client.put(CONFIG, json={"method": "quantile"}, headers=tenant.headers)
