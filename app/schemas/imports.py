@@ -106,6 +106,24 @@ class ImportSummaryRead(_ImportCounts):
 class ImportProblemRead(Problem):
     """Why a job did not import: the problem the synchronous import would have answered."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:loyalty:problem:invalid_rows",
+                    "title": "Invalid input",
+                    "status": 422,
+                    "detail": "1 row cannot be imported; nothing was imported (the first 1 "
+                    "are listed). Fix them, or send on_error=skip to import the good rows.",
+                    "code": "invalid_rows",
+                    "errors": [{"field": "line[17].amount", "message": _BAD["reason"]}],
+                    "rejected": 1,
+                    "bad_rows": [_BAD],
+                }
+            ]
+        }
+    )
+
     bad_rows: list[BadRowRead] | None = Field(
         default=None, description="`invalid_rows`: the first 100 bad rows."
     )

@@ -134,14 +134,7 @@ async def test_a_cancel_mid_import_stops_it_and_nothing_is_imported(client, tena
 
     headers = {**tenant.headers, **CSV, "content-length": str(len(first) + len(second))}
     post = asyncio.create_task(client.post(IMPORTS, content=body(), headers=headers))
-    for _ in range(400):
-        found = await sql(
-            database_url, "SELECT id FROM import_jobs WHERE tenant_id = :t", t=uuid.UUID(tenant.id)
-        )
-        if found:
-            break
-        await asyncio.sleep(0.05)
-    location = f"/v1/imports/jobs/{found[0][0]}"
+    location = await first_job(database_url, tenant.id)
     job = await until(client, tenant.headers, location, lambda j: j["rows_read"] >= 2999)
     assert job["status"] == "running" and job["bytes_read"] == len(first)
     assert job["percent"] == round(100 * len(first) / (len(first) + len(second)), 1)
@@ -167,6 +160,37 @@ async def test_a_cancel_mid_import_stops_it_and_nothing_is_imported(client, tena
     assert (await client.get(IMPORTS, headers=tenant.headers)).json()["items"] == []
     r = await client.post(f"{location}/cancel", headers=tenant.headers)
     assert_problem(r, 409, "import_job_finished")
+
+
+async def first_job(database_url, tenant_id):
+    """The tenant's first job, once its row exists (the POST is still uploading)."""
+    for _ in range(400):
+        found = await sql(
+            database_url, "SELECT id FROM import_jobs WHERE tenant_id = :t", t=uuid.UUID(tenant_id)
+        )
+        if found:
+            return f"/v1/imports/jobs/{found[0][0]}"
+        await asyncio.sleep(0.05)
+    raise AssertionError("no job")
+
+
+async def test_a_server_shutting_down_fails_its_running_jobs(app, client, tenant, database_url):
+    stall = asyncio.Event()
+
+    async def body():
+        yield HEADER + rows(0, 10)
+        await stall.wait()  # a slow upload
+
+    post = asyncio.create_task(
+        client.post(IMPORTS, content=body(), headers={**tenant.headers, **CSV})
+    )
+    location = await first_job(database_url, tenant.id)
+    await until(client, tenant.headers, location, lambda j: j["rows_read"] == 10)
+    await app.state.import_tasks.close()  # what the lifespan does on shutdown
+    job = await job_of(client, tenant.headers, location)
+    assert (job["status"], job["problem"]["code"]) == ("failed", "import_interrupted")
+    stall.set()
+    assert (await post).status_code == 202
 
 
 async def test_a_job_whose_process_died_is_failed(client, tenant, database_url):

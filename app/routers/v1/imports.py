@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.domain.access import Principal, Scope
@@ -72,6 +72,9 @@ JOB_DOC = (
     "`duplicates`; at the end `report` (the synchronous answer) or `problem` (the problem "
     "the synchronous import would have answered, e.g. `invalid_rows`). "
 )
+
+
+JobId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The job's id.")]
 
 
 def _location(job_id: int) -> str:
@@ -206,8 +209,9 @@ async def import_transactions(
         OnError, Query(description="`reject` (all or nothing) or `skip` (import the good rows).")
     ] = OnError.REJECT,
     wait: Annotated[
-        bool, Query(description="Import within the request: 201 with the report (small files).")
-    ] = False,
+        Literal["true", "false"],
+        Query(description="`true`: import within the request, 201 with the report (small files)."),
+    ] = "false",
     who: Principal = scoped(Scope.ADMIN),
 ):
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -224,7 +228,7 @@ async def import_transactions(
     )
     location = {"Location": _location(job.id)}
     run = {"fmt": fmt, "on_error": on_error, "gzipped": encoding == "gzip", "now": _now()}
-    if wait:
+    if wait == "true":
         done = await import_jobs.run_job(new_uow, who, job.id, request.stream(), **run)
         body = _report(done).model_dump(mode="json")
         return JSONResponse(body, status_code=201, headers=location)
@@ -244,7 +248,7 @@ async def import_transactions(
     responses=problems(404, examples={404: ("import_job_not_found", "No import job 7.")}),
 )
 async def get_import_job(
-    job_id: int, uow: Uow, who: Principal = scoped(Scope.ADMIN)
+    job_id: JobId, uow: Uow, who: Principal = scoped(Scope.ADMIN)
 ) -> ImportJobRead:
     return _job(await import_jobs.get_job(uow, who, job_id, _now()))
 
@@ -270,7 +274,7 @@ async def get_import_job(
     ),
 )
 async def cancel_import_job(
-    job_id: int, uow: Uow, who: Principal = scoped(Scope.ADMIN)
+    job_id: JobId, uow: Uow, who: Principal = scoped(Scope.ADMIN)
 ) -> ImportJobRead:
     return _job(await import_jobs.cancel_job(uow, who, job_id, _now()))
 
