@@ -32,6 +32,7 @@ from app.scheduler import Scheduler
 from app.schemas.common import Problem
 from app.services.access import ensure_demo_tenant
 from app.services.cards import CardKit
+from app.services.import_jobs import JobTasks
 from app.services.pricing import PricingCache
 from app.settings import Settings
 from app.uow import UnitOfWork
@@ -142,12 +143,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             finally:
                 if app.state.scheduler is not None:
                     await app.state.scheduler.stop()
+                await app.state.import_tasks.close()  # their jobs are marked failed
                 await app.state.reader.close()
                 await engine.dispose()
 
     app = _fastapi(settings.docs_enabled, lifespan)
     app.state.settings = settings
     app.state.scheduler = None
+    app.state.import_tasks = JobTasks()
     app.state.metrics = Metrics()
     app.state.vault = Vault(settings.secret_key.get_secret_value())
     app.state.card_kit = CardKit(app.state.vault)

@@ -29,6 +29,7 @@ from app.repositories.complaints import ComplaintRepository
 from app.repositories.csi import CsiRepository
 from app.repositories.health import HealthRepository
 from app.repositories.idempotency import IdempotencyRepository
+from app.repositories.import_jobs import ImportJobRepository
 from app.repositories.imports import ImportRepository
 from app.repositories.jobs import JobRunRepository
 from app.repositories.ledger import LedgerStore
@@ -148,6 +149,7 @@ class UnitOfWork:
     member_groups: MemberGroupRepository
     analytics: AnalyticsRepository
     imports: ImportRepository
+    import_jobs: ImportJobRepository
     nps: NpsRepository
     csi: CsiRepository
     complaints: ComplaintRepository

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -178,6 +179,12 @@ async def tenant(database_url: str) -> TenantKeys:
 @pytest.fixture
 async def other_tenant(database_url: str) -> TenantKeys:
     return await new_tenant(database_url)
+
+
+@pytest.fixture(scope="session")
+def cdnow_sample_gz() -> bytes:
+    """The CDNOW sample as a gzipped history-import CSV (tests/fixtures/README.md)."""
+    return (Path(__file__).parent / "fixtures" / "cdnow_sample.csv.gz").read_bytes()
 
 
 def free_port() -> int:

@@ -392,3 +392,13 @@ class Report:
         """These errors with ``more`` (found elsewhere, e.g. by the database), by line."""
         listed = sorted([*(self.first_errors or []), *more])[:MAX_REPORTED]
         return listed, self.rejected + more_count
+
+
+def percent(bytes_read: int, bytes_total: int | None, succeeded: bool) -> float | None:
+    """How much of the body an import job has read, 0-100 with one decimal; None when its
+    size is unknown (a chunked upload). A job that succeeded is at 100."""
+    if succeeded:
+        return 100.0
+    if not bytes_total:
+        return None
+    return min(100.0, round(100 * bytes_read / bytes_total, 1))

@@ -6,14 +6,16 @@ run time has passed. The run time is the local wall-clock time read as Python do
 (PEP 495, fold=0): a time repeated when DST ends means its first occurrence; a time skipped
 when DST starts is read with the offset before the change, so 02:30 that day is 03:30.
 Once due, a slot stays due until its period ends, so a service that was down at the run
-time catches up later in the same period; the scheduler runs each period at most once.
+time catches up later in the same period; the scheduler runs each period at most once. What
+a run covers must therefore follow from its period, never from the day it happens to run
+(``month_end_before``).
 """
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -60,3 +62,9 @@ def monthly_at(day: int, hour: int = 0, minute: int = 0) -> Schedule:
         return Slot(f"{today.year:04d}-{today.month:02d}", _passed(now, run_day, at, tz))
 
     return slot
+
+
+def month_end_before(day: date) -> date:
+    """The last day of the month before ``day``'s: what a monthly run of ``day``'s month
+    covers, whether it runs on the 1st or catches up on the 15th."""
+    return day.replace(day=1) - timedelta(days=1)

@@ -49,6 +49,39 @@ class TransactionImportRow(Base):
     finished_at: Mapped[datetime] = created_at_column()
 
 
+class ImportJobRow(Base):
+    """A history import run as a job (``POST /v1/imports/transactions``): its progress, written
+    by the process that runs it about once a second, a cancel request any process may set, and
+    at the end its report (succeeded, in the import's own transaction) or its problem."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('running', 'succeeded', 'failed', 'cancelled')", name="status_known"
+        ),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    format: Mapped[str] = mapped_column(String(8))
+    on_error: Mapped[str] = mapped_column(String(8))
+    actor: Mapped[str] = mapped_column(String(100))
+    bytes_total: Mapped[int | None] = mapped_column(BigInteger)  # Content-Length, if sent
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    imported: Mapped[int | None] = mapped_column(BigInteger)  # known once loaded
+    duplicates: Mapped[int | None] = mapped_column(BigInteger)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    import_id: Mapped[int | None] = mapped_column(BigInteger)  # transaction_imports.id
+    report: Mapped[dict | None] = mapped_column(JSONB)
+    problem: Mapped[dict | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class ImportedTransactionRow(Base):
     """History loaded by ``POST /v1/imports/transactions``: one row per receipt. It feeds the
     analytics and never the points ledger. ``dedup_key`` is a 64-bit hash of (store, receipt)

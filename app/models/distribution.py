@@ -101,6 +101,7 @@ TABLES: dict[str, Placement] = {
     "csi_answers": TENANT,
     "csi_responses": TENANT,
     "idempotency_keys": TENANT,
+    "import_jobs": TENANT,
     "nps_responses": TENANT,
     # the keys that are not the member, each with its member
     "card_numbers": Placement(Kind.LOOKUP, "number"),

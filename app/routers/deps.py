@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Security
@@ -24,6 +25,15 @@ async def get_uow(request: Request) -> UnitOfWork:
 
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+async def get_uow_factory(request: Request) -> Callable[[], UnitOfWork]:
+    """New units of work for work that outlives the request (a background import)."""
+    state = request.app.state
+    return lambda: UnitOfWork(state.sessionmaker, state.reader)
+
+
+UowFactory = Annotated[Callable[[], UnitOfWork], Depends(get_uow_factory)]
 
 
 async def get_vault(request: Request) -> Vault:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas.common import Problem
+
 _BAD = {
     "line": 17,
     "field": "amount",
@@ -99,3 +101,90 @@ class ImportSummaryRead(_ImportCounts):
     actor: str = Field(description="The name of the API key that ran the import.")
     started_at: datetime = Field(description="When the request arrived.")
     finished_at: datetime = Field(description="As the import's response gave it.")
+
+
+class ImportProblemRead(Problem):
+    """Why a job did not import: the problem the synchronous import would have answered."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:loyalty:problem:invalid_rows",
+                    "title": "Invalid input",
+                    "status": 422,
+                    "detail": "1 row cannot be imported; nothing was imported (the first 1 "
+                    "are listed). Fix them, or send on_error=skip to import the good rows.",
+                    "code": "invalid_rows",
+                    "errors": [{"field": "line[17].amount", "message": _BAD["reason"]}],
+                    "rejected": 1,
+                    "bad_rows": [_BAD],
+                }
+            ]
+        }
+    )
+
+    bad_rows: list[BadRowRead] | None = Field(
+        default=None, description="`invalid_rows`: the first 100 bad rows."
+    )
+
+
+class ImportJobRead(BaseModel):
+    """A history import run as a job: its progress, then its report or its problem."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "status": "running",
+                    "format": "csv",
+                    "on_error": "skip",
+                    "bytes_total": 734003200,
+                    "bytes_read": 367001600,
+                    "rows_read": 5000000,
+                    "rejected": 2,
+                    "imported": None,
+                    "duplicates": None,
+                    "percent": 50.0,
+                    "cancel_requested": False,
+                    "created_at": "2026-11-23T08:00:00Z",
+                    "updated_at": "2026-11-23T08:00:46Z",
+                    "finished_at": None,
+                    "report": None,
+                    "problem": None,
+                }
+            ]
+        }
+    )
+
+    id: int = Field(description="The job's number (not the import's: see `report.id`).")
+    status: Literal["running", "succeeded", "failed", "cancelled"] = Field(
+        description="`running` until the import commits (`succeeded`, `report` set) or rolls "
+        "back (`failed` with `problem`, or `cancelled`): a job that did not succeed imported "
+        "nothing."
+    )
+    format: Literal["csv", "ndjson"]
+    on_error: Literal["reject", "skip"]
+    bytes_total: int | None = Field(
+        description="The body's size from `Content-Length` (as sent, compressed if gzipped); "
+        "null when the body was sent chunked."
+    )
+    bytes_read: int = Field(description="Bytes of the body read by the import so far.")
+    rows_read: int = Field(description="Data lines read so far.")
+    rejected: int = Field(description="Bad rows found so far.")
+    imported: int | None = Field(description="New receipts stored; null until the end.")
+    duplicates: int | None = Field(description="Known receipts not stored; null until the end.")
+    percent: float | None = Field(
+        description="`bytes_read` of `bytes_total`, 0-100 with one decimal (100 once "
+        "succeeded); null when the size is not known. The last step (loading the checked "
+        "rows) comes after 100 % of the body is read."
+    )
+    cancel_requested: bool
+    created_at: datetime
+    updated_at: datetime = Field(description="The last progress written (about twice a second).")
+    finished_at: datetime | None
+    report: ImportRead | None = Field(
+        description="When succeeded: the import's report (the synchronous answer)."
+    )
+    problem: ImportProblemRead | None = Field(description="When failed or cancelled: why.")

@@ -22,6 +22,7 @@ from app.domain.audit import FieldChange
 from app.domain.errors import Invalid, NotFound
 from app.domain.pagination import Page, id_cursor, id_page, member_cursor, page_of
 from app.domain.periods import day_end, day_start, local_date
+from app.domain.schedule import month_end_before
 from app.repositories.analytics import MemberHistory, RfmMemberScore, RfmRun
 from app.uow import UnitOfWork
 
@@ -183,9 +184,11 @@ async def create_rfm_run(uow: UnitOfWork, who: Principal, as_of: date, now: date
 
 
 async def scheduled_rfm(uow: UnitOfWork, who: Principal, now: datetime) -> dict:
-    """The monthly job (1st, 02:00 tenant time): a snapshot as of the month just ended."""
+    """The monthly job (1st, 02:00 tenant time): a snapshot as of the last day of the month
+    just ended, also when it catches up later in the month (the month is then done)."""
     tz = await zone_of(uow, who.tenant_id)
-    run = await run_rfm(uow, who.tenant_id, local_date(now, tz) - timedelta(days=1), "schedule")
+    as_of = month_end_before(local_date(now, tz))
+    run = await run_rfm(uow, who.tenant_id, as_of, "schedule")
     return {"run_id": run.id, "as_of": run.as_of.isoformat(), "members_scored": run.members_scored}
 
 

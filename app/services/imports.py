@@ -19,7 +19,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.domain.access import Principal
-from app.domain.errors import FieldError, Invalid, Message, NotFound
+from app.domain.errors import Conflict, FieldError, Invalid, Message, NotFound
 from app.domain.imports import (
     CsvParser,
     ImportFormat,
@@ -55,6 +55,49 @@ class ImportResult:
     finished_at: datetime
     duration_ms: int
 
+    def as_json(self) -> dict:
+        """The report as a job keeps it (what the synchronous answer says)."""
+        return {
+            "id": self.id,
+            "format": self.format.value,
+            "on_error": self.on_error.value,
+            "rows": self.rows,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "members_created": self.members_created,
+            "bad_rows": [
+                {"line": e.line, "field": e.field, "reason": e.reason} for e in self.bad_rows
+            ],
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "duration_ms": self.duration_ms,
+        }
+
+
+@dataclass
+class Progress:
+    """How far a running import got, for its job row; ``cancelled`` (set from the job row)
+    stops it at the next chunk of the body, or before it commits."""
+
+    bytes_read: int = 0  # of the body as sent (compressed, if it was)
+    rows: int = 0
+    rejected: int = 0
+    cancelled: bool = False
+
+
+def cancelled() -> Conflict:
+    return Conflict("import_cancelled", "The import was cancelled; nothing of it was imported.")
+
+
+async def _counted(chunks: AsyncIterable[bytes], progress: Progress) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        if progress.cancelled:
+            raise cancelled()
+        if chunk:  # an empty one only gives a stalled upload the chance to be cancelled
+            progress.bytes_read += len(chunk)
+            yield chunk
+
 
 async def gunzip(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     """A gzip stream decompressed on the fly, never more than INFLATE_STEP at a time."""
@@ -81,8 +124,9 @@ async def gunzip(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
 class _Feed:
     """Blocks of whole lines from the body, parsed; the CSV for COPY comes out of ``copy()``."""
 
-    def __init__(self, chunks: AsyncIterable[bytes], fmt: ImportFormat) -> None:
+    def __init__(self, chunks: AsyncIterable[bytes], fmt: ImportFormat, progress: Progress) -> None:
         self._chunks = chunks.__aiter__()
+        self._progress = progress
         self._fmt = fmt
         self._splitter = Splitter()
         self._pending: bytes | None = None
@@ -131,6 +175,7 @@ class _Feed:
         self.report.rows += parsed.rows
         if parsed.errors:
             self.report.add(parsed.errors)
+        self._progress.rows, self._progress.rejected = self.report.rows, self.report.rejected
         return parsed.copy
 
 
@@ -169,11 +214,16 @@ async def import_transactions(
     on_error: OnError,
     gzipped: bool,
     now: datetime,
+    progress: Progress | None = None,
+    job_id: int | None = None,
 ) -> ImportResult:
-    """Stream, check and load one file; all or nothing with ``reject``."""
+    """Stream, check and load one file; all or nothing with ``reject``. With ``job_id``, the
+    job's outcome is written in the import's own transaction."""
     clock = time.monotonic()
-    source = gunzip(chunks) if gzipped else chunks
-    feed = _Feed(source, fmt)
+    progress = progress or Progress()
+    counted = _counted(chunks, progress)
+    source = gunzip(counted) if gzipped else counted
+    feed = _Feed(source, fmt, progress)
     async with uow:
         tenant = await uow.tenants.get(who.tenant_id)
         if tenant is None:  # a key's tenant always exists; only a broken reference gets here
@@ -199,8 +249,37 @@ async def import_transactions(
             started_at=now,
         )
         loaded_at = time.monotonic()
+        rows = feed.report.rows
+        result = ImportResult(
+            id=loaded.import_id,
+            format=fmt,
+            on_error=on_error,
+            rows=rows,
+            imported=loaded.imported,
+            duplicates=rows - rejected - loaded.imported,
+            rejected=rejected,
+            members_created=loaded.members_created,
+            bad_rows=bad_rows,
+            started_at=now,
+            finished_at=loaded.finished_at,
+            duration_ms=round((time.monotonic() - clock) * 1000),
+        )
+        if progress.cancelled:  # asked while the load ran: it goes back
+            raise cancelled()
+        if job_id is not None:
+            await uow.import_jobs.finish(
+                who.tenant_id,
+                job_id,
+                "succeeded",
+                bytes_read=progress.bytes_read,
+                rows_read=rows,
+                rejected=rejected,
+                imported=result.imported,
+                duplicates=result.duplicates,
+                import_id=result.id,
+                report=result.as_json(),
+            )
         await uow.commit()
-    rows = feed.report.rows
     log.info(
         "history imported",
         extra={
@@ -212,20 +291,7 @@ async def import_transactions(
             "commit_ms": round((time.monotonic() - loaded_at) * 1000),
         },
     )
-    return ImportResult(
-        id=loaded.import_id,
-        format=fmt,
-        on_error=on_error,
-        rows=rows,
-        imported=loaded.imported,
-        duplicates=rows - rejected - loaded.imported,
-        rejected=rejected,
-        members_created=loaded.members_created,
-        bad_rows=bad_rows,
-        started_at=now,
-        finished_at=loaded.finished_at,
-        duration_ms=round((time.monotonic() - clock) * 1000),
-    )
+    return result
 
 
 async def list_imports(

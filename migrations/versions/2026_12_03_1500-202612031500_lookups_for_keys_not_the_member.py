@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from app.models.functions import APPLY_LEDGER_PLAN, APPLY_LEDGER_PLAN_202612031400
-from app.models.views import MEMBER_TRANSACTIONS, MEMBER_TRANSACTIONS_202611232010
+from app.models.views import MEMBER_TRANSACTIONS_202611232010, MEMBER_TRANSACTIONS_202612031500
 
 revision: str = "202612031500"
 down_revision: str | None = "202612031400"
@@ -115,7 +115,7 @@ def upgrade() -> None:
         SALE_RECEIPT[0], "sales", ["tenant_id", "member_id", "store_code", "receipt_no"]
     )
     op.replace_entity(APPLY_LEDGER_PLAN)
-    op.execute(MEMBER_TRANSACTIONS)
+    op.execute(MEMBER_TRANSACTIONS_202612031500)
     for name, fields in ROW_TYPES.items():
         op.execute(f"CREATE TYPE {name} AS ({fields})")
     for name, table, _old, new in LEDGER_INDEXES:

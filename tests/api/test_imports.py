@@ -22,14 +22,19 @@ ISOLATION_COVERS = {("POST", "/v1/imports/transactions"), ("GET", "/v1/imports/t
 HEADER = "member_ref,occurred_at,amount,receipt_no,store_code\n"
 CSV = {"content-type": "text/csv"}
 NDJSON = {"content-type": "application/x-ndjson"}
+IMPORTS = "/v1/imports/transactions"
+SYNC = "/v1/imports/transactions?wait=true"
 
 
-async def post_import(client, headers, body, status=200, media=CSV, **params):
+async def post_import(client, headers, body, status=201, media=CSV, **params):
+    """An import within the request (``wait=true``): its report, or its problem."""
     data = body.encode() if isinstance(body, str) else body
     r = await client.post(
-        "/v1/imports/transactions", content=data, headers={**headers, **media}, params=params
+        IMPORTS, content=data, headers={**headers, **media}, params={"wait": "true", **params}
     )
     assert r.status_code == status, r.text
+    if status == 201:
+        assert r.headers["location"].startswith("/v1/imports/jobs/")
     return r.json()
 
 
@@ -138,13 +143,13 @@ async def test_columns_in_any_order_quotes_crlf_and_bom(client, tenant, database
         "7,C2,2025-01-03\r\n"
     )
     r = await client.post(
-        "/v1/imports/transactions",
+        SYNC,
         content=body.encode(),
         headers={**tenant.headers, **CSV},
-        params={"on_error": "skip"},
+        params={"on_error": "skip", "wait": "true"},
     )
     done = r.json()
-    assert r.status_code == 200, r.text
+    assert r.status_code == 201, r.text
     assert (done["rows"], done["imported"], done["rejected"]) == (3, 2, 1)
     assert done["bad_rows"] == [
         {
@@ -174,9 +179,7 @@ async def test_reject_lists_bad_rows_and_imports_nothing(client, tenant, databas
         "C11,1899-12-31,1,R11,S01\n"  # 13: before 1900
     )
     before = await member_count(database_url, tenant.id)
-    r = await client.post(
-        "/v1/imports/transactions", content=body.encode(), headers={**tenant.headers, **CSV}
-    )
+    r = await client.post(SYNC, content=body.encode(), headers={**tenant.headers, **CSV})
     problem = assert_problem(r, 422, "invalid_rows")
     assert problem["rejected"] == 10
     lines = [(b["line"], b["field"]) for b in problem["bad_rows"]]
@@ -217,9 +220,7 @@ async def test_skip_imports_good_rows_and_reports_the_rest(client, tenant, datab
 
 async def test_only_the_first_100_bad_rows_are_listed(client, tenant):
     body = HEADER + "".join(f"C{i},not-a-date,1,R{i},S01\n" for i in range(250))
-    r = await client.post(
-        "/v1/imports/transactions", content=body.encode(), headers={**tenant.headers, **CSV}
-    )
+    r = await client.post(SYNC, content=body.encode(), headers={**tenant.headers, **CSV})
     problem = assert_problem(r, 422, "invalid_rows")
     assert problem["rejected"] == 250
     assert [b["line"] for b in problem["bad_rows"]] == list(range(2, 102))
@@ -291,10 +292,8 @@ async def test_a_body_far_over_the_json_limit_streams_in(client, tenant, setting
         for start in range(0, len(data), 7919):  # chunks cutting lines anywhere
             yield data[start : start + 7919]
 
-    r = await client.post(
-        "/v1/imports/transactions", content=chunks(), headers={**tenant.headers, **CSV}
-    )
-    assert r.status_code == 200, r.text
+    r = await client.post(SYNC, content=chunks(), headers={**tenant.headers, **CSV})
+    assert r.status_code == 201, r.text
     done = r.json()
     assert (done["rows"], done["imported"], done["members_created"]) == (rows, rows, 700)
     total = await sql(
@@ -308,17 +307,17 @@ async def test_a_body_far_over_the_json_limit_streams_in(client, tenant, setting
 async def test_gzip_body(client, tenant, database_url):
     body = gzip.compress((HEADER + "C1,2025-01-01,10.00,R1,S01\nC2,2025-01-02,2,R2,S01").encode())
     r = await client.post(
-        "/v1/imports/transactions",
+        SYNC,
         content=body,
         headers={**tenant.headers, **CSV, "content-encoding": "gzip"},
     )
-    assert r.status_code == 200, r.text
+    assert r.status_code == 201, r.text
     assert r.json()["imported"] == 2  # the last line had no line break
 
 
 async def test_broken_gzip_is_422(client, tenant):
     r = await client.post(
-        "/v1/imports/transactions",
+        SYNC,
         content=b"not gzip at all",
         headers={**tenant.headers, **CSV, "content-encoding": "gzip"},
     )
@@ -360,9 +359,7 @@ async def test_ndjson(client, tenant, database_url):
 )
 async def test_ndjson_bad_lines(client, tenant, line, field, reason):
     body = '{"member_ref": "N0", "occurred_at": "2025-05-01", "amount": "1"}\n' + line + "\n"
-    r = await client.post(
-        "/v1/imports/transactions", content=body.encode(), headers={**tenant.headers, **NDJSON}
-    )
+    r = await client.post(SYNC, content=body.encode(), headers={**tenant.headers, **NDJSON})
     problem = assert_problem(r, 422, "invalid_rows")
     [bad] = problem["bad_rows"]
     assert bad["line"] == 2 and bad["field"] == field
@@ -383,9 +380,7 @@ async def test_ndjson_bad_lines(client, tenant, line, field, reason):
     ],
 )
 async def test_bad_header(client, tenant, body, message):
-    r = await client.post(
-        "/v1/imports/transactions", content=body.encode(), headers={**tenant.headers, **CSV}
-    )
+    r = await client.post(SYNC, content=body.encode(), headers={**tenant.headers, **CSV})
     problem = assert_problem(r, 422, "invalid_header")
     assert problem["detail"].startswith(message)
     assert problem["errors"][0]["field"] == "header"
@@ -402,27 +397,21 @@ async def test_line_too_long(client, tenant):
         for _ in range(20):
             yield b"9" * 65536
 
-    r = await client.post(
-        "/v1/imports/transactions", content=chunks(), headers={**tenant.headers, **CSV}
-    )
+    r = await client.post(SYNC, content=chunks(), headers={**tenant.headers, **CSV})
     body = assert_problem(r, 422, "line_too_long")
     assert body["detail"] == "Line 2 is longer than 1048576 bytes."
 
 
 async def test_a_long_line_within_a_chunk_is_a_bad_row(client, tenant):
     body = HEADER + "C1,2025-01-01,1,R" + "9" * 70 + ",S01\n"
-    r = await client.post(
-        "/v1/imports/transactions", content=body.encode(), headers={**tenant.headers, **CSV}
-    )
+    r = await client.post(SYNC, content=body.encode(), headers={**tenant.headers, **CSV})
     problem = assert_problem(r, 422, "invalid_rows")
     assert problem["bad_rows"][0]["reason"] == "receipt_no is longer than 64 characters"
 
 
 async def test_invalid_utf8_is_a_bad_row(client, tenant):
     body = HEADER.encode() + b"C1,2025-01-01,1,R\xff1,S01\n"
-    r = await client.post(
-        "/v1/imports/transactions", content=body, headers={**tenant.headers, **CSV}
-    )
+    r = await client.post(SYNC, content=body, headers={**tenant.headers, **CSV})
     problem = assert_problem(r, 422, "invalid_rows")
     assert problem["bad_rows"] == [
         {"line": 2, "field": None, "reason": "the line is not valid UTF-8"}
@@ -437,18 +426,16 @@ async def test_invalid_utf8_is_a_bad_row(client, tenant):
     ],
 )
 async def test_unsupported_media_type_or_encoding(client, tenant, headers, code):
-    r = await client.post(
-        "/v1/imports/transactions", content=b"{}", headers={**tenant.headers, **headers}
-    )
+    r = await client.post(SYNC, content=b"{}", headers={**tenant.headers, **headers})
     assert_problem(r, 415, code)
 
 
 async def test_bad_on_error_value(client, tenant):
     r = await client.post(
-        "/v1/imports/transactions",
+        SYNC,
         content=HEADER.encode(),
         headers={**tenant.headers, **CSV},
-        params={"on_error": "ignore"},
+        params={"on_error": "ignore", "wait": "true"},
     )
     body = assert_problem(r, 422, "validation_error")
     assert body["errors"][0]["field"] == "on_error"
@@ -457,14 +444,12 @@ async def test_bad_on_error_value(client, tenant):
 @pytest.mark.parametrize("scope", ["pos", "analytics", "app", "partner"])
 async def test_only_admin_imports(client, tenant, scope):
     headers = await key_with(client, tenant.headers, scope)
-    r = await client.post(
-        "/v1/imports/transactions", content=HEADER.encode(), headers={**headers, **CSV}
-    )
+    r = await client.post(SYNC, content=HEADER.encode(), headers={**headers, **CSV})
     assert_problem(r, 403, "insufficient_scope")
 
 
 async def test_without_key_is_401(client):
-    r = await client.post("/v1/imports/transactions", content=HEADER.encode(), headers=CSV)
+    r = await client.post(SYNC, content=HEADER.encode(), headers=CSV)
     assert_problem(r, 401, "missing_credentials")
 
 
@@ -484,7 +469,6 @@ async def test_tenants_are_isolated(client, tenant, other_tenant, database_url):
 
 # --- the list of imports --------------------------------------------------------------------------
 
-IMPORTS = "/v1/imports/transactions"
 REPORTED = (
     "id",
     "format",
@@ -578,10 +562,8 @@ async def test_finished_at_is_when_the_rows_were_loaded(client, tenant):
             await asyncio.sleep(0.1)
             yield f"SLOW{i},2026-01-0{i + 1},10.00,S-{i},S01\n".encode()
 
-    r = await client.post(
-        "/v1/imports/transactions", content=slowly(), headers={**tenant.headers, **CSV}
-    )
-    assert r.status_code == 200, r.text
+    r = await client.post(SYNC, content=slowly(), headers={**tenant.headers, **CSV})
+    assert r.status_code == 201, r.text
     done = r.json()
     span = datetime.fromisoformat(done["finished_at"]) - datetime.fromisoformat(done["started_at"])
     assert span.total_seconds() >= 0.35  # the four pauses, at least

@@ -194,6 +194,33 @@ async def test_sales_count_net_of_returns(client, tenant):
     assert (scored["frequency"], scored["monetary"]) == (1, "100.00")
 
 
+async def test_a_sale_of_zero_is_a_purchase(client, tenant):
+    """A sale whose lines come to 0 (a free gift) is a purchase; returned in full it is not."""
+    member, card = await member_with_card(client, tenant.headers)
+    free = sale_body(card, receipt="R-0", lines=[line(1, amount="0.00")], payments=[])
+    await post_sale(client, tenant.headers, free)
+    lines = [line(1, amount="60.00")]
+    await post_sale(client, tenant.headers, sale_body(card, receipt="R-1", lines=lines))
+    await post_sale(client, tenant.headers, sale_body(card, receipt="R-2", lines=lines))
+    await post_return(client, tenant.headers, "RT-2", [{"line_no": 1, "qty": "1"}], receipt="R-2")
+    done = await run(client, tenant.headers, as_of=datetime.now(ZoneInfo("Asia/Shanghai")).date())
+    [scored] = await members_of(client, tenant.headers, done["id"])
+    assert scored["member_id"] == member
+    assert (scored["frequency"], scored["monetary"]) == (2, "30.00")  # R-0 and R-1
+
+
+async def test_a_receipt_of_zero_is_a_purchase(client, tenant):
+    """An imported receipt of 0.00 counts for frequency, and in the average amount."""
+    body = HEADER + f"Z,{day(5)},0.00,Z1,S01\nY,{day(40)},100.00,Y1,S01\nY,{day(3)},0,Y2,S01\n"
+    await post_import(client, tenant.headers, body)
+    done = await run(client, tenant.headers)
+    scored = {m["member_ref"]: m for m in await members_of(client, tenant.headers, done["id"])}
+    assert (scored["Z"]["recency_days"], scored["Z"]["frequency"]) == (5, 1)
+    assert scored["Z"]["monetary"] == "0.00"
+    assert (scored["Y"]["recency_days"], scored["Y"]["frequency"]) == (3, 2)
+    assert scored["Y"]["monetary"] == "50.00"
+
+
 async def test_quantile_runs(client, tenant):
     await post_import(client, tenant.headers, HEADER + HISTORY)
     r = await client.put(CONFIG, json={"method": "quantile"}, headers=tenant.headers)

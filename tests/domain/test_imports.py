@@ -23,6 +23,7 @@ from app.domain.imports import (
     Splitter,
     check_field,
     parse_header,
+    percent,
 )
 
 
@@ -240,3 +241,19 @@ def test_report_keeps_the_first_hundred_and_counts_all():
     listed, count = report.merged([RowError(1, "occurred_at", "late")], 1)
     assert count == 150
     assert len(listed) == MAX_REPORTED and listed[0].line == 1 and listed[-1].line == 100
+
+
+@pytest.mark.parametrize(
+    ("read", "total", "succeeded", "expected"),
+    [
+        (0, 1000, False, 0.0),
+        (333, 1000, False, 33.3),
+        (1000, 1000, False, 100.0),  # all read, the load step still to come
+        (1200, 1000, False, 100.0),  # a Content-Length that lied: never past 100
+        (500, None, False, None),  # chunked: the size is unknown
+        (500, 0, False, None),
+        (500, None, True, 100.0),
+    ],
+)
+def test_an_import_jobs_percent(read, total, succeeded, expected):
+    assert percent(read, total, succeeded) == expected

@@ -1,13 +1,13 @@
 """When scheduled jobs are due: daily and monthly slots in a tenant's time zone."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.schedule import Slot, daily_at, monthly_at
+from app.domain.schedule import Slot, daily_at, month_end_before, monthly_at
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -63,6 +63,32 @@ def test_monthly():
     assert last(utc(2026, 2, 28, 12), BERLIN) == Slot("2026-02", True)
     assert last(utc(2028, 2, 28, 12), BERLIN) == Slot("2028-02", False)  # leap year
     assert last(utc(2028, 2, 29, 12), BERLIN) == Slot("2028-02", True)
+
+
+@pytest.mark.parametrize(
+    ("today", "as_of"),
+    [
+        (date(2026, 11, 1), date(2026, 10, 31)),  # on time
+        (date(2026, 11, 2), date(2026, 10, 31)),  # caught up: started on the 2nd
+        (date(2026, 11, 15), date(2026, 10, 31)),  # caught up: down for two weeks
+        (date(2026, 11, 30), date(2026, 10, 31)),
+        (date(2027, 1, 2), date(2026, 12, 31)),  # across the year
+        (date(2028, 3, 15), date(2028, 2, 29)),  # leap year
+        (date(2026, 3, 2), date(2026, 2, 28)),
+    ],
+)
+def test_a_monthly_run_covers_the_month_before_its_period(today, as_of):
+    assert month_end_before(today) == as_of
+
+
+@given(INSTANTS, ZONES)
+def test_the_month_covered_follows_from_the_period(now, tz):
+    """Whenever in its period a monthly slot runs, the day it covers is the same: the last
+    day of the month before the period's month."""
+    period = monthly_at(1, 2, 0)(now, tz).period
+    covered = month_end_before(now.astimezone(tz).date())
+    assert (covered + timedelta(days=1)).isoformat()[:7] == period
+    assert (covered + timedelta(days=1)).day == 1
 
 
 @pytest.mark.parametrize(

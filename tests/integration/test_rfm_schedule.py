@@ -5,6 +5,7 @@ through every tenant of its database)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -61,3 +62,49 @@ async def test_monthly_rfm_runs_once_as_of_the_month_end(db):
     finally:
         await e1.dispose()
         await e2.dispose()
+
+
+@pytest.mark.parametrize(
+    "first_tick",
+    [
+        datetime(2026, 12, 1, 2, 0, tzinfo=SHANGHAI),  # on time
+        datetime(2026, 12, 2, 9, 0, tzinfo=SHANGHAI),  # the server started on the 2nd
+        datetime(2026, 12, 15, 9, 0, tzinfo=SHANGHAI),  # down till the 15th
+    ],
+)
+async def test_a_late_monthly_rfm_is_still_as_of_the_month_end(db, first_tick):
+    """The month's only run covers the month just ended, whichever day of the month the
+    scheduler first gets to it: a purchase of the new month is not in it."""
+    tenant_id, headers = await tenant_in(db)
+    body = HEADER + (
+        "C1,2026-11-28T12:00:00+08:00,600,R1,S01\nC1,2026-12-01T10:00:00+08:00,80,R2,S01\n"
+    )
+    async with running(create_app(make_settings(db))) as client:
+        await post_import(client, headers, body)
+    jobs = [j for j in default_jobs() if j.name == "rfm"]
+    scheduler, engine = scheduler_on(db, jobs)
+    try:
+        await scheduler.tick(first_tick)
+        await scheduler.tick(datetime(2026, 12, 31, 23, 0, tzinfo=SHANGHAI))  # done this month
+        runs = await sql(
+            db,
+            "SELECT as_of::text, trigger FROM rfm_runs WHERE tenant_id = :t",
+            t=uuid.UUID(tenant_id),
+        )
+        assert runs == [("2026-11-30", "schedule")]
+        scores = await sql(
+            db,
+            "SELECT s.recency_days, s.frequency FROM rfm_scores AS s "
+            "JOIN rfm_runs AS r ON r.id = s.run_id WHERE r.tenant_id = :t",
+            t=uuid.UUID(tenant_id),
+        )
+        assert scores == [(2, 1)]  # the purchase of the 28th; the one of December 1st not yet
+        [(result,)] = await sql(
+            db,
+            "SELECT result FROM job_runs WHERE job = 'rfm' AND tenant_id = :t AND period = :p",
+            t=uuid.UUID(tenant_id),
+            p="2026-12",
+        )
+        assert result["as_of"] == "2026-11-30"
+    finally:
+        await engine.dispose()
