@@ -269,7 +269,7 @@ async def get_job(uow: UnitOfWork, who: Principal, job_id: int, now: datetime) -
     async with uow:
         job = await uow.import_jobs.get(who.tenant_id, job_id)
         if job is None:
-            raise NotFound("import_job_not_found", f"No import job {job_id}.")
+            raise NotFound("import_job_not_found", "No import job {job_id}.", job_id=job_id)
         if job.status == "running" and job.updated_at < now - STALE_AFTER:
             await uow.import_jobs.fail_stale(who.tenant_id, job_id, now - STALE_AFTER, INTERRUPTED)
             await uow.commit()
@@ -284,7 +284,11 @@ async def cancel_job(uow: UnitOfWork, who: Principal, job_id: int, now: datetime
     job = await get_job(uow, who, job_id, now)
     if job.status != "running":
         raise Conflict(
-            "import_job_finished", f"Import job {job_id} has {job.status} already.", field="id"
+            "import_job_finished",
+            "Import job {job_id} has {status} already.",
+            field="id",
+            job_id=job_id,
+            status=job.status,
         )
     async with uow:
         await uow.import_jobs.request_cancel(who.tenant_id, job_id)
