@@ -166,6 +166,7 @@ class ReaderPool:
 
     @contextlib.asynccontextmanager
     async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        assert self.pool is not None  # set by create_reader
         async with self._turns, self.pool.acquire() as connection:
             yield connection
 
@@ -174,6 +175,7 @@ class ReaderPool:
             return await connection.fetchrow(query, *args)
 
     async def close(self) -> None:
+        assert self.pool is not None  # set by create_reader
         await self.pool.close()
 
 

@@ -115,14 +115,17 @@ def retention_clv(
         not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= MAX_YEARS
     ):
         problems.append(FieldError("years", f"must be null (unbounded) or 1..{MAX_YEARS}"))
+    chosen: Convention | None = None
     try:
-        convention = Convention(convention)
+        chosen = Convention(convention)
     except ValueError:
         choices = ", ".join(c.value for c in Convention)
         problems.append(FieldError("convention", f"must be one of {choices}"))
     if problems:
         summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
         raise Invalid("invalid_clv_input", f"Invalid CLV input. {summary}", errors=problems)
+    assert chosen is not None  # else a problem was raised
+    convention = chosen
     spend, margin_rate = Decimal(annual_spend), Decimal(gross_margin)
     r, d = Decimal(retention), Decimal(discount_rate)
     if years is None and r >= 1 + d:
@@ -193,7 +196,8 @@ def value_breakdown(
     value if behaviour stays as it is) + potential value (what better behaviour would add:
     cross-sell, referrals, retention). Each to the fen, half up; the total is their sum."""
     parts = [_round_fen(Decimal(v)) for v in (historical_value, current_value, potential_value)]
-    return ValueBreakdown(*parts, total=sum(parts, Decimal("0.00")))
+    historical, current, potential = parts
+    return ValueBreakdown(historical, current, potential, total=sum(parts, Decimal("0.00")))
 
 
 # ---------------------------------------------------------------------------------------------
