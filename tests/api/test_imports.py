@@ -13,24 +13,14 @@ import pytest
 from sqlalchemy import text
 
 from app.db import create_engine
-from tests.api.test_points import key_with
-from tests.api.test_problems import assert_problem
-from tests.api.test_sales import member_with_card, post_sale, sale_body
+from tests.factories.imports import CSV, HEADER, post_import
+from tests.factories.points import key_with
+from tests.factories.problems import assert_problem
+from tests.factories.sales import member_with_card, post_sale, sale_body
 
 ISOLATION_COVERS = {("POST", "/v1/imports/transactions"), ("GET", "/v1/imports/transactions")}
 
-HEADER = "member_ref,occurred_at,amount,receipt_no,store_code\n"
-CSV = {"content-type": "text/csv"}
 NDJSON = {"content-type": "application/x-ndjson"}
-
-
-async def post_import(client, headers, body, status=200, media=CSV, **params):
-    data = body.encode() if isinstance(body, str) else body
-    r = await client.post(
-        "/v1/imports/transactions", content=data, headers={**headers, **media}, params=params
-    )
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 async def sql(database_url, query, **params):

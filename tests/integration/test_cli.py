@@ -2,31 +2,11 @@
 
 import os
 import re
-import subprocess
-import sys
 from urllib.parse import urlsplit
 
 import httpx
 
-from app.db import plain_url
-
-
-def run(database_url: str, *args: str, data_dir=None) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "LOYALTY_DATABASE_URL": plain_url(database_url),
-        "LOYALTY_LOG_LEVEL": "WARNING",
-    }
-    if data_dir:
-        env["LOYALTY_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.factories.cli import run
 
 
 def loyalty(database_url: str, *args: str, data_dir=None) -> str:
