@@ -16,6 +16,7 @@ from pathlib import Path
 from app.crypto import Vault
 from app.db import (
     PROJECT_ROOT,
+    EmbeddedUnavailable,
     create_engine,
     create_reader,
     create_sessionmaker,
@@ -78,6 +79,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
     key_file.write_text(seeded.admin_key + "\n")
     key_file.chmod(0o600)
     print(f"demo tenant ready; admin API key: {seeded.admin_key}")
+    print(f"demo tenant id: {seeded.tenant_id} (name: {access.DEMO_TENANT})")
     print(f"demo member's GOLD card: {seeded.card_number}")
 
 
@@ -188,7 +190,7 @@ def parser() -> argparse.ArgumentParser:
     tenant.set_defaults(func=cmd_create_tenant)
 
     key = sub.add_parser("create-key", help="create an API key for a tenant")
-    key.add_argument("--tenant", required=True, help="tenant id")
+    key.add_argument("--tenant", required=True, help="tenant id or name (e.g. demo)")
     key.add_argument(
         "--scopes",
         nargs="+",
@@ -224,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         args.func(settings, args)
     except DomainError as exc:
         print(f"error: {exc.detail} ({exc.code})", file=sys.stderr)
+        return 1
+    except EmbeddedUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

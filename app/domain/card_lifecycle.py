@@ -1,4 +1,4 @@
-"""Card lifecycle (DOMAIN §1): statuses, transitions, expiry and the verification lockout."""
+"""Card lifecycle (docs/domain §1.3): statuses, transitions, expiry and the verification lockout."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Deposits into and spends from the change account (零钞转存, DOMAIN §4), decided once. Pure.
+"""Deposits into and spends from the change account (零钞转存, docs/domain §4), decided once. Pure.
 
-Decisions where DOMAIN is silent (see app/services/change_account.py for the whole list): the
+Decisions where the rules are silent (see app/services/change_account.py for the whole list): the
 account is the member's, the limit is that of the class of the card presented; deposits need
 an active card of a class offering the account; what is stored stays spendable when the class
 no longer offers it.

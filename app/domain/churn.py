@@ -1,6 +1,6 @@
-"""Churn (DOMAIN §7, 客户流失率): absolute and relative churn over a period.
+"""Churn (docs/domain §7.1, 客户流失率): absolute and relative churn over a period.
 
-Rules where DOMAIN is silent (``inactive_days`` default 365; days are the tenant's):
+Rules where docs/domain §7.1 leaves a choice (``inactive_days`` default 365; days are the tenant's):
 
 * A customer is **active** on a day if they bought in the ``inactive_days`` days up to it.
 * **Active at the start** of the period [from, to]: bought in [from − inactive_days, from − 1].

@@ -1,4 +1,4 @@
-"""Customer lifetime value (CLV, 客户终生价值, DOMAIN §6). Pure: stdlib, numpy and scipy only.
+"""Customer lifetime value (CLV, 客户终生价值, docs/domain §6). Pure: stdlib, numpy and scipy only.
 
 Two families of models live here.
 
@@ -37,7 +37,7 @@ from app.domain.errors import FieldError, Invalid
 from app.domain.money import CENT
 
 # ---------------------------------------------------------------------------------------------
-# The retention model (DOMAIN §6)
+# The retention model (docs/domain §6.1)
 # ---------------------------------------------------------------------------------------------
 
 MAX_YEARS = 100  # a bounded horizon: 1..MAX_YEARS years
@@ -47,7 +47,7 @@ _PRECISION = 60  # digits of the Decimal context the sums run in (rounded to the
 
 
 class Convention(StrEnum):
-    """When a year's margin arrives and whether the first year is certain (DOMAIN §6)."""
+    """When a year's margin arrives and whether the first year is certain (docs/domain §6.1)."""
 
     END_OF_YEAR = "end_of_year"  # Σ m·r^(t−1)/(1+d)^t        — year 1 certain, paid at its end
     RETAINED_ONLY = "retained_only"  # Σ m·r^t/(1+d)^t      — only retained years count
@@ -192,7 +192,7 @@ class ValueBreakdown:
 def value_breakdown(
     historical_value: Decimal, current_value: Decimal, potential_value: Decimal
 ) -> ValueBreakdown:
-    """DOMAIN §6: CLV = historical value (realised margin to date) + current value (the future
+    """docs/domain §6: CLV = historical value (realised margin to date) + current value (the future
     value if behaviour stays as it is) + potential value (what better behaviour would add:
     cross-sell, referrals, retention). Each to the fen, half up; the total is their sum."""
     parts = [_round_fen(Decimal(v)) for v in (historical_value, current_value, potential_value)]
@@ -816,7 +816,7 @@ def member_values(
     *,
     margin: float = 1.0,
 ) -> MemberValues:
-    """Everything the members view shows, in one pass (DOMAIN §6 breakdown):
+    """Everything the members view shows, in one pass (docs/domain §6.2 breakdown):
 
     - historical = ``historical_spend`` × margin (what the customer has brought so far);
     - current = ``discounted_clv`` × margin (future value if behaviour stays as it is);
@@ -852,7 +852,7 @@ def member_values(
 
 
 class ValueQuadrant(StrEnum):
-    """DOMAIN §6, current value × future (potential) value (客户价值矩阵)."""
+    """docs/domain §6.2, current value × future (potential) value (客户价值矩阵)."""
 
     VIP = "vip"  # 贵宾型 (MVC): high current, high potential
     IMPROVE = "improve"  # 改进型 (MGC): low current, high potential

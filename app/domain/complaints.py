@@ -1,4 +1,4 @@
-"""Complaints (客户投诉, DOMAIN §11): eight steps, in order.
+"""Complaints (客户投诉, docs/domain §11): eight steps, in order.
 
 record → judge nature → assign department → analyse cause → propose solution → approval →
 implement → evaluate (closed). A complaint's ``status`` is the last step done; the only way

@@ -1,4 +1,4 @@
-"""Customer satisfaction index (客户满意度指数, DOMAIN §9).
+"""Customer satisfaction index (客户满意度指数, docs/domain §9).
 
 A model is a tree: level 1 the CSI itself (addressed as ``root``), level 2 the latent
 variables (ACSI: expectation, perceived quality, perceived value, satisfaction, complaints,

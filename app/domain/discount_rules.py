@@ -1,5 +1,5 @@
 """Discount rule documents (折扣规则单): validation, the draft → approved → voided
-transitions and the change log's diff (DOMAIN §2.1).
+transitions and the change log's diff (docs/domain §2.1).
 
 A document sets, for targets at one level, a rate and a "may stack" flag per card class. It is
 edited as a draft, approved (审核) — from then on it is frozen and in effect from
@@ -38,8 +38,8 @@ class RuleStatus(StrEnum):
 
 
 class RuleKind(StrEnum):
-    """What a document's entries set: a discount rate (折扣规则单, DOMAIN §2.1) or a points
-    rate (积分规则, DOMAIN §3.2). Both share the life cycle, storage and change log."""
+    """What a document's entries set: a discount rate (折扣规则单, docs/domain §2.1) or a points
+    rate (积分规则, docs/domain §3.2). Both share the life cycle, storage and change log."""
 
     DISCOUNT = "discount"
     POINTS = "points"

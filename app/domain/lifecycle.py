@@ -1,4 +1,4 @@
-"""Customer lifecycle stages (DOMAIN §7; the relationship-lifecycle model of the seeds:
+"""Customer lifecycle stages (docs/domain §7.2; the relationship-lifecycle model of the seeds:
 考察期 exploration, 形成期 formation, 稳定期 stability, 退化期 decline, plus lost).
 
 A member's stage as of a day, from their purchase history up to it (days are the tenant's),

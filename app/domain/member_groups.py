@@ -1,4 +1,4 @@
-"""Member groups (DOMAIN §10, 会员卡群组): a saved query over members, generated into a list.
+"""Member groups (docs/domain §10, 会员卡群组): a saved query over members, generated into a list.
 
 Criteria (every part optional; all given conditions must hold; within a list, any value):
 

@@ -1,4 +1,4 @@
-"""Net Promoter Score (净推荐值, DOMAIN §8).
+"""Net Promoter Score (净推荐值, docs/domain §8).
 
 Answers 0–10: promoters 9–10, passives 7–8, detractors 0–6. NPS = %promoters − %detractors
 on −100…100. With n answers, p = promoters/n and q = detractors/n, the standard error is

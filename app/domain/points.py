@@ -1,6 +1,6 @@
-"""Points ledger arithmetic (DOMAIN §3) and the change account (§4): pure, exact, no I/O.
+"""Points ledger arithmetic (docs/domain §3) and the change account (§4): pure, exact, no I/O.
 
-Decisions where DOMAIN is silent (each is tested):
+Decisions where the business rules are silent (each is tested):
 
 * **Exact arithmetic.** Products and ratios are taken as ``Fraction`` and rounded once:
   points by floor, money half up to the fen. No Decimal context rounding is involved.

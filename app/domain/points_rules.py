@@ -1,7 +1,7 @@
-"""What a sale earns beyond its points rates (DOMAIN §3.2): multiplier events and the
+"""What a sale earns beyond its points rates (docs/domain §3.2): multiplier events and the
 birthday multiplier (B), and warm rules (C). Pure: no I/O.
 
-Decisions where DOMAIN is silent (each is tested):
+Decisions where the business rules are silent (each is tested):
 
 * **k** is the largest k of the events in effect at the sale's ``occurred_at`` (``starts_at``
   inclusive, ``ends_at`` exclusive) for its store and the card's class (an empty list matches
@@ -121,7 +121,7 @@ class EventTerms:
     ends_at: datetime  # exclusive
     store_codes: tuple[str, ...] = ()  # empty: every store
     card_classes: tuple[str, ...] = ()  # empty: every class
-    member_groups: tuple[str, ...] = ()  # empty: every member (DOMAIN §10 groups)
+    member_groups: tuple[str, ...] = ()  # empty: every member (docs/domain §10 groups)
 
 
 EVENT_FIELDS = (

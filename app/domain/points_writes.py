@@ -1,11 +1,11 @@
-"""The points ledger's writes other than sales (DOMAIN §3.1, §3.4), decided once. Pure.
+"""The points ledger's writes other than sales (docs/domain §3.1, §3.4), decided once. Pure.
 
 Each takes what one read saw (``MemberPoints``, ``RedemptionPoints``) and decides a
 ``LedgerPlan`` and its answer, or refuses. Every write first expires the member's due lots
 (lazy expiry: points are never spent or shown while they should have expired), so available
 + pending = balance always holds.
 
-Decisions where DOMAIN is silent (each is tested):
+Decisions where the business rules are silent (each is tested):
 
 * A positive adjustment (D) is a lot available at once, expiring per the tenant's policy; a
   negative one spends D oldest first. Both are audited (who, points, reason).

@@ -1,8 +1,8 @@
-"""Member price at checkout (DOMAIN §2): which rate applies, the unit price with stacked
+"""Member price at checkout (docs/domain §2): which rate applies, the unit price with stacked
 discounts (折上折), line amounts, who bears the member discount, and which classes a receipt
 can open.
 
-Decisions where DOMAIN is silent (each is tested):
+Decisions where the business rules are silent (each is tested):
 
 * **Rate resolution** (§2.1). Within the most specific matching level, the entry approved last
   wins; on equal ``approved_at`` the greater ``rule_id`` wins, longer ids being greater (so
@@ -236,7 +236,7 @@ class RuleEntry:
 
 @dataclass(frozen=True, slots=True)
 class PointsRuleEntry(RuleEntry):
-    """One entry of an approved points-rule document (DOMAIN §3.2): the same levels,
+    """One entry of an approved points-rule document (docs/domain §3.2): the same levels,
     windows and precedence as a discount entry, but ``rate`` is points per CNY, ≥ 0 (0
     excludes the target, e.g. tobacco); ``stackable`` means nothing here."""
 
@@ -350,7 +350,7 @@ def unit_price(
     stack_rate: Decimal,
     mode: StackingMode,
 ) -> tuple[Decimal, bool]:
-    """(unit price, not rounded; stacked?) per DOMAIN §2.2."""
+    """(unit price, not rounded; stacked?) per docs/domain §2.2."""
     member = original * rate
     if existing == original:  # no promotion
         return member, False

@@ -1,4 +1,4 @@
-"""RFM (DOMAIN §5, O1012 RFM分类指标): scores 1-5 per dimension and the eight segments.
+"""RFM (docs/domain §5, O1012 RFM分类指标): scores 1-5 per dimension and the eight segments.
 
 Per member as of a run date, over a window (default 730 days): R = whole days since the last
 purchase, F = purchases (receipts) in the window, M = their average net amount. Members
@@ -125,7 +125,7 @@ def rfm_config(
     )
 
 
-# --- one member (the DOMAIN table, spelled out) ------------------------------------------------
+# --- one member (the airline table of §5.1, spelled out) ----------------------------------------
 
 
 def r_score(recency_days: int, r_days: tuple[int, ...]) -> int:

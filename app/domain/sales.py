@@ -1,4 +1,4 @@
-"""Sales and returns from the till (DOMAIN §3.2, §3.3), decided once. Pure.
+"""Sales and returns from the till (docs/domain §3.2, §3.3), decided once. Pure.
 
 A sale or a return is read (``SaleContext``, ``ReturnContext``: everything the decision needs,
 as of one read), decided here into a ``LedgerPlan`` (every row to write, the stored detail and
@@ -6,7 +6,7 @@ the response body) or a refusal, and applied by the database as given. The same 
 serves every caller: the till's lane, the documented endpoint, a sale with an
 Idempotency-Key and the replay of a receipt recorded before.
 
-Decisions where DOMAIN is silent (each is tested):
+Decisions where the business rules are silent (each is tested):
 
 * **Identity.** A sale is (store_code, receipt_no) per tenant; the same content again (same
   fingerprint: every field, decimals compared by value) replays the first response (200); other

@@ -1,4 +1,4 @@
-"""Indicator weights (指标权重, DOMAIN §9): the weights of the indicators under one node.
+"""Indicator weights (指标权重, docs/domain §9.2): the weights of the indicators under one node.
 
 Five methods, each returning weights that are ≥ 0 and sum to exactly 1 at four decimals
 (the exact shares are rounded by largest remainder, so rounding never breaks the sum):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.domain.rfm import SEGMENTS
 from app.schemas.common import Day, DecimalString, JsonInt, Strict
 
-Segment = Literal[SEGMENTS]  # the eight RFM segments (DOMAIN), in their order
+Segment = Literal[SEGMENTS]  # the eight RFM segments (docs/domain §5), in order
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 _CONFIG = {
     "method": "thresholds",

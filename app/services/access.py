@@ -73,12 +73,16 @@ async def create_tenant(
     return tenant, issued
 
 
-async def create_key(uow: UnitOfWork, tenant_id: str, name: str, scopes: list[str]) -> IssuedKey:
+async def create_key(uow: UnitOfWork, tenant_ref: str, name: str, scopes: list[str]) -> IssuedKey:
+    """A new key for the tenant with this id or, failing that, this name (``demo``)."""
     parsed = parse_scopes(scopes)
     async with uow:
-        if await uow.tenants.get(tenant_id) is None:
-            raise NotFound("tenant_not_found", f"No tenant with id {tenant_id}.", field="tenant")
-        issued = await issue_key(uow, tenant_id, name, parsed, None)
+        tenant = await uow.tenants.get(tenant_ref) or await uow.tenants.get_by_name(tenant_ref)
+        if tenant is None:
+            raise NotFound(
+                "tenant_not_found", f"No tenant with id or name {tenant_ref}.", field="tenant"
+            )
+        issued = await issue_key(uow, tenant.id, name, parsed, None)
         await uow.commit()
     return issued
 

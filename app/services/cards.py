@@ -176,7 +176,7 @@ async def list_cards(
 async def change_status(
     uow: UnitOfWork, who: Principal, number: str, action: CardAction, reason: str | None
 ) -> Card:
-    """freeze, unfreeze, report-lost or cancel; anything DOMAIN §1 doesn't allow is a 409."""
+    """freeze, unfreeze, report-lost or cancel; anything docs/domain §1.3 doesn't allow is a 409."""
     async with uow:
         card = await _existing(uow, who, number, lock=True)
         current = effective_status(card, _now())

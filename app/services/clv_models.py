@@ -1,4 +1,4 @@
-"""Stored CLV models (DOMAIN §6, issue 6): BG/NBD and Gamma-Gamma fitted by maximum likelihood
+"""Stored CLV models (docs/domain §6, issue 6): BG/NBD and Gamma-Gamma fitted by maximum likelihood
 on the tenant's purchases up to a calibration day, with every member's predictions.
 
 The per-member summary (frequency, recency, T, mean repeat spend) is SQL; the fits and the

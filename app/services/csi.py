@@ -1,9 +1,9 @@
-"""The customer satisfaction index (DOMAIN §9): models (a tree of variables, indicators and
+"""The customer satisfaction index (docs/domain §9): models (a tree of variables, indicators and
 questionnaire items), node weights set with any weighting method (inputs and diagnostics
 kept for audit), questionnaire responses, the index with every node's score, and the
 satisfaction × loyalty quadrants.
 
-Decisions where DOMAIN and the issue are silent:
+Decisions where the business rules and the issue are silent:
 
 * A model is immutable once created (responses refer to its items); make a new model (new
   code) to change the questionnaire. Weights can be set again at any time.

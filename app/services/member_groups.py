@@ -1,4 +1,4 @@
-"""Member groups (DOMAIN §10): saved criteria, generated into dated member lists.
+"""Member groups (docs/domain §10): saved criteria, generated into dated member lists.
 
 Generating replaces the list in one transaction with one set-based ``INSERT ... SELECT``
 (app/repositories/member_groups.py), under the group's row lock, so two generations of one

@@ -1,4 +1,4 @@
-"""NPS (DOMAIN §8): the stateless calculator, survey answers and their summary per store or
+"""NPS (docs/domain §8): the stateless calculator, survey answers and their summary per store or
 month. Answers are idempotent on an optional ``response_ref``: the same answer sent again is
 the first one; other content under the same reference is a conflict."""
 

@@ -1,4 +1,4 @@
-"""The points ledger (DOMAIN §3): adjustments, redemptions, purchases, expiry and balances.
+"""The points ledger (docs/domain §3): adjustments, redemptions, purchases, expiry and balances.
 
 Every write is read → decide → apply (app/services/ledger.py): one read of the member's points,
 a plan decided in app/domain/points_writes.py, one guarded write. Writes are *inner*: they run

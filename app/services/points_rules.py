@@ -1,4 +1,4 @@
-"""Multiplier events (B) and warm rules (C) of DOMAIN §3.2, and what a sale or a quote earns
+"""Multiplier events (B) and warm rules (C) of docs/domain §3.2, and what a sale or a quote earns
 with them. Points rules by level are rule documents of kind ``points``
 (``app.services.discount_rules``).
 

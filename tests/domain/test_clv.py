@@ -1,4 +1,4 @@
-"""Customer lifetime value (DOMAIN §6): the retention model on every DOMAIN exercise to the
+"""Customer lifetime value (docs/domain §6): the retention model on every exercise to the
 fen, its properties, and the BG/NBD and Gamma-Gamma fits recovering known parameters from
 synthetic customers."""
 
@@ -36,7 +36,7 @@ from tests.factories.clv import DOMAIN_EXERCISES, EOY, RET, SOY
 D = Decimal
 
 # ---------------------------------------------------------------------------------------------
-# The retention model: every exercise of DOMAIN §6, to the fen
+# The retention model: every exercise of docs/domain §6, to the fen
 # ---------------------------------------------------------------------------------------------
 
 
@@ -53,7 +53,7 @@ def test_domain_exercises_to_the_fen(spend, margin, retention, rate, years, conv
 
 
 def test_each_exercise_matches_only_its_own_convention():
-    """The DOMAIN figures pin the conventions down: no other convention gives them."""
+    """The exercises' figures pin the conventions down: no other convention gives them."""
     for spend, margin, retention, rate, years, convention, expected in DOMAIN_EXERCISES:
         others = {
             c: retention_clv(D(spend), D(margin), D(retention), D(rate), years, c).clv

@@ -1,4 +1,4 @@
-"""DOMAIN's retention-CLV exercises, checked by the domain and the API tests alike."""
+"""The retention-CLV exercises of docs/domain §6, checked by the domain and the API tests alike."""
 
 from app.domain.clv import Convention
 
@@ -6,7 +6,7 @@ EOY, RET, SOY = Convention.END_OF_YEAR, Convention.RETAINED_ONLY, Convention.STA
 
 
 # Exercise (seed): spend 2000, margin 50 %, r 0.8, d 8 %: unbounded 3571.43 / 2857.14 /
-# 3857.14; T = 5: 2774.95 / 2219.96 / 2996.95 — the "a / b / c" order of DOMAIN is
+# 3857.14; T = 5: 2774.95 / 2219.96 / 2996.95 — the "a / b / c" order of the docs is
 # end_of_year / retained_only / start_of_year. Exercise: 5000, 25 %, 0.7, 6 %: unbounded
 # 3472.22 / 2430.56 / 3680.56.
 DOMAIN_EXERCISES = [
