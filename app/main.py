@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
+from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.crypto import Vault
@@ -24,6 +25,7 @@ from app.db import (
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.routers import ops, problems, v1
 from app.routers.lanes import Lane, Lanes
+from app.routers.security_headers import SecurityHeaders
 from app.routers.single_authorization import SingleAuthorization
 from app.routers.v1 import checkout, sales
 from app.scheduler import Scheduler
@@ -35,6 +37,10 @@ from app.settings import Settings
 from app.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# Swagger UI's and ReDoc's scripts and styles, served by the app itself (fastapi-offline ships
+# them): the docs work on a closed network and where the usual CDNs are out of reach.
+DOCS_ASSETS = "/static-offline-docs"
 
 DESCRIPTION = """\
 A headless member loyalty API for retailers: card classes and cards, member pricing at
@@ -137,14 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await app.state.reader.close()
                 await engine.dispose()
 
-    app = FastAPI(
-        title="Member Loyalty API",
-        version=__version__,
-        description=DESCRIPTION,
-        openapi_tags=TAGS,
-        lifespan=lifespan,
-        generate_unique_id_function=lambda route: route.name,
-    )
+    app = _fastapi(settings.docs_enabled, lifespan)
     app.state.settings = settings
     app.state.scheduler = None
     app.state.metrics = Metrics()
@@ -156,6 +155,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     problems.install(app)
     app.include_router(ops.router)
+    if settings.metrics_port is None:  # else `loyalty serve` answers them on their own port
+        app.include_router(ops.metrics_router)
     app.include_router(v1.router)
     # Added innermost first: request context wraps everything, so every line has the id.
     app.add_middleware(
@@ -177,8 +178,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware, metrics=app.state.metrics, route_templates=route_templates
     )
+    app.add_middleware(
+        SecurityHeaders, hsts_max_age=settings.hsts_max_age, cacheable_prefix=DOCS_ASSETS + "/"
+    )
     app.openapi = lambda: _openapi(app)
     return app
+
+
+def _fastapi(docs: bool, lifespan) -> FastAPI:
+    common = dict(
+        title="Member Loyalty API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,
+    )
+    if not docs:
+        return FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **common)
+    # No validator badge: it would send the document to validator.swagger.io.
+    return FastAPIOffline(
+        static_url=DOCS_ASSETS, swagger_ui_parameters={"validatorUrl": None}, **common
+    )
 
 
 def _tune_gc() -> None:

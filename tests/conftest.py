@@ -46,6 +46,8 @@ SMALL_POOLS = {
     "LOYALTY_DB_POOL_SIZE": "4",
     "LOYALTY_DB_MAX_OVERFLOW": "4",
     "LOYALTY_SCHEDULER_INTERVAL_SECONDS": "0",
+    # `loyalty serve` refuses the development secret on a database it did not start itself.
+    "LOYALTY_SECRET_KEY": "test-secret-key",
 }
 
 

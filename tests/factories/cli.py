@@ -12,6 +12,7 @@ def run(database_url: str, *args: str, data_dir=None) -> subprocess.CompletedPro
         **os.environ,
         "LOYALTY_DATABASE_URL": plain_url(database_url),
         "LOYALTY_LOG_LEVEL": "WARNING",
+        "LOYALTY_SECRET_KEY": "test-secret-key",  # serve and seed-demo refuse the built-in one
     }
     if data_dir:
         env["LOYALTY_DATA_DIR"] = str(data_dir)
