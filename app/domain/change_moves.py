@@ -71,6 +71,7 @@ def decide_change(
 ) -> Decided[Movement]:
     """A deposit (up to the class's limit of balance) or a spend (never below zero)."""
     card = _active(context, number, now)
+    assert context.entry_id is not None  # allocated whenever the card exists
     balance = context.balance if context.balance is not None else ZERO
     if kind is ChangeKind.DEPOSIT:
         if not context.enabled:

@@ -117,8 +117,9 @@ def retention_clv(
         problems.append(
             FieldError("years", "must be null (unbounded) or 1..{max_years}", max_years=MAX_YEARS)
         )
+    chosen: Convention | None = None
     try:
-        convention = Convention(convention)
+        chosen = Convention(convention)
     except ValueError:
         choices = ", ".join(c.value for c in Convention)
         problems.append(FieldError("convention", "must be one of {choices}", choices=choices))
@@ -127,6 +128,8 @@ def retention_clv(
         raise Invalid(
             "invalid_clv_input", "Invalid CLV input. {summary}", errors=problems, summary=summary
         )
+    assert chosen is not None  # else a problem was raised
+    convention = chosen
     spend, margin_rate = Decimal(annual_spend), Decimal(gross_margin)
     r, d = Decimal(retention), Decimal(discount_rate)
     if years is None and r >= 1 + d:
@@ -200,7 +203,8 @@ def value_breakdown(
     value if behaviour stays as it is) + potential value (what better behaviour would add:
     cross-sell, referrals, retention). Each to the fen, half up; the total is their sum."""
     parts = [_round_fen(Decimal(v)) for v in (historical_value, current_value, potential_value)]
-    return ValueBreakdown(*parts, total=sum(parts, Decimal("0.00")))
+    historical, current, potential = parts
+    return ValueBreakdown(historical, current, potential, total=sum(parts, Decimal("0.00")))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from app.domain import audit
 from app.domain.audit import FieldChange
 from app.domain.card_classes import rate_problem
 from app.domain.errors import Conflict, FieldError, Invalid, Message, Summary
+from app.domain.money import decimal_places
 from app.domain.pricing import Level
 
 MAX_ENTRIES = 5000
@@ -56,7 +57,7 @@ def points_rate_problem(rate: Decimal) -> str | Message | None:
     """Points per CNY: 0 (excludes the target) up to but not including 100, ≤ 4 decimals."""
     if not rate.is_finite() or not Decimal(0) <= rate < MAX_POINTS_RATE:
         return Message("must be in [0, {max_points_rate})", max_points_rate=MAX_POINTS_RATE)
-    if -rate.normalize().as_tuple().exponent > RATE_PLACES:
+    if decimal_places(rate) > RATE_PLACES:
         return Message("must have at most {rate_places} decimal places", rate_places=RATE_PLACES)
     return None
 

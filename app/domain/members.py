@@ -108,6 +108,7 @@ def _clean(fields: dict, today: date | None) -> dict:
     if out.get("phone") is not None:
         out["phone"] = normalize_phone(out["phone"])
     if out.get("birthday") is not None:
+        assert today is not None, "a birthday is checked against today"
         check_birthday(out["birthday"], today)
     if "tags" in out:
         out["tags"] = tuple(dict.fromkeys(out["tags"]))  # deduplicated, first-seen order

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
+from typing import TypeGuard
 
 from app.domain.errors import Invalid
 from app.domain.voc import FOUR, TWO, to_decimal
@@ -44,7 +45,7 @@ class Nps:
     margin_of_error_95: Decimal | None
 
 
-def is_score(value: object) -> bool:
+def is_score(value: object) -> TypeGuard[int]:
     return (
         isinstance(value, int) and not isinstance(value, bool) and MIN_SCORE <= value <= MAX_SCORE
     )
@@ -53,7 +54,7 @@ def is_score(value: object) -> bool:
 def check_score(value: object, field: str = "score") -> int:
     if not is_score(value):
         raise Invalid("invalid_score", "must be a whole number from 0 to 10", field=field)
-    return value  # type: ignore[return-value]
+    return value
 
 
 def group_of(score: int) -> Group:
@@ -127,8 +128,8 @@ def calculate(
                 field="scores",
             )
         result = from_scores(scores)
-    elif all(c is not None for c in counts):
-        result = from_counts(promoters, passives, detractors)  # type: ignore[arg-type]
+    elif promoters is not None and passives is not None and detractors is not None:
+        result = from_counts(promoters, passives, detractors)
     else:
         missing = [
             name

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from decimal import Context, Decimal, localcontext
@@ -292,7 +293,7 @@ def worth_after_returns(
     if not any(left.values()):
         return dict.fromkeys(EARNED_ON_SALE, 0)
     eligible = {no: _fen(Fraction(e) * left[no]) for no, e in sale.earning().eligible.items()}
-    kept = sale.warm_points.keys()
+    kept: AbstractSet[str] = sale.warm_points.keys()
     if warm_kept is not None:
         qty_left = {
             line.line_no: line.qty - returned.get(line.line_no, ZERO) for line in sale.lines

@@ -86,15 +86,15 @@ def next_expiry(lots: Iterable[Lot], now: datetime, tz: tzinfo) -> NextExpiry | 
     """The points that expire first: every lot still holding points whose expiry falls on
     the earliest local day after ``now``."""
     due = [
-        lot
+        (lot.expires_at, lot.points_left)
         for lot in lots
         if lot.points_left > 0 and lot.expires_at is not None and lot.expires_at > now
     ]
     if not due:
         return None
-    first = min(lot.expires_at for lot in due)
+    first = min(expires_at for expires_at, _ in due)
     day = first.astimezone(tz).date()
-    points = sum(lot.points_left for lot in due if lot.expires_at.astimezone(tz).date() == day)
+    points = sum(left for expires_at, left in due if expires_at.astimezone(tz).date() == day)
     return NextExpiry(day, first, points)
 
 

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from app.domain.errors import N_, FieldError, Invalid, Message, Summary
 from app.domain.money import decimal_places
 from app.domain.points import Earning, SaleLine, earn
-from app.domain.pricing import Level, RuleIndex
+from app.domain.pricing import Goods, Level, RuleIndex
 
 if TYPE_CHECKING:  # points_ledger imports this module
     from app.domain.points_ledger import PointsSettings
@@ -329,17 +329,6 @@ def check_warm_rule(terms: WarmTerms) -> None:
     _problems("invalid_warm_rule", N_("warm rule"), problems)
 
 
-class Goods(Protocol):
-    """A line of a basket or a sale, as far as conditions look at it."""
-
-    sku: str
-    major_category: str | None
-    mid_category: str | None
-    minor_category: str | None
-    counter: str | None
-    brand: str | None
-
-
 def warm_in_effect(rule: WarmTerms, at: datetime) -> bool:
     return (
         rule.active
@@ -358,9 +347,12 @@ def condition_met(
 ) -> bool:
     if condition.kind is ConditionKind.BIRTHDAY:
         return is_birthday(member_birthday, at, tz, condition.scope)
+    # check_warm_rule guarantees the fields each kind needs.
     if condition.kind is ConditionKind.BOUGHT:
+        assert condition.level is not None
         field = LINE_FIELD[condition.level]
         return any(getattr(line, field) == condition.target for line in lines)
+    assert condition.amount is not None
     return receipt_total >= condition.amount
 
 
@@ -396,6 +388,7 @@ def condition_json(condition: WarmCondition) -> dict:
     if condition.kind is ConditionKind.BIRTHDAY:
         return {"kind": condition.kind.value, "scope": condition.scope.value}
     if condition.kind is ConditionKind.BOUGHT:
+        assert condition.level is not None  # check_warm_rule
         return {
             "kind": condition.kind.value,
             "level": condition.level.value,

@@ -145,6 +145,7 @@ def _new_lot(
 ) -> NewLot:
     """A lot available now, expiring per the tenant's policy."""
     expiry = expires_at(now, context.settings.expiry, context.time_zone)
+    assert context.lot_id is not None  # allocated whenever the member exists
     return NewLot(context.lot_id, category, points, now, now, expiry, source, source_id)
 
 
@@ -212,6 +213,7 @@ def decide_redemption(
     if purpose == "cash_off":
         money = cash_off_value(points, context.settings.points_per_yuan)
     redemption_id = context.redemption_id
+    assert redemption_id is not None  # allocated by a read for a redemption of a member
     ledger = MemberLedger(context.holdings, now)
     ledger.expire()
     ledger.spend(points, Category.R, REDEMPTION, str(redemption_id), card)
@@ -246,6 +248,7 @@ def decide_cancellation(
             "redemption_not_found", "No redemption {redemption_id}.", redemption_id=redemption_id
         )
     if found.status == "cancelled":
+        assert found.cancelled_at is not None  # stamped with the status
         raise Conflict(
             "redemption_already_cancelled",
             "Redemption {redemption_id} was already cancelled.",

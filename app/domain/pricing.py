@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Protocol
 
 from app.domain.card_classes import MONEY_LIMIT, MONEY_PLACES, SharingGroup, store_share_for
 from app.domain.errors import FieldError, Invalid, Message, Summary
@@ -90,6 +91,26 @@ def _utc(moment: datetime, what: str) -> datetime:
 
 
 # --- lines -----------------------------------------------------------------------------------
+
+
+class Goods(Protocol):
+    """A line as rules look at it: a basket's ``Line`` or a sale's ``TillLine``. Read-only
+    properties, so that frozen dataclasses match."""
+
+    @property
+    def line_no(self) -> int: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def major_category(self) -> str | None: ...
+    @property
+    def mid_category(self) -> str | None: ...
+    @property
+    def minor_category(self) -> str | None: ...
+    @property
+    def counter(self) -> str | None: ...
+    @property
+    def brand(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +314,7 @@ class RuleIndex:
         """Entries that can ever apply (empty windows are dropped)."""
         return self._size
 
-    def _slot(self, card_class: str, line: Line, at: datetime) -> _Slot | None:
+    def _slot(self, card_class: str, line: Goods, at: datetime) -> _Slot | None:
         if at.tzinfo is not UTC:
             at = _utc(at, "at")
         get = self._by_key.get
@@ -309,13 +330,13 @@ class RuleIndex:
                     return slot
         return None
 
-    def find(self, card_class: str, line: Line, at: datetime) -> RuleEntry | None:
+    def find(self, card_class: str, line: Goods, at: datetime) -> RuleEntry | None:
         """The winning entry for this class and line at ``at``; None when no rule matches."""
         slot = self._slot(card_class, line, at)
         return None if slot is None else slot[2]
 
     def resolve(
-        self, card_class: str, line: Line, at: datetime, default_rate: Decimal
+        self, card_class: str, line: Goods, at: datetime, default_rate: Decimal
     ) -> Resolution:
         """The rate for this line: the winning rule's, else ``default_rate`` (the class's
         default_discount_rate), stackable, with no level or rule."""

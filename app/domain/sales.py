@@ -790,7 +790,7 @@ def decide_return(
         "points_purchased": missing,
         "money_due": body["money_due"],
     }
-    spend = ()
+    spend: tuple[SpendRow, ...] = ()
     if amount:
         ref = f"{request.store_code}/{request.receipt_no}#{context.return_id}"
         spend = (SpendRow(now, -amount, "return", ref),)

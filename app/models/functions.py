@@ -14,6 +14,7 @@ writes is that member's (Citus can route the call by it).
 """
 
 import re
+from collections.abc import Callable
 
 from alembic_utils.pg_function import PGFunction
 
@@ -298,12 +299,15 @@ MOVE_TIERS = """
         WHERE c.tenant_id = p_tenant AND c.member_id = p_member AND c.number = t->>'number';"""
 
 
+def _literally(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for re.sub taken as it is (backslashes not read as escapes)."""
+    return lambda _: text
+
+
 def _apply_ledger_plan(**fragments: str) -> PGFunction:
     definition = _BODY
     for name, text in fragments.items():
-        definition = re.sub(
-            f"^ *-- {name}$", lambda _, t=text: t.strip("\n"), definition, flags=re.M
-        )
+        definition = re.sub(f"^ *-- {name}$", _literally(text.strip("\n")), definition, flags=re.M)
     return PGFunction(schema="public", signature=SIGNATURE, definition=definition)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 import uuid
 from decimal import Decimal
 
@@ -22,7 +23,10 @@ from app.models import CardClassRow, SharingGroupRow
 def _plain(value: Decimal) -> Decimal:
     """Drop the column's trailing zeros: a rate set as "0.1" reads back as "0.1", not "0.1000"."""
     normal = value.normalize()
-    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal  # 1E+1: 10
+    exponent = normal.as_tuple().exponent  # a letter for NaN, which is kept as it is
+    return (
+        normal.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else normal
+    )  # 1E+1: 10
 
 
 RATE_COLUMNS = (
@@ -110,16 +114,16 @@ class CardClassRepository:
         rows = await self.session.scalars(query.order_by(CardClassRow.code).limit(limit + 1))
         return [_class(r) for r in rows]
 
-    async def all(self, tenant_id: str) -> list[CardClass]:
+    async def all(self, tenant_id: str) -> builtins.list[CardClass]:
         rows = await self.session.scalars(
             select(CardClassRow).where(CardClassRow.tenant_id == uuid.UUID(tenant_id))
         )
         return [_class(r) for r in rows]
 
-    async def update(self, tenant_id: str, code: str, changes: dict) -> CardClass | None:
+    async def update(self, tenant_id: str, code: str, changes: dict) -> CardClass:
+        """Change a class the caller read in this unit of work."""
         row = await self._row(tenant_id, code)
-        if row is None:
-            return None
+        assert row is not None  # from the identity map
         for field, value in _columns(changes).items():
             setattr(row, field, value)
         await self.session.flush()
@@ -132,7 +136,7 @@ class CardClassRepository:
             await self.session.delete(row)
             await self.session.flush()
 
-    async def upgrading_to(self, tenant_id: str, code: str) -> list[str]:
+    async def upgrading_to(self, tenant_id: str, code: str) -> builtins.list[str]:
         """Codes of the classes whose ``upgrade_to`` names ``code``."""
         rows = await self.session.scalars(
             select(CardClassRow.code)
@@ -180,16 +184,16 @@ class SharingGroupRepository:
         rows = await self.session.scalars(query.order_by(SharingGroupRow.code).limit(limit + 1))
         return [_group(r) for r in rows]
 
-    async def all(self, tenant_id: str) -> list[SharingGroup]:
+    async def all(self, tenant_id: str) -> builtins.list[SharingGroup]:
         rows = await self.session.scalars(
             select(SharingGroupRow).where(SharingGroupRow.tenant_id == uuid.UUID(tenant_id))
         )
         return [_group(r) for r in rows]
 
-    async def update(self, tenant_id: str, code: str, changes: dict) -> SharingGroup | None:
+    async def update(self, tenant_id: str, code: str, changes: dict) -> SharingGroup:
+        """Change a group the caller read in this unit of work."""
         row = await self._row(tenant_id, code)
-        if row is None:
-            return None
+        assert row is not None  # from the identity map
         if "overrides" in changes:
             changes = {**changes, "overrides": _overrides_json(changes["overrides"])}
         for field, value in changes.items():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -184,13 +185,13 @@ class CardRepository:
         return [_card(r) for r in rows]
 
     async def update(self, tenant_id: str, number: str, **values) -> Card:
-        row = await self.session.scalar(
+        updated = await self.session.execute(
             update(CardRow)
             .where(*await self._the_card(tenant_id, number))
             .values(**values)
             .returning(CardRow)
         )
-        return _card(row)
+        return _card(updated.scalar_one())  # the caller locked the card
 
     async def set_attempts(self, tenant_id: str, number: str, attempts: Attempts) -> None:
         await self.update(
@@ -228,7 +229,7 @@ class CardRepository:
 
     async def events(
         self, tenant_id: str, number: str, before: tuple[datetime, int] | None, limit: int
-    ) -> list[CardEvent]:
+    ) -> builtins.list[CardEvent]:
         query = select(CardEventRow).where(
             CardEventRow.tenant_id == uuid.UUID(tenant_id),
             CardEventRow.member_id == await self._member(tenant_id, number),

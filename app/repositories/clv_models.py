@@ -9,6 +9,7 @@ here, the service converts to its unit); monetary = the mean of the repeat days'
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -206,7 +207,7 @@ class ClvModelRepository:
         quadrant: str | None,
         after: uuid.UUID | None,
         limit: int,
-    ) -> list[ClvMember]:
+    ) -> builtins.list[ClvMember]:
         c, m = ClvModelMemberRow, MemberRow
         query = (
             select(c, m.external_ref)

@@ -64,7 +64,7 @@ class ComplaintRepository:
         now: datetime,
     ) -> Complaint:
         tid = uuid.UUID(tenant_id)
-        row = await self.session.scalar(
+        inserted = await self.session.execute(
             insert(ComplaintRow)
             .values(
                 tenant_id=tid,
@@ -79,6 +79,7 @@ class ComplaintRepository:
             )
             .returning(ComplaintRow)
         )
+        row = inserted.scalar_one()
         step = await self.add_step(
             tenant_id,
             row.id,

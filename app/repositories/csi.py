@@ -8,8 +8,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import String, and_, bindparam, func, insert, select, update
+from sqlalchemy import String, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -158,9 +159,12 @@ class CsiRepository:
     ) -> Weighting:
         """Give the children their weights and keep the weighting for audit."""
         tid = uuid.UUID(tenant_id)
-        n = CsiNodeRow.__table__.c
+        # The table, not the entity: an ORM update with many parameter sets would be a bulk
+        # update by primary key. Mapped to a Table (typed as any FromClause).
+        nodes = cast(Table, CsiNodeRow.__table__)
+        n = nodes.c
         await self.session.execute(
-            update(CsiNodeRow.__table__)
+            update(nodes)
             .where(
                 n.tenant_id == tid,
                 n.model_code == model_code,
@@ -169,7 +173,7 @@ class CsiRepository:
             .values(weight=bindparam("w")),
             [{"child": code, "w": w} for code, w in weights.items()],
         )
-        row = await self.session.scalar(
+        inserted = await self.session.execute(
             insert(CsiWeightingRow)
             .values(
                 tenant_id=tid,
@@ -182,7 +186,7 @@ class CsiRepository:
             )
             .returning(CsiWeightingRow)
         )
-        return _weighting(row)
+        return _weighting(inserted.scalar_one())
 
     async def weightings(
         self, tenant_id: str, model_code: str, node: str, before: int | None, limit: int

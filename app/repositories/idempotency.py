@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import CursorResult, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +44,9 @@ class IdempotencyRepository:
         await self.session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
         if taken is not None:
             return None
-        row = await self.session.scalar(select(IdempotencyKeyRow).filter_by(**ids))
+        # The insert conflicted: the row is there.
+        found = await self.session.execute(select(IdempotencyKeyRow).filter_by(**ids))
+        row = found.scalar_one()
         return StoredResponse(row.fingerprint, row.status_code, row.response)
 
     async def complete(
@@ -63,4 +66,4 @@ class IdempotencyRepository:
                 IdempotencyKeyRow.created_at < before,
             )
         )
-        return done.rowcount
+        return cast("CursorResult[Any]", done).rowcount

@@ -7,11 +7,13 @@ member is listed in (for targeting, e.g. multiplier events).
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import CursorResult, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -233,11 +235,11 @@ class MemberGroupRepository:
         # Only constant fragments of this module make up the statement; values are bound.
         statement = _INSERT.replace("{selection}", selection)
         result = await self.session.execute(text(statement), params)
-        return result.rowcount
+        return cast("CursorResult[Any]", result).rowcount
 
     async def members(
         self, tenant_id: str, code: str, after: uuid.UUID | None, limit: int
-    ) -> list[GroupMember]:
+    ) -> builtins.list[GroupMember]:
         gm, m = MemberGroupMemberRow, MemberRow
         query = (
             select(gm.member_id, m.external_ref)

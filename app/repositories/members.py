@@ -6,8 +6,10 @@ in rows. Each ciphertext is bound to its tenant, member and field.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import date, datetime
+from typing import overload
 
 from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +24,12 @@ def _context(row: MemberRow, field: str) -> str:
     return f"{row.tenant_id}/{row.id}/{field}"
 
 
+@overload
+def decrypt_birthday(vault: Vault, tenant_id: str, member_id: str, ciphertext: bytes) -> date: ...
+@overload
+def decrypt_birthday(
+    vault: Vault, tenant_id: str, member_id: str, ciphertext: bytes | None
+) -> date | None: ...
 def decrypt_birthday(
     vault: Vault, tenant_id: str, member_id: str, ciphertext: bytes | None
 ) -> date | None:
@@ -124,7 +132,7 @@ class MemberRepository:
 
     async def update(self, member: Member, fields: dict, vault: Vault) -> Member:
         """Change a member loaded with ``lock=True`` in this unit of work."""
-        row = await self.session.get(MemberRow, uuid.UUID(member.id))  # from the identity map
+        row = await self.session.get_one(MemberRow, uuid.UUID(member.id))  # the identity map's
         before = row.external_ref
         _write(row, fields, vault)
         await self.session.flush()
@@ -160,7 +168,7 @@ class MemberRepository:
         query = query.order_by(MemberRow.created_at, MemberRow.id).limit(limit + 1)
         return [_member(r, vault) for r in await self.session.scalars(query)]
 
-    async def birthdays_without_year(self, limit: int) -> list[tuple[str, str, bytes]]:
+    async def birthdays_without_year(self, limit: int) -> builtins.list[tuple[str, str, bytes]]:
         """(tenant id, member id, birthday ciphertext) of members stored before birth years
         were kept in clear (migration 202611232010)."""
         m = MemberRow

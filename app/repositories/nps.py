@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import SQLColumnExpression, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,10 +87,10 @@ class NpsRepository:
         )
         if row is not None:
             return _response(row), True
-        existing = await self.session.scalar(
+        existing = await self.session.execute(  # the insert conflicted: the row is there
             select(r).where(r.tenant_id == tid, r.response_ref == response_ref)
         )
-        return _response(existing), False
+        return _response(existing.scalar_one()), False
 
     async def counts(
         self, tenant_id: str, period: Period, store_code: str | None, group_by: str | None, tz: str
@@ -97,6 +98,7 @@ class NpsRepository:
         """Promoters, passives and detractors per group (``store``, ``month`` in ``tz``, or
         one group for all), ordered by the group key."""
         r = NpsResponseRow
+        key: SQLColumnExpression[Any] | None
         if group_by == "store":
             key = r.store_code
         elif group_by == "month":

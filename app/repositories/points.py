@@ -99,14 +99,18 @@ def settings_of(
     """A tenant's settings from its row's columns (all None: it has none, the defaults)."""
     if expiry_kind is None:
         return PointsSettings()
+    # The row exists: its NOT NULL columns have values.
+    assert pending_days is not None and point_price is not None and points_per_yuan is not None
+    birthday = None
+    if birthday_k is not None:
+        assert birthday_scope is not None  # CHECK birthday_multiplier_whole
+        birthday = BirthdayMultiplier(birthday_k.normalize(), BirthdayScope(birthday_scope))
     return PointsSettings(
         ExpiryPolicy(ExpiryKind(expiry_kind), expiry_n or 0),
         pending_days,
         point_price.normalize(),
         points_per_yuan,
-        None
-        if birthday_k is None
-        else BirthdayMultiplier(birthday_k.normalize(), BirthdayScope(birthday_scope)),
+        birthday,
     )
 
 

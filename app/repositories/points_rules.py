@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.points_rules import (
@@ -95,6 +96,7 @@ class PointsRulesRepository:
         self, tenant_id: str, event_id: int, terms: EventTerms
     ) -> MultiplierEvent:
         row = await self._event_row(tenant_id, event_id)
+        assert row is not None  # the caller read it in this unit of work
         for name, value in _event_values(terms).items():
             setattr(row, name, value)
         row.updated_at = func.now()
@@ -106,7 +108,7 @@ class PointsRulesRepository:
         result = await self.session.execute(
             delete(M).where(M.tenant_id == uuid.UUID(tenant_id), M.id == event_id)
         )
-        return result.rowcount > 0
+        return cast("CursorResult[Any]", result).rowcount > 0
 
     async def list_events(
         self, tenant_id: str, before: int | None, limit: int
@@ -145,6 +147,7 @@ class PointsRulesRepository:
 
     async def update_warm(self, tenant_id: str, rule_id: int, terms: WarmTerms) -> WarmRule:
         row = await self._warm_row(tenant_id, rule_id)
+        assert row is not None  # the caller read it in this unit of work
         for name, value in _warm_values(terms).items():
             setattr(row, name, value)
         row.updated_at = func.now()
@@ -156,7 +159,7 @@ class PointsRulesRepository:
         result = await self.session.execute(
             delete(W).where(W.tenant_id == uuid.UUID(tenant_id), W.id == rule_id)
         )
-        return result.rowcount > 0
+        return cast("CursorResult[Any]", result).rowcount > 0
 
     async def list_warm(self, tenant_id: str, before: int | None, limit: int) -> list[WarmRule]:
         query = select(W).where(W.tenant_id == uuid.UUID(tenant_id))

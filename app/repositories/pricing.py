@@ -35,7 +35,8 @@ R, E = DiscountRuleRow, DiscountRuleEntryRow
 def _plain(value: Decimal) -> Decimal:
     """Drop the column's trailing zeros: a rate set as "0.9" reads back as "0.9", not "0.9000"."""
     normal = value.normalize()
-    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal
+    exponent = normal.as_tuple().exponent  # a letter for NaN, which is kept as it is
+    return normal.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else normal
 
 
 def _header(row: DiscountRuleRow) -> dict:
@@ -64,7 +65,7 @@ class DiscountRuleRepository:
 
     async def now(self) -> datetime:
         """The database clock (the transaction's start), so every worker stamps alike."""
-        return await self.session.scalar(select(func.now()))
+        return (await self.session.execute(select(func.now()))).scalar_one()
 
     async def existing_classes(self, tenant_id: str, codes: set[str]) -> set[str]:
         """Those of ``codes`` that are card classes of the tenant."""
@@ -180,6 +181,7 @@ class DiscountRuleRepository:
     async def save(self, rule: DiscountRule, *, entries: bool = False) -> DiscountRule:
         """Write ``rule``'s state (and, with ``entries``, replace its entries wholesale)."""
         row = await self._row(rule.tenant_id, rule.id, False, rule.kind)
+        assert row is not None  # the caller read it, locked, in this unit of work
         row.level = rule.level.value
         row.status = rule.status.value
         row.effective_from = rule.effective_from

@@ -60,7 +60,13 @@ class TenantRepository:
             .values(id=uuid.uuid4(), name=name, time_zone=time_zone)
             .on_conflict_do_nothing(index_elements=[TenantRow.name])
         )
-        return await self.get_by_name(name)
+        tenant = await self.get_by_name(name)
+        assert tenant is not None  # inserted, or there already
+        return tenant
+
+    async def existing(self, tenant_id: str) -> Tenant:
+        """A tenant known to exist, e.g. an authenticated principal's."""
+        return _tenant(await self.session.get_one(TenantRow, uuid.UUID(tenant_id)))
 
     async def get(self, tenant_id: str) -> Tenant | None:
         tid = as_uuid(tenant_id)

@@ -38,12 +38,12 @@ class TierRepository:
         """Usable cards whose member's spend since ``since`` reaches their class's upgrade
         threshold, locked for the upgrade. One set-based query, whatever the member count."""
         tid = uuid.UUID(tenant_id)
-        spend = select(
+        totals = select(
             MemberSpendRow.member_id, func.sum(MemberSpendRow.amount).label("total")
         ).where(MemberSpendRow.tenant_id == tid, MemberSpendRow.occurred_at > since)
         if member_id is not None:
-            spend = spend.where(MemberSpendRow.member_id == uuid.UUID(member_id))
-        spend = spend.group_by(MemberSpendRow.member_id).subquery()
+            totals = totals.where(MemberSpendRow.member_id == uuid.UUID(member_id))
+        spend = totals.group_by(MemberSpendRow.member_id).subquery()
         c, k = CardRow, CardClassRow
         query = (
             select(c.number, c.member_id, c.class_code, spend.c.total)

@@ -4,8 +4,9 @@ and validating the CHECKs that keep them out (migration 202612021000)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Date, DateTime, text
+from sqlalchemy import CursorResult, Date, DateTime, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.timestamps import CREATED_AT, Fix, Rule, rule_for
@@ -101,7 +102,8 @@ class TimestampRepository:
         sets = ", ".join(f"{c.name} = {c.repaired(created_at)}" for c in columns)
         bad = " OR ".join(f"{c.too_early()} OR {c.too_late()}" for c in columns)
         statement = f"UPDATE {table} SET {sets} WHERE {bad}"  # noqa: S608 (the models' names)
-        return (await self.session.execute(text(statement))).rowcount
+        done = await self.session.execute(text(statement))
+        return cast("CursorResult[Any]", done).rowcount
 
     async def checks(self) -> dict[str, bool]:
         """The CHECK constraints of the schema in use: name → validated."""

@@ -113,12 +113,15 @@ async def ensure_demo_tenant(uow: UnitOfWork, admin_key: str | None = None) -> t
     its active admin keys. Returns the tenant and whether the key had to be created."""
     async with uow:
         tenant = await uow.tenants.get_or_create(DEMO_TENANT, DEFAULT_TIME_ZONE)
-        created = bool(admin_key) and await uow.api_keys.add_if_absent(
-            tenant.id,
-            "bootstrap",
-            hash_api_key(admin_key),
-            display_prefix(admin_key),
-            (Scope.ADMIN,),
+        created = bool(
+            admin_key
+            and await uow.api_keys.add_if_absent(
+                tenant.id,
+                "bootstrap",
+                hash_api_key(admin_key),
+                display_prefix(admin_key),
+                (Scope.ADMIN,),
+            )
         )
         await uow.commit()
     return tenant, created

@@ -300,17 +300,16 @@ async def admit(uow: UnitOfWork, who: Principal, card: Card, verification_code: 
     finally the status — only an active card is usable. Only cards with a code are re-read
     with a row lock (to count failures exactly); the others cost nothing more."""
     now = _now()
-    if card.verification_hash is not None:
+    if (expected := card.verification_hash) is not None:  # never changes once issued
         card = await _existing(uow, who, card.number, lock=True)
         if is_locked(card, now):
+            assert card.locked_until is not None
             raise TooManyAttempts(
                 "card_locked",
                 "Too many wrong verification codes: the card is locked for a while.",
                 extra={"locked_until": card.locked_until.isoformat()},
             )
-        if not verification_code or not verify_verification_code(
-            verification_code, card.verification_hash
-        ):
+        if not verification_code or not verify_verification_code(verification_code, expected):
             await uow.cards.set_attempts(who.tenant_id, card.number, after_failure(card, now))
             await uow.commit()
             raise Forbidden(
@@ -339,5 +338,6 @@ async def resolve_card(
         member = await uow.members.get(who.tenant_id, card.member_id, kit.vault)
         card_class = await uow.card_classes.get(who.tenant_id, card.card_class)
         await uow.commit()
+    assert member is not None and card_class is not None  # the card's foreign keys
     view = member if sees_full_profile(who.scopes) else masked(member)
     return Resolved(card, view, card_class)

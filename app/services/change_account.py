@@ -127,7 +127,9 @@ async def _card(uow: UnitOfWork, who: Principal, number: str) -> tuple[Card, Car
     card = await uow.cards.get(who.tenant_id, number)
     if card is None:
         raise NotFound("card_not_found", "No card {number}.", number=number)
-    return card, await uow.card_classes.get(who.tenant_id, card.card_class)
+    card_class = await uow.card_classes.get(who.tenant_id, card.card_class)
+    assert card_class is not None  # the card's foreign key
+    return card, card_class
 
 
 async def get_account(uow: UnitOfWork, who: Principal, number: str) -> ChangeAccount:

@@ -29,7 +29,7 @@ async def _today(uow: UnitOfWork, principal: Principal, fields: dict) -> date | 
     """The tenant's local date, needed only to check a birthday ("not in the future")."""
     if fields.get("birthday") is None:
         return None
-    tenant = await uow.tenants.get(principal.tenant_id)
+    tenant = await uow.tenants.existing(principal.tenant_id)
     return datetime.now(ZoneInfo(tenant.time_zone)).date()
 
 
@@ -81,12 +81,13 @@ def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     key = decode_cursor(cursor, 2)
     if key is None:
         return None
+    bad = Invalid("invalid_cursor", "The cursor is not one this API issued.", field="cursor")
     try:
         created_at, member_id = datetime.fromisoformat(key[0]), uuid.UUID(key[1])
     except (TypeError, ValueError, AttributeError):
-        created_at = member_id = None
-    if created_at is None or created_at.tzinfo is None:
-        raise Invalid("invalid_cursor", "The cursor is not one this API issued.", field="cursor")
+        raise bad from None
+    if created_at.tzinfo is None:
+        raise bad
     return created_at, member_id
 
 

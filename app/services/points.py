@@ -43,7 +43,7 @@ from app.uow import UnitOfWork
 
 
 async def tenant_zone(uow: UnitOfWork, tenant_id: str) -> ZoneInfo:
-    tenant = await uow.tenants.get(tenant_id)
+    tenant = await uow.tenants.existing(tenant_id)
     return ZoneInfo(tenant.time_zone)
 
 

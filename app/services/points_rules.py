@@ -121,7 +121,7 @@ async def update_event(
     async with uow:
         key = parse_id(event_id)
         current = None if key is None else await uow.points_rules.get_event(who.tenant_id, key)
-        if current is None:
+        if key is None or current is None:
             raise _no_event(event_id)
         merged = replace(_event_terms(current), **changes)
         check_event(merged)
@@ -180,7 +180,7 @@ async def update_warm(uow: UnitOfWork, who: Principal, rule_id: str, changes: di
     async with uow:
         key = parse_id(rule_id)
         current = None if key is None else await uow.points_rules.get_warm(who.tenant_id, key)
-        if current is None:
+        if key is None or current is None:
             raise _no_warm(rule_id)
         merged = replace(_warm_terms(current), **changes)
         check_warm_rule(merged)

@@ -134,6 +134,7 @@ async def quote(
     async with uow:
         context = await uow.reads.checkout_context(key_hash, store_code, number)
         who = known(context.principal)
+        assert context.time_zone is not None  # the key's tenant's, read with the key
         who.require(allowed)
         if number is not None:
             await check_digits(uow, kit, who, number)

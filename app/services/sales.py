@@ -83,6 +83,7 @@ async def read_sale(
         with_change=PaymentMethod.CHANGE_ACCOUNT in methods,
     )
     who = known(found.principal)
+    assert found.time_zone is not None  # the key's tenant's, read with the key
     who.require(allowed)
     await check_digits(uow, kit, who, request.card_number)
     terms = (await cache.snapshot(uow, who.tenant_id, found.pricing_version)).sale_terms

@@ -16,7 +16,7 @@ async def create_store(
 ) -> Store:
     async with uow:
         if time_zone is None:
-            tenant = await uow.tenants.get(principal.tenant_id)
+            tenant = await uow.tenants.existing(principal.tenant_id)
             time_zone = tenant.time_zone
         store = await uow.stores.add(principal.tenant_id, code, name, check_time_zone(time_zone))
         await uow.commit()

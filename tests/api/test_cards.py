@@ -5,11 +5,11 @@ import uuid
 
 import httpx
 import pytest
-from sqlalchemy import text
 
-from app.db import create_engine
 from app.domain.cards import CardNumberFormat, track_mac
 from tests.conftest import bearer
+from tests.factories.cards import GOLD, issue, setup_tenant
+from tests.factories.database import sql
 
 ISOLATION_COVERS = {
     ("POST", "/v1/cards"),
@@ -23,39 +23,6 @@ ISOLATION_COVERS = {
     ("POST", "/v1/cards/{number}/replace"),
     ("POST", "/v1/cards/resolve"),
 }
-
-GOLD = {
-    "code": "GOLD",
-    "name": "Gold",
-    "usage": "member",
-    "prefix": "G",
-    "serial_length": 6,
-    "serial_start": 1,
-    "serial_end": 999999,
-    "check_digit_length": 1,
-    "suffix": "",
-    "validity_months": 24,
-    "verification": "none",
-}
-
-
-async def setup_tenant(client, headers, **class_overrides):
-    await client.post("/v1/stores", json={"code": "S01", "name": "Flagship"}, headers=headers)
-    await client.post("/v1/stores", json={"code": "S02", "name": "Mall"}, headers=headers)
-    r = await client.post("/v1/card-classes", json={**GOLD, **class_overrides}, headers=headers)
-    assert r.status_code == 201, r.text
-    r = await client.post(
-        "/v1/members", json={"name": "王芳", "phone": "13812345678"}, headers=headers
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
-async def issue(client, headers, member_id, **overrides):
-    body = {"card_class": "GOLD", "store_code": "S01", "member_id": member_id, **overrides}
-    r = await client.post("/v1/cards", json=body, headers=headers)
-    assert r.status_code == 201, r.text
-    return r.json()
 
 
 async def test_issue_composes_the_number_and_shows_secrets_once(client, tenant, app):
@@ -163,15 +130,6 @@ async def test_expired_card_is_reported_and_can_only_be_cancelled(client, tenant
     assert r.status_code == 409
     r = await client.post(f"/v1/cards/{number}/cancel", headers=tenant.headers)
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
-
-
-async def sql(database_url, statement, **params):
-    engine = create_engine(database_url, pool_size=1, max_overflow=0)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text(statement), params)
-    finally:
-        await engine.dispose()
 
 
 async def test_resolve_by_number_and_track(client, tenant):

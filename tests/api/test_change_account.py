@@ -4,7 +4,7 @@ the change account and their pro-rata refunds, isolation and a real race.
 
 After every test the whole change ledger is checked (``change_ledger_is_consistent``): for
 every member, the account's balance equals the sum of the entries and is never negative (and
-the points ledger too, via ``ledger_is_consistent``)."""
+the points ledger too, by ``ledger_is_consistent`` in tests/api/conftest.py)."""
 
 import asyncio
 import uuid
@@ -21,14 +21,9 @@ from app.domain.change_account import ChangeKind
 from app.domain.errors import Conflict
 from app.domain.ledger import ChangeMovement, LedgerPlan
 from app.uow import UnitOfWork
-from tests.api.test_cards import GOLD, issue, setup_tenant
-from tests.api.test_points import (  # noqa: F401  (an autouse fixture)
-    adjust,
-    balance_of,
-    key_with,
-    ledger_is_consistent,
-)
-from tests.api.test_sales import line, post_return, post_sale, sale_body
+from tests.factories.cards import GOLD, issue, setup_tenant
+from tests.factories.points import adjust, balance_of, key_with
+from tests.factories.sales import line, post_return, post_sale, sale_body
 
 ISOLATION_COVERS = {
     ("GET", "/v1/cards/{number}/change-account"),

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from app.schemas.checkout import QuoteResponse
-from tests.api.test_cards import GOLD
+from tests.factories.cards import GOLD
+from tests.factories.checkout import quote, setup
 
 ISOLATION_COVERS = {("POST", "/v1/checkout/quote")}
 
@@ -33,40 +33,6 @@ def line(n, *, price="100.00", existing=None, counter="C01", brand="NIVEA", sku=
     }
 
 
-async def setup(client, headers, **class_overrides):
-    await client.post("/v1/stores", json={"code": "S01", "name": "Flagship"}, headers=headers)
-    await client.post(
-        "/v1/sharing-groups",
-        json={
-            "code": "STD",
-            "name": "Standard",
-            "store_share": "0.5",
-            "overrides": [
-                {"level": "brand", "code": "OLAY", "store_share": "0.3"},
-                {"level": "counter", "code": "C07", "store_share": "0.7"},
-            ],
-        },
-        headers=headers,
-    )
-    klass = {
-        **GOLD,
-        "default_discount_rate": "0.9",
-        "stack_threshold_rate": "0.8",
-        "stack_rate": "0.95",
-        "sharing_group": "STD",
-        **class_overrides,
-    }
-    r = await client.post("/v1/card-classes", json=klass, headers=headers)
-    assert r.status_code == 201, r.text
-    member = (await client.post("/v1/members", json={"name": "Q"}, headers=headers)).json()
-    card = await client.post(
-        "/v1/cards",
-        json={"card_class": "GOLD", "store_code": "S01", "member_id": member["id"]},
-        headers=headers,
-    )
-    return card.json()["number"]
-
-
 async def rule(client, headers, level, entries, **window):
     body = {
         "level": level,
@@ -81,17 +47,6 @@ async def rule(client, headers, level, entries, **window):
     approved = await client.post(f"/v1/discount-rules/{r.json()['id']}/approve", headers=headers)
     assert approved.status_code == 200, approved.text
     return approved.json()["id"]
-
-
-async def quote(client, headers, card, lines, **extra):
-    body = {"store_code": "S01", "card_number": card, "lines": lines, **extra}
-    r = await client.post("/v1/checkout/quote", json=body, headers=headers)
-    assert r.status_code == 200, r.text
-    # The body is built by hand for speed: it must still be exactly the documented model.
-    assert QuoteResponse.model_validate_json(r.text).model_dump(mode="json", by_alias=True) == (
-        r.json()
-    )
-    return r.json()
 
 
 async def test_counter_rule_beats_the_class_default(client, tenant):

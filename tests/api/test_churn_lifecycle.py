@@ -3,9 +3,9 @@ year, a member in each lifecycle stage, the settings, refusals and isolation."""
 
 import pytest
 
-from tests.api.test_imports import HEADER, post_import
-from tests.api.test_points import key_with
-from tests.api.test_problems import assert_problem
+from tests.factories.imports import HEADER, post_import
+from tests.factories.points import key_with
+from tests.factories.problems import assert_problem
 
 ISOLATION_COVERS = {
     ("GET", "/v1/analytics/churn"),

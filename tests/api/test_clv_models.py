@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from app.domain import clv
-from tests.api.test_imports import CSV, HEADER, post_import
-from tests.api.test_points import key_with
-from tests.api.test_problems import assert_problem
+from tests.factories.imports import CSV, HEADER, post_import
+from tests.factories.points import key_with
+from tests.factories.problems import assert_problem
 
 ISOLATION_COVERS = {
     ("POST", "/v1/analytics/clv/models"),

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import bearer
-from tests.domain.test_clv import DOMAIN_EXERCISES
+from tests.factories.clv import DOMAIN_EXERCISES
 
 URL = "/v1/analytics/clv/retention"
 

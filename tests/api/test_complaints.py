@@ -1,7 +1,7 @@
 """Complaints (docs/domain §11) through the HTTP API: the eight steps in order (409 otherwise),
 approval by admin keys only, compensation written once as a D adjustment when implemented
 (retries and Idempotency-Key), listing, analytics, every refusal and tenant isolation. The
-points ledger is checked after every test (``ledger_is_consistent``)."""
+points ledger is checked after every test (``ledger_is_consistent``, tests/api/conftest.py)."""
 
 import asyncio
 from datetime import datetime
@@ -9,13 +9,10 @@ from datetime import datetime
 import httpx
 import pytest
 
-from tests.api.test_cards import issue, setup_tenant, sql
-from tests.api.test_points import (  # noqa: F401  (an autouse fixture)
-    balance_of,
-    key_with,
-    ledger_is_consistent,
-)
-from tests.api.test_sales import line, post_sale, sale_body
+from tests.factories.cards import issue, setup_tenant
+from tests.factories.database import sql
+from tests.factories.points import balance_of, key_with
+from tests.factories.sales import line, post_sale, sale_body
 
 ISOLATION_COVERS = {
     ("POST", "/v1/complaints"),

@@ -7,7 +7,7 @@ of 182/3 = 60.67."""
 
 import pytest
 
-from tests.api.test_members import key_for
+from tests.factories.members import key_for
 
 ISOLATION_COVERS = {
     ("GET", "/v1/csi/templates/acsi"),

@@ -11,11 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.schemas.common import DECIMAL_PATTERN
-from tests.api.test_checkout import quote, setup
-from tests.api.test_points import (  # noqa: F401  (an autouse fixture: the ledger adds up)
-    ledger_is_consistent,
-)
-from tests.api.test_sales import line, post_sale, sale_body
+from tests.factories.checkout import quote, setup
+from tests.factories.sales import line, post_sale, sale_body
 
 receipts = itertools.count()
 

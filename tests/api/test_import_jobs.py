@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from app.db import create_engine
-from tests.api.test_problems import assert_problem
+from tests.factories.problems import assert_problem
 
 ISOLATION_COVERS = {
     ("GET", "/v1/imports/jobs/{job_id}"),

@@ -13,29 +13,16 @@ import pytest
 from sqlalchemy import text
 
 from app.db import create_engine
-from tests.api.test_points import key_with
-from tests.api.test_problems import assert_problem
-from tests.api.test_sales import member_with_card, post_sale, sale_body
+from tests.factories.imports import CSV, HEADER, post_import
+from tests.factories.points import key_with
+from tests.factories.problems import assert_problem
+from tests.factories.sales import member_with_card, post_sale, sale_body
 
 ISOLATION_COVERS = {("POST", "/v1/imports/transactions"), ("GET", "/v1/imports/transactions")}
 
-HEADER = "member_ref,occurred_at,amount,receipt_no,store_code\n"
-CSV = {"content-type": "text/csv"}
 NDJSON = {"content-type": "application/x-ndjson"}
 IMPORTS = "/v1/imports/transactions"
 SYNC = "/v1/imports/transactions?wait=true"
-
-
-async def post_import(client, headers, body, status=201, media=CSV, **params):
-    """An import within the request (``wait=true``): its report, or its problem."""
-    data = body.encode() if isinstance(body, str) else body
-    r = await client.post(
-        IMPORTS, content=data, headers={**headers, **media}, params={"wait": "true", **params}
-    )
-    assert r.status_code == status, r.text
-    if status == 201:
-        assert r.headers["location"].startswith("/v1/imports/jobs/")
-    return r.json()
 
 
 async def sql(database_url, query, **params):

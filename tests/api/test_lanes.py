@@ -9,13 +9,9 @@ import httpx
 
 from app.routers.lanes import Lane, Lanes
 from app.routers.v1.sales import sale_lane
-from tests.api.test_points import (  # noqa: F401  (an autouse fixture)
-    adjust,
-    key_with,
-    ledger_is_consistent,
-)
-from tests.api.test_problems import assert_problem
-from tests.api.test_sales import member_with_card, post_sale, sale_body
+from tests.factories.points import adjust, key_with
+from tests.factories.problems import assert_problem
+from tests.factories.sales import member_with_card, post_sale, sale_body
 
 
 class Downstream:

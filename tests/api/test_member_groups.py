@@ -9,10 +9,10 @@ import pytest
 
 from app.db import create_engine, create_sessionmaker
 from app.uow import UnitOfWork
-from tests.api.test_cards import issue, setup_tenant
-from tests.api.test_imports import HEADER, post_import
-from tests.api.test_points import key_with
-from tests.api.test_problems import assert_problem
+from tests.factories.cards import issue, setup_tenant
+from tests.factories.imports import HEADER, post_import
+from tests.factories.points import key_with
+from tests.factories.problems import assert_problem
 
 ISOLATION_COVERS = {
     ("POST", "/v1/member-groups"),

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from app.db import create_engine, create_sessionmaker
 from app.services.members import backfill_birth_years
 from app.uow import UnitOfWork
-from tests.conftest import bearer
+from tests.factories.members import key_for
 
 ISOLATION_COVERS = {
     ("POST", "/v1/members"),
@@ -31,16 +31,6 @@ PROFILE = {
     "tags": ["vip", "cosmetics", "vip"],
     "consent": {"marketing": True},
 }
-
-
-async def key_for(client, tenant, *scopes: str) -> dict[str, str]:
-    r = await client.post(
-        "/v1/api-keys",
-        json={"name": "-".join(scopes), "scopes": list(scopes)},
-        headers=tenant.headers,
-    )
-    assert r.status_code == 201
-    return bearer(r.json()["key"])
 
 
 async def create(client, headers, **overrides) -> dict:

@@ -4,7 +4,7 @@ tenant isolation."""
 
 import pytest
 
-from tests.api.test_members import key_for
+from tests.factories.members import key_for
 
 ISOLATION_COVERS = {
     ("POST", "/v1/analytics/nps"),

@@ -1,24 +1,26 @@
 """The points ledger through the HTTP API: adjustments, redemptions and their cancellation,
-purchases, lazy and batch expiry, entries, settings, isolation and a real race.
-
-After every test the whole ledger is checked (``ledger_is_consistent``): for every member,
-the account's totals equal the sums of the entries, the lots hold the balance (each lot the
-sum of its entries) and available + pending = balance."""
+purchases, lazy and batch expiry, entries, settings, isolation and a real race. After every
+test the whole ledger is checked (``ledger_is_consistent``, tests/api/conftest.py)."""
 
 import asyncio
 import uuid
-from collections import defaultdict
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from app.db import create_engine
-from app.domain.points import Category, Lot
-from app.domain.points_ledger import LotEntry, ledger_problems
-from tests.api.test_cards import issue, setup_tenant, sql
-from tests.conftest import bearer
+from tests.factories.cards import issue, setup_tenant
+from tests.factories.database import sql
+from tests.factories.points import (
+    adjust,
+    age_lots,
+    balance_of,
+    key_with,
+    new_member,
+    put_settings,
+    redeem,
+)
 
 ISOLATION_COVERS = {
     ("GET", "/v1/members/{member_id}/points"),
@@ -34,59 +36,6 @@ ISOLATION_COVERS = {
 }
 
 
-async def ledger_report(database_url: str) -> dict[tuple[str, str], list[str]]:
-    """Every member's ledger problems, read in one snapshot."""
-    engine = create_engine(database_url, pool_size=1, max_overflow=0)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
-            async with conn.begin():
-                accounts = (await conn.execute(text("SELECT * FROM points_accounts"))).mappings()
-                entries = await conn.execute(
-                    text(
-                        "SELECT tenant_id, member_id, category, points, available_at, lot_id "
-                        "FROM points_entries"
-                    )
-                )
-                entries = entries.all()
-                lots = await conn.execute(
-                    text(
-                        "SELECT id, tenant_id, member_id, category, points_left, earned_at, "
-                        "available_at, expires_at FROM points_lots"
-                    )
-                )
-                lots = lots.all()
-                accounts = list(accounts)
-    finally:
-        await engine.dispose()
-    now = datetime.now(UTC)
-    members: dict[tuple, dict] = defaultdict(lambda: {"totals": {}, "balance": 0, "e": [], "l": []})
-    for a in accounts:
-        m = members[(str(a["tenant_id"]), str(a["member_id"]))]
-        m["totals"] = {c: a[c.value.lower()] for c in Category}
-        m["balance"] = a["balance"]
-    for t, mid, category, points, available_at, lot_id in entries:
-        members[(str(t), str(mid))]["e"].append(
-            LotEntry(Category(category), points, available_at, str(lot_id) if lot_id else None)
-        )
-    for lot_id, t, mid, category, left, earned, available, expires in lots:
-        members[(str(t), str(mid))]["l"].append(
-            Lot(str(lot_id), Category(category), left, earned, available, expires)
-        )
-    report = {}
-    for key, m in members.items():
-        problems = ledger_problems(m["totals"], m["balance"], m["e"], m["l"], now)
-        if problems:
-            report[key] = problems
-    return report
-
-
-@pytest.fixture(autouse=True)
-async def ledger_is_consistent(database_url):
-    yield
-    assert await ledger_report(database_url) == {}
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
@@ -94,51 +43,6 @@ async def member_with_card(client, headers):
     member = await setup_tenant(client, headers)
     card = await issue(client, headers, member)
     return member, card["number"]
-
-
-async def new_member(client, headers, name="李雷"):
-    r = await client.post("/v1/members", json={"name": name}, headers=headers)
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
-async def adjust(client, headers, member, points, status=201, reason="goodwill"):
-    r = await client.post(
-        "/v1/points/adjustments",
-        json={"member_id": member, "points": points, "reason": reason},
-        headers=headers,
-    )
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-async def redeem(client, headers, status=201, **body):
-    r = await client.post(
-        "/v1/points/redemptions", json={"purpose": "gift", **body}, headers=headers
-    )
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-async def balance_of(client, headers, member):
-    r = await client.get(f"/v1/members/{member}/points", headers=headers)
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["available"] + body["pending"] == body["balance"]
-    return body
-
-
-async def put_settings(client, headers, status=200, **body):
-    r = await client.put("/v1/settings/points", json=body, headers=headers)
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-async def key_with(client, headers, *scopes):
-    r = await client.post(
-        "/v1/api-keys", json={"name": "k", "scopes": list(scopes)}, headers=headers
-    )
-    return bearer(r.json()["key"])
 
 
 async def lots_of(database_url, member):
@@ -358,17 +262,6 @@ async def test_purchase_adds_f_points_at_the_point_price(client, tenant):
 
 
 # --- expiry ----------------------------------------------------------------------------------
-
-
-async def age_lots(database_url, member, months):
-    """Pretend the member's lots were earned ``months`` ago (with the expiry that gives)."""
-    await sql(
-        database_url,
-        "UPDATE points_lots SET earned_at = earned_at - make_interval(months => :n), "
-        "expires_at = expires_at - make_interval(months => :n) WHERE member_id = :m",
-        n=months,
-        m=member,
-    )
 
 
 async def test_lazy_expiry_with_a_rolling_policy(client, tenant, database_url):

@@ -2,18 +2,7 @@
 
 import pytest
 
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(r, status, code):
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == PROBLEM
-    body = r.json()
-    assert body["status"] == status and body["code"] == code
-    assert body["type"] == f"urn:loyalty:problem:{code}"
-    assert body["title"] and body["detail"]
-    assert "Traceback" not in r.text
-    return body
+from tests.factories.problems import assert_problem
 
 
 async def test_malformed_json_is_400(client, tenant):

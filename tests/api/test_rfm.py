@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.api.test_imports import HEADER, post_import
-from tests.api.test_points import key_with
-from tests.api.test_problems import assert_problem
-from tests.api.test_sales import line, member_with_card, post_return, post_sale, sale_body
+from tests.factories.imports import HEADER, post_import
+from tests.factories.points import key_with
+from tests.factories.problems import assert_problem
+from tests.factories.sales import line, member_with_card, post_return, post_sale, sale_body
 
 ISOLATION_COVERS = {
     ("GET", "/v1/analytics/rfm/config"),

@@ -1,26 +1,19 @@
 """Sales and returns from the till through the HTTP API: earning A and E, paying with points,
 pending points, exactly-once receipts and returns, clawbacks, shortfalls, refunds of points
 paid, tier upgrades, isolation and a real race. The ledger invariant is checked after every
-test (``ledger_is_consistent`` from test_points)."""
+test (``ledger_is_consistent``, tests/api/conftest.py)."""
 
 import asyncio
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 
-from tests.api.test_cards import GOLD, issue, setup_tenant
-from tests.api.test_points import (  # noqa: F401  (an autouse fixture)
-    adjust,
-    balance_of,
-    key_with,
-    ledger_is_consistent,
-    put_settings,
-    redeem,
-)
-from tests.api.test_tier_review import setup_chain
+from tests.factories.cards import GOLD
+from tests.factories.points import adjust, balance_of, key_with, put_settings, redeem
+from tests.factories.sales import _at, line, member_with_card, post_return, post_sale, sale_body
+from tests.factories.tiers import setup_chain
 
 ISOLATION_COVERS = {
     ("POST", "/v1/sales"),
@@ -28,54 +21,6 @@ ISOLATION_COVERS = {
     ("GET", "/v1/settings/sales"),
     ("PUT", "/v1/settings/sales"),
 }
-
-
-def _at(days_ago: float = 0) -> str:
-    return (datetime.now(UTC) - timedelta(days=days_ago)).isoformat()
-
-
-def line(line_no=1, qty="1", amount="388.00", **extra):
-    return {"line_no": line_no, "sku": f"SKU{line_no}", "qty": qty, "final_amount": amount, **extra}
-
-
-def sale_body(card, receipt="R-1", lines=None, payments=None, **extra):
-    lines = lines or [line()]
-    if payments is None:
-        total = sum(float(x["final_amount"]) for x in lines)
-        payments = [{"method": "cash", "amount": f"{total:.2f}"}]
-    return {
-        "store_code": "S01",
-        "receipt_no": receipt,
-        "card_number": card,
-        "occurred_at": _at(),
-        "lines": lines,
-        "payments": payments,
-        **extra,
-    }
-
-
-async def post_sale(client, headers, body, status=201):
-    r = await client.post("/v1/sales", json=body, headers=headers)
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-async def post_return(client, headers, return_no, lines, status=201, receipt="R-1", **extra):
-    r = await client.post(
-        f"/v1/sales/S01/{receipt}/returns",
-        json={"return_no": return_no, "lines": lines, **extra},
-        headers=headers,
-    )
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-async def member_with_card(client, headers, **class_overrides):
-    """A GOLD card earning 0.1 point per CNY with identity multiple 1 (A = E)."""
-    overrides = {"default_points_rate": "0.1", "identity_points_multiple": "1", **class_overrides}
-    member = await setup_tenant(client, headers, **overrides)
-    card = await issue(client, headers, member)
-    return member, card["number"]
 
 
 # --- earning -------------------------------------------------------------------------------

@@ -5,19 +5,11 @@ whatever the member's state (due lots, a card about to move up, a till clock run
 
 from datetime import UTC, datetime, timedelta
 
-from tests.api.test_cards import issue
-from tests.api.test_points import (  # noqa: F401  (an autouse fixture)
-    adjust,
-    age_lots,
-    balance_of,
-    key_with,
-    ledger_is_consistent,
-    new_member,
-    put_settings,
-)
-from tests.api.test_points_rules import event, warm
-from tests.api.test_sales import line, member_with_card, post_return, post_sale, sale_body
-from tests.api.test_tier_review import setup_chain
+from tests.factories.cards import issue
+from tests.factories.points import adjust, age_lots, balance_of, key_with, new_member, put_settings
+from tests.factories.points_rules import event, warm
+from tests.factories.sales import line, member_with_card, post_return, post_sale, sale_body
+from tests.factories.tiers import setup_chain
 
 
 def _same_parts(done: dict) -> dict:

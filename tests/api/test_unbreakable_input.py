@@ -7,13 +7,10 @@ from sqlalchemy import text
 
 from app.db import create_engine
 from app.main import create_app
-from tests.api.test_points import (  # noqa: F401  (an autouse fixture: the ledger adds up)
-    ledger_is_consistent,
-)
-from tests.api.test_points_rules import event, points_rule, warm
-from tests.api.test_problems import assert_problem
-from tests.api.test_sales import line, member_with_card, post_sale, sale_body
 from tests.conftest import make_settings, running
+from tests.factories.points_rules import event, points_rule, warm
+from tests.factories.problems import assert_problem
+from tests.factories.sales import line, member_with_card, post_sale, sale_body
 
 FAR_PAST = ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59.999999Z"]
 FAR_FUTURE = [

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.api.test_members import key_for
+from tests.factories.members import key_for
 
 ISOLATION_COVERS = {("POST", "/v1/analytics/weights")}
 

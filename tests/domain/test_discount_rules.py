@@ -12,6 +12,7 @@ import pytest
 from app.domain.discount_rules import (
     MAX_ENTRIES,
     DiscountRule,
+    RuleKind,
     RuleLine,
     RuleStatus,
     RuleTerms,
@@ -82,6 +83,27 @@ def test_rate_is_in_zero_one_with_four_places(rate: str, ok: bool) -> None:
         check_terms(replace(TERMS, entries=entries))
     else:
         assert invalid_fields(entries=entries) == ["entries[0].rate"]
+
+
+@pytest.mark.parametrize(
+    ("rate", "ok"),
+    [
+        ("0", True),
+        ("99.9999", True),
+        ("100", False),
+        ("0.12345", False),
+        # More digits than the decimal context's precision (28): rounding it would hide them.
+        ("1.00000000000000000000000000001", False),
+    ],
+)
+def test_points_rate_is_in_zero_hundred_with_four_places(rate: str, ok: bool) -> None:
+    terms = replace(TERMS, entries=(replace(LINE, rate=Decimal(rate)),))
+    if ok:
+        check_terms(terms, RuleKind.POINTS)
+        return
+    with pytest.raises(Invalid) as err:
+        check_terms(terms, RuleKind.POINTS)
+    assert [e.field for e in err.value.errors] == ["entries[0].rate"]
 
 
 def test_entry_count_bounds() -> None:

@@ -15,9 +15,10 @@ from app.domain.sales import SaleRequest, TillLine, decide_sale
 from app.repositories.ledger import LedgerStore
 from app.services.sales import read_sale
 from app.uow import UnitOfWork
-from tests.api.test_cards import issue
-from tests.api.test_points import ledger_report, new_member
-from tests.api.test_sales import member_with_card
+from tests.factories.cards import issue
+from tests.factories.ledger import ledger_report
+from tests.factories.points import new_member
+from tests.factories.sales import member_with_card
 
 TILL = frozenset({Scope.ADMIN})
 

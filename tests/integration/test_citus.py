@@ -19,7 +19,7 @@ from app.db import ReaderPool, async_url, create_engine, migrate, plain_url
 from app.main import create_app
 from app.models.distribution import TABLES, Kind
 from tests.conftest import _execute, bearer, make_settings, running
-from tests.integration.test_cli import run
+from tests.factories.cli import run
 
 CITUS_URL = os.environ.get("TEST_CITUS_URL")
 

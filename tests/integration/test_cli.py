@@ -14,25 +14,7 @@ from sqlalchemy import make_url
 from app import cli
 from app.db import MIGRATION_LOCK_KEY, migration_head, plain_url
 from tests.conftest import scratch_database
-
-
-def run(database_url: str, *args: str, data_dir=None) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "LOYALTY_DATABASE_URL": plain_url(database_url),
-        "LOYALTY_LOG_LEVEL": "WARNING",
-        "LOYALTY_SECRET_KEY": "test-secret-key",  # serve and seed-demo refuse the built-in one
-    }
-    if data_dir:
-        env["LOYALTY_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.factories.cli import run
 
 
 def loyalty(database_url: str, *args: str, data_dir=None) -> str:

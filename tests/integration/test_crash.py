@@ -13,9 +13,9 @@ import httpx
 from sqlalchemy import text
 
 from app.db import create_engine, plain_url
-from tests.api.test_cards import GOLD
-from tests.api.test_points import ledger_report
 from tests.conftest import SMALL_POOLS, free_port
+from tests.factories.cards import GOLD
+from tests.factories.ledger import ledger_report
 
 ROUNDS = 3
 CLIENTS = 12

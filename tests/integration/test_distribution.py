@@ -25,10 +25,10 @@ from app.models.distribution import (
 )
 from app.repositories.distribution import DistributionRepository
 from app.uow import constraint_error
-from tests.api.test_points import ledger_report
-from tests.api.test_sales import member_with_card, post_return, post_sale, sale_body
 from tests.conftest import make_settings, new_tenant, running, scratch_database
-from tests.integration.test_cli import run
+from tests.factories.cli import run
+from tests.factories.ledger import ledger_report
+from tests.factories.sales import member_with_card, post_return, post_sale, sale_body
 
 PLACEMENTS = {
     "members": Placement(Kind.MEMBER, "id"),

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import create_engine, migrate
 from app.models import Base
 from tests.conftest import scratch_database
-from tests.integration.test_cli import run
+from tests.factories.cli import run
 
 BEFORE = "202611232300"  # the revision before the checks
 

@@ -19,9 +19,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.api.test_cards import GOLD
-from tests.api.test_points import ledger_report
 from tests.conftest import new_tenant
+from tests.factories.cards import GOLD
+from tests.factories.ledger import ledger_report
 
 RATE = 10  # points rate 0.1: one A point per 10 CNY, and the identity multiple 1 doubles it
 receipts = itertools.count()

@@ -15,9 +15,10 @@ from app.db import migrate
 from app.domain.schedule import monthly_at
 from app.main import create_app
 from app.scheduler import default_jobs
-from tests.api.test_imports import HEADER, post_import
 from tests.conftest import make_settings, running, scratch_database
-from tests.integration.test_scheduler import scheduler_on, sql, tenant_in
+from tests.factories.database import sql
+from tests.factories.imports import HEADER, post_import
+from tests.factories.scheduler import scheduler_on, tenant_in
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

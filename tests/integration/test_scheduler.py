@@ -10,15 +10,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
 
-from app.db import create_engine, create_sessionmaker, migrate
+from app.db import migrate
 from app.domain.schedule import daily_at
 from app.main import create_app
-from app.scheduler import Job, Scheduler
-from app.services.access import create_tenant
-from app.uow import UnitOfWork
-from tests.conftest import bearer, make_settings, running, scratch_database
+from app.scheduler import Job
+from tests.conftest import make_settings, running, scratch_database
+from tests.factories.database import sql
+from tests.factories.scheduler import scheduler_on, tenant_in
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -29,27 +28,6 @@ def db(server_url):
     with scratch_database(server_url) as url:
         migrate(url)
         yield url
-
-
-async def sql(url: str, statement: str, **params) -> list:
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    try:
-        async with engine.begin() as conn:
-            result = await conn.execute(text(statement), params)
-            return result.all() if result.returns_rows else []
-    finally:
-        await engine.dispose()
-
-
-async def tenant_in(url: str, time_zone: str = "Asia/Shanghai") -> tuple[str, dict]:
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    try:
-        made, key = await create_tenant(
-            UnitOfWork(create_sessionmaker(engine)), f"t-{uuid.uuid4().hex}", time_zone
-        )
-    finally:
-        await engine.dispose()
-    return made.id, bearer(key.secret)
 
 
 async def expired_lot(client, url: str, headers: dict, points: int) -> None:
@@ -74,11 +52,6 @@ async def expired_lot(client, url: str, headers: dict, points: int) -> None:
         "expires_at = expires_at - interval '7 months' WHERE member_id = :m",
         m=uuid.UUID(member),
     )
-
-
-def scheduler_on(url: str, jobs: list[Job] | None = None) -> tuple[Scheduler, object]:
-    engine = create_engine(url, pool_size=2, max_overflow=0)
-    return Scheduler(lambda: UnitOfWork(create_sessionmaker(engine)), 0, jobs), engine
 
 
 async def runs_of(url: str, job: str, tenants: list[str]) -> list:
