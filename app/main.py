@@ -189,6 +189,26 @@ def _tune_gc() -> None:
     gc.set_threshold(100_000, 50, 1000)
 
 
+# Response headers, documented once and referenced from every response that carries them.
+HEADERS = {
+    "XRequestId": {
+        "description": "The request's id: the `X-Request-ID` sent, else a new one. Quote it "
+        "when reporting a problem.",
+        "schema": {"type": "string"},
+    },
+    "IdempotentReplayed": {
+        "description": "`true` when this is the stored first answer to the same request sent "
+        "again (an `Idempotency-Key`, or the operation's own natural key).",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "RetryAfter": {
+        "description": "Seconds to wait before sending the request again (409 `busy` and "
+        "`idempotency_in_flight`).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+
 def _openapi(app: FastAPI) -> dict:
     if app.openapi_schema is None:
         schema = get_openapi(
@@ -197,13 +217,35 @@ def _openapi(app: FastAPI) -> dict:
             description=app.description,
             routes=app.routes,
             tags=app.openapi_tags,
+            # Relative: the server the document is read from (`/docs` tries calls there).
+            # `make run` serves http://localhost:8000; a client is given its base URL.
+            servers=[{"url": "/", "description": "The server that serves this document."}],
+            license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
         )
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
         problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(problem.pop("$defs", {}))
-        components["Problem"] = problem
+        schemas.update(problem.pop("$defs", {}))
+        schemas["Problem"] = problem
+        components["headers"] = HEADERS
+        _document_headers(schema)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _document_headers(schema: dict) -> None:
+    """X-Request-ID on every response; Idempotent-Replayed on the successes of operations
+    that replay; Retry-After where a retry is asked for."""
+    for operation in (op for item in schema["paths"].values() for op in item.values()):
+        operation.setdefault("security", [])  # health, readiness, metrics: no key
+        keyed = any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", ()))
+        for status, response in operation["responses"].items():
+            headers = response.setdefault("headers", {})
+            headers["X-Request-ID"] = {"$ref": "#/components/headers/XRequestId"}
+            if keyed and status.startswith("2"):
+                headers["Idempotent-Replayed"] = {"$ref": "#/components/headers/IdempotentReplayed"}
+            if status == "409":
+                headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
 
 
 def _route_templates(app: FastAPI) -> dict[str, str]:

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.card_lifecycle import CardStatus
 from app.schemas.common import Strict
+from app.schemas.enums import CardEventKind
 
 _CARD = {
     "number": "S01GD0000427",
@@ -97,7 +97,7 @@ class CardEventRead(BaseModel):
     )
 
     id: int
-    kind: Literal["issued", "status", "tier"]
+    kind: CardEventKind
     from_value: str | None
     to_value: str
     reason: str

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas.common import DecimalString, Strict
+from app.schemas.enums import ChangeMovementKind
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 _CARD = "S01GD0000427"
 _AT = "2026-11-23T08:00:00Z"
 
-Kind = Literal["deposit", "spend", "sale_payment", "sale_refund"]
 
 _ENTRY = {
     "id": 5120,
@@ -61,7 +60,7 @@ class ChangeMovementRead(BaseModel):
     entry_id: int = Field(description="The ledger entry this movement wrote.")
     card_number: str
     member_id: str
-    kind: Kind
+    kind: ChangeMovementKind
     amount: DecimalString = Field(description="Signed: + stored, − spent.")
     balance: DecimalString = Field(description="The member's change balance after it.")
     created_at: datetime
@@ -73,7 +72,7 @@ class ChangeEntryRead(BaseModel):
     id: int
     card_number: str | None = Field(description="The card presented (the account is the member's).")
     amount: DecimalString = Field(description="Signed: + stored or refunded, − spent or paid.")
-    kind: Kind
+    kind: ChangeMovementKind
     source_type: str = Field(description="`deposit`, `spend`, `sale` or `sale_return`.")
     source_id: str = Field(description="The deposit or spend document, sale id or return id.")
     reference: str | None

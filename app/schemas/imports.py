@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.imports import ImportFormat, OnError
 
 _BAD = {
     "line": 17,
@@ -27,8 +28,8 @@ class _ImportCounts(BaseModel):
     its id, duplicates and rejected in its own words."""
 
     id: int
-    format: Literal["csv", "ndjson"]
-    on_error: Literal["reject", "skip"]
+    format: ImportFormat
+    on_error: OnError
     rows: int = Field(description="Data lines read (blank lines not counted).")
     imported: int = Field(description="New receipts stored.")
     duplicates: int

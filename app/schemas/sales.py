@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.points import PaymentMethod
 from app.schemas.common import DecimalString, Instant, JsonInt, Strict
+from app.schemas.enums import ReturnShortfall
 
 _CODE = Field(default=None, min_length=1, max_length=64)
 _LINE = {
@@ -146,7 +145,7 @@ class ReturnCreate(Strict):
 
     return_no: str = Field(min_length=1, max_length=64, description="Unique per sale.")
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
-    shortfall: Literal["reject", "purchase"] = Field(
+    shortfall: ReturnShortfall = Field(
         default="reject",
         description="If the balance can't cover the clawback: `reject` (409 "
         "`insufficient_points_for_return`) or `purchase` the shortfall as F points.",
