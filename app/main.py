@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from app import __version__
 from app.crypto import Vault
@@ -227,10 +229,28 @@ def _openapi(app: FastAPI) -> dict:
         problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(problem.pop("$defs", {}))
         schemas["Problem"] = problem
+        _restore_example_nulls(schemas)
         components["headers"] = HEADERS
         _document_headers(schema)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _restore_example_nulls(schemas: dict) -> None:
+    """FastAPI writes the document with ``exclude_none``, which also drops every ``null``
+    from the models' examples: a nullable required field shown as null went missing, and
+    the example no longer validated against its own schema. Put the models' examples back."""
+    models: dict[str, type[BaseModel]] = {}
+    pending = [BaseModel]
+    while pending:
+        for model in pending.pop().__subclasses__():
+            pending.append(model)
+            if model.__module__.startswith("app."):
+                models[model.__name__] = model
+    for name, schema in schemas.items():
+        extra = models[name].model_config.get("json_schema_extra") if name in models else None
+        if "examples" in schema and isinstance(extra, dict) and "examples" in extra:
+            schema["examples"] = to_jsonable_python(extra["examples"])
 
 
 def _document_headers(schema: dict) -> None:

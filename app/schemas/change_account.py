@@ -10,7 +10,7 @@ from app.schemas.common import DecimalString, Strict
 from app.schemas.enums import ChangeMovementKind
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
-_CARD = "S01GD0000427"
+_CARD = "S01200000015"
 _AT = "2026-11-23T08:00:00Z"
 
 

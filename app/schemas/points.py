@@ -15,7 +15,7 @@ from app.schemas.enums import PointsCategory, RedemptionPurpose, RedemptionStatu
 
 MAX_POINTS = 1_000_000_000
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
-_CARD = "S01GD0000427"
+_CARD = "S01200000015"
 _AT = "2026-11-23T08:00:00Z"
 
 Points = Field(ge=1, le=MAX_POINTS, description="A whole number of points > 0.")

@@ -21,7 +21,7 @@ _LINE = {
 _SALE = {
     "store_code": "S01",
     "receipt_no": "S01-20261123-000042",
-    "card_number": "S01G0000019",
+    "card_number": "S01200000015",
     "occurred_at": "2026-11-23T08:00:00Z",
     "lines": [_LINE],
     "payments": [
@@ -95,7 +95,7 @@ class SaleRead(BaseModel):
                     "store_code": "S01",
                     "receipt_no": "S01-20261123-000042",
                     "member_id": "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10",
-                    "card_number": "S01G0000019",
+                    "card_number": "S01200000015",
                     "points_earned": {"A": 28, "B": 0, "C": 0, "E": 28},
                     "points_earned_total": 56,
                     "points_spent": 10000,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from app.crypto import Vault
 from app.domain.access import Principal, Scope
 from app.domain.card_classes import ClassTerms, OverrideLevel, ShareOverride, Usage, Verification
+from app.domain.cards import CardNumberFormat
 from app.services import card_classes, cards, members
 from app.services.access import ensure_demo_tenant, issue_key
 from app.uow import UnitOfWork
@@ -71,6 +72,13 @@ DEMO_CLASSES = [  # created in this order: each upgrades into an earlier one
     ),
 ]
 DEMO_MEMBER_REF = "DEMO-0001"
+_GOLD = dict(DEMO_CLASSES)["GOLD"]
+# The demo member's card: the GOLD class's first serial at S01. The seed issues it right after
+# it creates the class, so a fresh demo tenant always has this number (S01200000015, Luhn
+# check digit 5), which the OpenAPI examples use so that /docs' "Try it out" works on it.
+DEMO_CARD_NUMBER = CardNumberFormat(
+    _GOLD.prefix, _GOLD.serial_length, _GOLD.check_digit_length, _GOLD.suffix
+).compose("S01", _GOLD.serial_start)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from app.db import plain_url
+from app.services.demo import DEMO_CARD_NUMBER
 
 
 def run(database_url: str, *args: str, data_dir=None) -> subprocess.CompletedProcess:
@@ -56,6 +57,7 @@ def test_seed_demo_is_idempotent_and_remembers_its_key(database_url, live_server
     key = re.search(r"admin API key: (\S+)", first).group(1)
     card = re.search(r"GOLD card: (\S+)", first).group(1)
     assert key in second and card in second  # same key, same card: nothing duplicated
+    assert card == DEMO_CARD_NUMBER  # the number the OpenAPI examples use
     stores = httpx.get(
         f"{live_server.url}/v1/stores", headers={"Authorization": f"Bearer {key}"}
     ).json()["items"]

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/cards", tags=["cards"])
 
 ISSUERS = scoped(Scope.ADMIN, Scope.POS, Scope.APP)
 READERS = scoped(*Scope)
-NOT_FOUND = problems(404, examples={404: ("card_not_found", "No card S01GD0000427.")})
+NOT_FOUND = problems(404, examples={404: ("card_not_found", "No card S01200000015.")})
 TRANSITION = problems(
     409, examples={409: ("invalid_card_transition", "A lost card cannot be frozen.")}
 )

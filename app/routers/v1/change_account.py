@@ -23,7 +23,7 @@ from app.services import change_account
 router = APIRouter(prefix="/cards", tags=["change account"])
 
 READERS = scoped(*Scope)
-CARD_NOT_FOUND = problems(404, examples={404: ("card_not_found", "No card S01GD0000427.")})
+CARD_NOT_FOUND = problems(404, examples={404: ("card_not_found", "No card S01200000015.")})
 ACCOUNT_NOTE = (
     "The account belongs to the card's member: a replacement card carries the balance. "
     "Amounts are CNY strings, > 0 with at most 2 decimals (else 422 `invalid_amount`). The "
