@@ -178,7 +178,7 @@ def http_problem(exc: HTTPException, method: str = "", path: str = "") -> tuple[
     """A framework HTTP error (no route, body too large, ...) as (status, body, headers)."""
     if reason := _unreadable_json(exc):
         return 400, _malformed(reason), {}
-    code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    code = HTTP_CODES.get(exc.status_code, "http_error")  # a status no code is named for
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No route matches {method} {path}."

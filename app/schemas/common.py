@@ -19,6 +19,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from typing_extensions import TypeAliasType
+
+from app.schemas.error_codes import ERROR_CODES
 
 T = TypeVar("T")
 
@@ -62,6 +65,14 @@ class FieldErrorOut(BaseModel):
     message: str
 
 
+# Documented as an enum (one named component); typed as a string here, so that a code the
+# list missed still leaves as a problem rather than failing its own serialisation.
+ErrorCode = TypeAliasType(
+    "ErrorCode",
+    Annotated[str, WithJsonSchema({"type": "string", "enum": list(ERROR_CODES)})],
+)
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details, with a stable machine ``code``."""
 
@@ -71,7 +82,10 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    code: str = Field(description="Stable machine-readable error code.")
+    code: ErrorCode = Field(
+        description="Stable machine-readable error code: match on it, not on the title or "
+        "detail. New codes may be added; treat an unknown one by its `status`."
+    )
     errors: list[FieldErrorOut] = Field(default_factory=list)
 
 

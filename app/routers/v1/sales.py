@@ -38,7 +38,11 @@ REPLAY_NOTE = (
     "`{conflict}`. An `Idempotency-Key` is honoured too (the first response, refusals "
     "included, is replayed). " + BUSY_NOTE
 )
-StoreCode = Path(min_length=1, max_length=12)
+StoreCode = Path(
+    min_length=1,
+    max_length=12,
+    openapi_examples={"demo": {"summary": "A demo store", "value": "S01"}},
+)
 ReceiptNo = Path(min_length=1, max_length=64)
 
 
