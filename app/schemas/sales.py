@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.points import PaymentMethod
-from app.schemas.common import DecimalString, Instant, JsonInt, Strict
+from app.schemas.common import DecimalString, Instant, JsonInt, Money, PositiveMoney, Strict
 from app.schemas.enums import ReturnShortfall
 
 _CODE = Field(default=None, min_length=1, max_length=64)
@@ -42,7 +42,7 @@ class SaleLineIn(Strict):
     counter: str | None = _CODE
     brand: str | None = _CODE
     qty: DecimalString = Field(description="> 0, up to 3 decimals for weighed goods.")
-    final_amount: DecimalString = Field(
+    final_amount: Money = Field(
         description="What the line cost after every discount (CNY, ≥ 0, 2 decimals)."
     )
 
@@ -54,7 +54,7 @@ class SalePaymentIn(Strict):
         "refunded pro rata on returns. Points, "
         "change-account and coupon payments earn no points."
     )
-    amount: DecimalString = Field(description="CNY, ≥ 0, 2 decimals.")
+    amount: Money = Field(description="CNY, ≥ 0, 2 decimals.")
 
 
 class SaleCreate(Strict):
@@ -188,8 +188,8 @@ _LIMITS = {"max_line_amount": "1000000.00", "max_receipt_amount": "5000000.00"}
 class SaleLimitsRead(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_LIMITS]})
 
-    max_line_amount: DecimalString = Field(description="The largest final amount of a line (CNY).")
-    max_receipt_amount: DecimalString = Field(
+    max_line_amount: PositiveMoney = Field(description="The largest final amount of a line (CNY).")
+    max_receipt_amount: PositiveMoney = Field(
         description="The largest final amount of a receipt (CNY)."
     )
 
@@ -197,11 +197,11 @@ class SaleLimitsRead(BaseModel):
 class SaleLimitsUpdate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [_LIMITS]})
 
-    max_line_amount: DecimalString = Field(
+    max_line_amount: PositiveMoney = Field(
         description="CNY, > 0 and ≤ 1000000000.00, 2 decimals. A sale with a line above it is "
         "422 `line_amount_over_limit`."
     )
-    max_receipt_amount: DecimalString = Field(
+    max_receipt_amount: PositiveMoney = Field(
         description="CNY, > 0 and ≤ 1000000000.00, 2 decimals. A sale whose lines total more is "
         "422 `receipt_amount_over_limit`."
     )
