@@ -290,6 +290,7 @@ class LifecycleConfigUpdate(Strict):
 class LifecycleConfigRead(LifecycleConfigUpdate):
     model_config = ConfigDict(
         extra="ignore",
+        json_schema_serialization_defaults_required=True,  # always sent: required, for clients
         json_schema_extra={"examples": [{**_LIFECYCLE, "updated_at": None}]},
     )
 

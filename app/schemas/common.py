@@ -76,7 +76,7 @@ ErrorCode = TypeAliasType(
 class Problem(BaseModel):
     """RFC 9457 problem details, with a stable machine ``code``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=True)
 
     type: str = Field(description="URI reference naming the problem type.")
     title: str

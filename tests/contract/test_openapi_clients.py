@@ -44,6 +44,9 @@ def test_schema_names_are_unique_and_meaningful(openapi_document):
     for name in schemas:
         assert "__" not in name, f"{name}: a module path leaked into the name"
         assert not name.endswith(("-Input", "-Output")), f"{name}: an input/output twin"
+    for name, schema in schemas.items():
+        if "enum" in schema:  # generators name an enum type after its title
+            assert schema.get("title") == name
     titles = Counter(s["title"] for s in schemas.values() if "title" in s)
     assert [t for t, n in titles.items() if n > 1] == []
     generic = {"Status", "Step", "Method", "Scope", "Kind", "Category", "Type", "Group"}
