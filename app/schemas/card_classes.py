@@ -142,7 +142,10 @@ class _ClassFields(Strict):
 
 
 class CardClassCreate(_ClassFields):
-    model_config = ConfigDict(json_schema_extra={"examples": [_CLASS_EXAMPLE]})
+    # A code the demo tenant (`make run`) doesn't have yet, so that "Try it out" creates it.
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**_CLASS_EXAMPLE, "code": "SILVER", "name": "Silver"}]}
+    )
 
     code: str = Field(
         description="Immutable; 1-12 uppercase letters or digits.", pattern=CLASS_CODE.pattern
@@ -264,7 +267,10 @@ _OVERRIDES = "Per counter or brand exceptions; no (level, code) twice."
 
 
 class SharingGroupCreate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [_GROUP_EXAMPLE]})
+    # A code the demo tenant (`make run`) doesn't have yet, so that "Try it out" creates it.
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**_GROUP_EXAMPLE, "code": "PROMO", "name": "Promotions"}]}
+    )
 
     code: str = Field(
         description="Immutable; 1-12 uppercase letters or digits.", pattern=GROUP_CODE.pattern

@@ -24,8 +24,7 @@ class ComplaintCreate(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
-                    "member_id": _MEMBER,
+                {  # member_id left out: ids are the tenant's own (the demo's are random)
                     "channel": "store",
                     "store_code": "S01",
                     "category": "product_quality",

@@ -84,8 +84,7 @@ class NpsResponseCreate(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
-                    "member_id": _MEMBER,
+                {  # member_id left out: ids are the tenant's own (the demo's are random)
                     "store_code": "S01",
                     "score": 9,
                     "answered_at": "2026-11-23T10:15:00+08:00",

@@ -58,7 +58,16 @@ class SalePaymentIn(Strict):
 
 
 class SaleCreate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [_SALE]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                # First (what /docs pre-fills): paid in money, so it works on a demo member
+                # who has no points yet; then the same receipt partly paid with points.
+                {**_SALE, "payments": [{"method": "bank_card", "amount": "388.00"}]},
+                _SALE,
+            ]
+        }
+    )
 
     store_code: str = Field(min_length=1, max_length=12)
     receipt_no: str = Field(
