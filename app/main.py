@@ -204,8 +204,9 @@ HEADERS = {
         "schema": {"type": "string", "enum": ["true"]},
     },
     "RetryAfter": {
-        "description": "Seconds to wait before sending the request again (409 `busy` and "
-        "`idempotency_in_flight`).",
+        "description": "Seconds to wait before sending the request again: 409 `busy` and "
+        "`idempotency_in_flight`, 429 `card_locked` (until the lock ends), 503 "
+        "`database_unavailable`.",
         "schema": {"type": "integer", "minimum": 0},
     },
 }
@@ -271,7 +272,7 @@ def _document_headers(schema: dict) -> None:
             headers["X-Request-ID"] = {"$ref": "#/components/headers/XRequestId"}
             if keyed and status.startswith("2"):
                 headers["Idempotent-Replayed"] = {"$ref": "#/components/headers/IdempotentReplayed"}
-            if status == "409":
+            if status in ("409", "429", "503"):
                 headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
 
 

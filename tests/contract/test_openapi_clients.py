@@ -90,7 +90,7 @@ def test_response_headers_are_documented(openapi_document):
             assert "X-Request-ID" in response["headers"], f"{where} {status}"
             if keyed and status.startswith("2"):
                 assert "Idempotent-Replayed" in response["headers"], f"{where} {status}"
-            if status == "409":
+            if status in ("409", "429", "503"):
                 assert "Retry-After" in response["headers"], f"{where} {status}"
 
 
