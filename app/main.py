@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
@@ -24,8 +25,9 @@ from app.db import (
     migration_head,
 )
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
-from app.routers import ops, problems, v1
+from app.routers import i18n, ops, problems, v1
 from app.routers.lanes import Lane, Lanes
+from app.routers.security_headers import SecurityHeaders
 from app.routers.single_authorization import SingleAuthorization
 from app.routers.v1 import checkout, sales
 from app.scheduler import Scheduler
@@ -38,6 +40,10 @@ from app.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+# Swagger UI's and ReDoc's scripts and styles, served by the app itself (fastapi-offline ships
+# them): the docs work on a closed network and where the usual CDNs are out of reach.
+DOCS_ASSETS = "/static-offline-docs"
+
 DESCRIPTION = """\
 A headless member loyalty API for retailers: card classes and cards, member pricing at
 checkout, a points ledger and customer analytics.
@@ -48,7 +54,9 @@ Keys belong to one tenant and carry scopes (`admin`, `pos`, `app`, `partner`,
 401, a key without the scope 403. Nothing of another tenant is ever visible: it is 404.
 
 **Conventions.** Errors are RFC 9457 `application/problem+json` bodies with a stable
-`code` and, for invalid input, `errors: [{field, message}]`. Lists are cursor-paginated
+`code` and, for invalid input, `errors: [{field, message}]`; their `title`, `detail` and
+messages follow `Accept-Language` (English, or Simplified Chinese for `zh-CN`/`zh-Hans`),
+their `code` never changes. Lists are cursor-paginated
 (`?cursor=&limit=`, default 50, max 500) and answer `{items, next_cursor}`. Money and
 rates are decimal strings (`"0.90"`), times ISO-8601 with offset, ids opaque strings.
 Every response carries `X-Request-ID` (yours if you send one).
@@ -139,14 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await app.state.reader.close()
                 await engine.dispose()
 
-    app = FastAPI(
-        title="Member Loyalty API",
-        version=__version__,
-        description=DESCRIPTION,
-        openapi_tags=TAGS,
-        lifespan=lifespan,
-        generate_unique_id_function=lambda route: route.name,
-    )
+    app = _fastapi(settings.docs_enabled, lifespan)
     app.state.settings = settings
     app.state.scheduler = None
     app.state.metrics = Metrics()
@@ -156,8 +157,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_head = migration_head()
     route_templates = functools.cache(lambda: _route_templates(app))
 
+    i18n.load()
     problems.install(app)
     app.include_router(ops.router)
+    if settings.metrics_port is None:  # else `loyalty serve` answers them on their own port
+        app.include_router(ops.metrics_router)
     app.include_router(v1.router)
     # Added innermost first: request context wraps everything, so every line has the id.
     app.add_middleware(
@@ -176,11 +180,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         overrides={"/v1/imports/transactions": settings.max_import_bytes},  # streamed
     )
     app.add_middleware(problems.UnexpectedErrorMiddleware)
+    app.add_middleware(i18n.LanguageMiddleware)  # every problem inside is in its language
     app.add_middleware(
         RequestContextMiddleware, metrics=app.state.metrics, route_templates=route_templates
     )
+    app.add_middleware(
+        SecurityHeaders, hsts_max_age=settings.hsts_max_age, cacheable_prefix=DOCS_ASSETS + "/"
+    )
     app.openapi = lambda: _openapi(app)
     return app
+
+
+def _fastapi(docs: bool, lifespan) -> FastAPI:
+    common = dict(
+        title="Member Loyalty API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,
+    )
+    if not docs:
+        return FastAPI(docs_url=None, redoc_url=None, openapi_url=None, **common)
+    # No validator badge: it would send the document to validator.swagger.io.
+    return FastAPIOffline(
+        static_url=DOCS_ASSETS, swagger_ui_parameters={"validatorUrl": None}, **common
+    )
 
 
 def _tune_gc() -> None:
@@ -231,7 +256,17 @@ def _openapi(app: FastAPI) -> dict:
             ref_template="#/components/schemas/{model}", mode="serialization"
         )
         schemas.update(problem.pop("$defs", {}))
+        problem["properties"]["code"] = {
+            "$ref": "#/components/schemas/ErrorCode",
+            "description": problem["properties"]["code"]["description"],
+        }
         schemas["Problem"] = problem
+        schemas["ErrorCode"] = {
+            "type": "string",
+            "enum": list(problems.ERROR_CODES),
+            "title": "ErrorCode",
+            "description": "Every code a problem can carry, to match on.",
+        }
         _restore_example_nulls(schemas)
         for name, component in schemas.items():
             # A domain enum under its API name (app/schemas/enums.py) keeps its class's title,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextvars
+import hmac
 import json
 import logging
 import os
 import re
+import socket
+import threading
 import time
 import uuid
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,8 +20,10 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    make_wsgi_app,
     multiprocess,
 )
+from prometheus_client.exposition import ThreadingWSGIServer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -26,6 +32,9 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 access_log = logging.getLogger("app.access")
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Metric labels take the method from this set, any other is "other": a client inventing methods
+# (`FOO /v1/stores`) must not create time series (route and status are bounded already).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {
     "message",
     "asctime",
@@ -105,6 +114,63 @@ class Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
+METRICS_401_DETAIL = "Send the metrics token as 'Authorization: Bearer <token>'."
+
+
+def metrics_refusal(authorization: str | None, token: str) -> tuple[str, str] | None:
+    """Why a request for the metrics is refused (code, detail), or None: it sent the token."""
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return "missing_credentials", METRICS_401_DETAIL
+    # Constant time: the comparison must not tell how much of a guess was right.
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        return "invalid_credentials", "The metrics token is wrong."
+    return None
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format, *args) -> None:  # a scrape every few seconds is no news
+        pass
+
+
+class _IPv6Server(ThreadingWSGIServer):
+    address_family = socket.AF_INET6
+
+
+def serve_metrics(host: str, port: int, token: str | None) -> ThreadingWSGIServer:
+    """The metrics of every worker (PROMETHEUS_MULTIPROC_DIR) on a port of their own, from a
+    thread of the calling process; raises OSError if the port is taken."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    metrics = make_wsgi_app(registry)
+
+    def app(environ, start_response):
+        if token is not None and (
+            refusal := metrics_refusal(environ.get("HTTP_AUTHORIZATION"), token)
+        ):
+            code, detail = refusal
+            start_response(
+                "401 Unauthorized",
+                [("Content-Type", "application/problem+json"), ("WWW-Authenticate", "Bearer")],
+            )
+            body = {
+                "type": f"urn:loyalty:problem:{code}",
+                "title": "Authentication required",
+                "status": 401,
+                "detail": detail,
+                "code": code,
+                "errors": [],
+            }
+            return [json.dumps(body).encode()]
+        return metrics(environ, start_response)
+
+    server = make_server(
+        host, port, app, _IPv6Server if ":" in host else ThreadingWSGIServer, handler_class=_Quiet
+    )
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
+
+
 class RequestContextMiddleware:
     """Assigns the request id, times the request, logs it and counts it per route."""
 
@@ -141,8 +207,9 @@ class RequestContextMiddleware:
                 self.route_templates().get(route.name, route.path_format) if route else "unmatched"
             )
             method = scope["method"]
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(elapsed)
+            label = method if method in METHODS else "other"
+            self.metrics.requests.labels(label, template, str(status)).inc()
+            self.metrics.latency.labels(label, template).observe(elapsed)
             access_log.info(
                 "%s %s %s",
                 method,

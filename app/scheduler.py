@@ -52,7 +52,7 @@ def default_jobs() -> list[Job]:
     return [
         Job("expire-points", daily_at(3, 0), _expire_points),
         Job("purge-idempotency-keys", daily_at(4, 0), purge_keys),
-        # RFM snapshot as of the month just ended (DOMAIN §5: 每月自动计算一次).
+        # RFM snapshot as of the month just ended (docs/domain §5: 每月自动计算一次).
         Job("rfm", monthly_at(1, 2, 0), scheduled_rfm),
     ]
 

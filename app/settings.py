@@ -6,6 +6,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Known to anyone who reads the code: fine for the embedded development database only.
+DEVELOPMENT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LOYALTY_", extra="ignore")
@@ -17,8 +20,9 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Path(".data")
     secret_key: SecretStr = Field(
-        default=SecretStr("dev-only-insecure-secret-change-me"),
-        description="Server secret for card MACs and personal-data encryption.",
+        default=SecretStr(DEVELOPMENT_SECRET),
+        description="Server secret for card MACs and personal-data encryption. `loyalty serve` "
+        "refuses the built-in development value unless the database is the embedded one.",
     )
     bootstrap_key: SecretStr | None = Field(
         default=None, description="If set, startup ensures tenant 'demo' has this admin key."
@@ -39,6 +43,35 @@ class Settings(BaseSettings):
         description="How often the in-process scheduler looks for due jobs (e.g. the daily "
         "points expiry); 0 disables it.",
     )
+    docs_enabled: bool = Field(
+        default=True, description="Serve /docs, /redoc and /openapi.json; false: all three 404."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="If set, /metrics answers only requests with 'Authorization: Bearer <token>'.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        gt=0,
+        lt=65536,
+        description="If set, `loyalty serve` answers /metrics on this port (same host) instead "
+        "of the API's port, with the counts of all its workers.",
+    )
+    hsts_max_age: int | None = Field(
+        default=None,
+        ge=0,
+        description="Behind TLS: every response carries 'Strict-Transport-Security: "
+        "max-age=<this>'. Unset: no such header.",
+    )
+
+    @property
+    def uses_development_secret(self) -> bool:
+        return self.secret_key.get_secret_value() == DEVELOPMENT_SECRET
+
+    @field_validator("metrics_token", "metrics_port", "hsts_max_age", mode="before")
+    @classmethod
+    def _blank_env_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("database_url")
     @classmethod

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import ReaderPool
-from app.domain.errors import Conflict, DomainError, Invalid, Unavailable
+from app.domain.errors import N_, Conflict, DomainError, Invalid, Unavailable
 from app.repositories.analytics import AnalyticsRepository
 from app.repositories.audit import AuditRepository
 from app.repositories.card_classes import CardClassRepository, SharingGroupRepository
@@ -45,51 +45,55 @@ from app.repositories.tiers import TierRepository
 
 # constraint name -> (code, message, field)
 CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
-    "pk_stores": ("store_exists", "A store with this code already exists.", "code"),
-    "pk_card_classes": ("card_class_exists", "A card class with this code already exists.", "code"),
-    "pk_sharing_groups": (
-        "sharing_group_exists",
-        "A sharing group with this code already exists.",
+    "pk_stores": ("store_exists", N_("A store with this code already exists."), "code"),
+    "pk_card_classes": (
+        "card_class_exists",
+        N_("A card class with this code already exists."),
         "code",
     ),
-    "uq_tenants_name": ("tenant_exists", "A tenant with this name already exists.", "name"),
+    "pk_sharing_groups": (
+        "sharing_group_exists",
+        N_("A sharing group with this code already exists."),
+        "code",
+    ),
+    "uq_tenants_name": ("tenant_exists", N_("A tenant with this name already exists."), "name"),
     "pk_member_refs": (
         "member_exists",
-        "A member with this external_ref already exists.",
+        N_("A member with this external_ref already exists."),
         "external_ref",
     ),
     "pk_card_numbers": (
         "card_number_taken",
-        "Another class already issued this number: give classes distinct prefixes or ranges.",
+        N_("Another class already issued this number: give classes distinct prefixes or ranges."),
         "card_class",
     ),
     # Spends lock the account and check first; these only back that up, never a 500.
     "ck_points_accounts_balance_not_negative": (
         "insufficient_points",
-        "Not enough points.",
+        N_("Not enough points."),
         "points",
     ),
-    "ck_points_lots_points_left_range": ("insufficient_points", "Not enough points.", "points"),
+    "ck_points_lots_points_left_range": ("insufficient_points", N_("Not enough points."), "points"),
     # The change account is locked and checked first too; these only back that up.
     "ck_change_accounts_balance_not_negative": (
         "insufficient_change_balance",
-        "Not enough money in the change account.",
+        N_("Not enough money in the change account."),
         "amount",
     ),
     "ck_change_entries_amount_sign": (
         "invalid_amount",
-        "The amount has the wrong sign.",
+        N_("The amount has the wrong sign."),
         "amount",
     ),
     # Sales claim their receipt with ON CONFLICT and returns lock the sale: backups only.
     "pk_sale_receipts": (
         "receipt_conflict",
-        "This receipt was recorded already.",
+        N_("This receipt was recorded already."),
         "receipt_no",
     ),
     "uq_sale_returns_tenant_id_member_id_sale_id_return_no": (
         "return_conflict",
-        "This return number was recorded already for the sale.",
+        N_("This return number was recorded already for the sale."),
         "return_no",
     ),
 }
@@ -113,7 +117,7 @@ def constraint_error(exc: BaseException) -> DomainError:
     known = CONSTRAINT_ERRORS.get(name) or CONSTRAINT_ERRORS.get(_SHARD_SUFFIX.sub("", name))
     code, message, field = known or (
         "integrity_conflict",
-        "The change conflicts with existing data.",
+        N_("The change conflicts with existing data."),
         None,
     )
     return Conflict(code, message, field=field)

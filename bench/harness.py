@@ -61,6 +61,8 @@ def server_env(url: str, **extra: str) -> dict[str, str]:
         **os.environ,
         "LOYALTY_DATABASE_URL": plain_url(url),
         "LOYALTY_LOG_LEVEL": os.environ.get("LOYALTY_LOG_LEVEL", "WARNING"),
+        # `loyalty serve` refuses its built-in development secret on a database given by URL.
+        "LOYALTY_SECRET_KEY": os.environ.get("LOYALTY_SECRET_KEY") or "bench-only-secret",
         **extra,
     }
 

@@ -26,7 +26,14 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db import async_url, create_engine, create_sessionmaker, migrate, plain_url
+from app.db import (
+    async_url,
+    create_engine,
+    create_sessionmaker,
+    embedded_get_server,
+    migrate,
+    plain_url,
+)
 from app.main import create_app
 from app.services.access import create_tenant
 from app.settings import Settings
@@ -39,6 +46,8 @@ SMALL_POOLS = {
     "LOYALTY_DB_POOL_SIZE": "4",
     "LOYALTY_DB_MAX_OVERFLOW": "4",
     "LOYALTY_SCHEDULER_INTERVAL_SECONDS": "0",
+    # `loyalty serve` refuses the development secret on a database it did not start itself.
+    "LOYALTY_SECRET_KEY": "test-secret-key",
 }
 
 
@@ -49,10 +58,10 @@ def server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    import pgserver
+    get_server = embedded_get_server()
 
     pgdata = tempfile.mkdtemp(prefix="loyalty-test-pg-")
-    server = pgserver.get_server(pgdata, cleanup_mode="delete")
+    server = get_server(pgdata, cleanup_mode="delete")
     try:
         yield server.get_uri()
     finally:

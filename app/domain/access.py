@@ -53,7 +53,9 @@ class Principal:
         if not self.scopes & allowed:
             needed = ", ".join(sorted(allowed))
             raise Forbidden(
-                "insufficient_scope", f"This operation needs one of the scopes: {needed}."
+                "insufficient_scope",
+                "This operation needs one of the scopes: {needed}.",
+                needed=needed,
             )
 
 
@@ -80,5 +82,5 @@ def parse_scopes(values: list[str]) -> tuple[Scope, ...]:
     except ValueError:
         allowed = ", ".join(s.value for s in Scope)
         raise Invalid(
-            "invalid_scopes", f"Scopes must be among: {allowed}.", field="scopes"
+            "invalid_scopes", "Scopes must be among: {allowed}.", field="scopes", allowed=allowed
         ) from None

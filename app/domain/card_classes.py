@@ -17,7 +17,7 @@ from functools import cached_property
 from app.domain import audit
 from app.domain.audit import FieldChange
 from app.domain.cards import CardNumberFormat
-from app.domain.errors import Conflict, FieldError, Invalid
+from app.domain.errors import N_, Conflict, FieldError, Invalid, Message, Summary
 from app.domain.money import decimal_places
 from app.domain.stores import STORE_CODE
 
@@ -35,7 +35,7 @@ MAX_STORE_CODE_LENGTH = 12
 # Column capacities: rates are Numeric(12,4), money Numeric(14,2), shares Numeric(5,4).
 RATE_PLACES, RATE_LIMIT = 4, Decimal(10) ** 8
 # Points per CNY and the identity multiple stay below 100, like points rules and multipliers
-# (DOMAIN §3.2): a receipt's points, A × (1 + (k − 1) + multiple), then stay far inside BIGINT.
+# (docs/domain §3.2): a receipt's points, A × (1 + (k − 1) + multiple), then stay far inside BIGINT.
 POINTS_FACTOR_LIMIT = Decimal(100)
 MONEY_PLACES, MONEY_LIMIT = 2, Decimal(10) ** 12
 
@@ -126,31 +126,37 @@ def terms_of(card_class: ClassTerms) -> ClassTerms:
 
 def _decimal_problem(
     value: Decimal, *, low: Decimal, low_open: bool, high: Decimal, high_open: bool, places: int
-) -> str | None:
+) -> str | Message | None:
     """Why ``value`` is outside the interval or too precise; None if it is fine."""
     if not value.is_finite():
         return "must be a finite number"
     if value < low or (low_open and value == low) or value > high or (high_open and value == high):
-        return f"must be in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        return Message(
+            "must be in {value}{low}, {high}{value2}",
+            value="(" if low_open else "[",
+            low=low,
+            high=high,
+            value2=")" if high_open else "]",
+        )
     if decimal_places(value) > places:
-        return f"must have at most {places} decimal places"
+        return Message("must have at most {places} decimal places", places=places)
     return None
 
 
-def rate_problem(value: Decimal) -> str | None:
+def rate_problem(value: Decimal) -> str | Message | None:
     """A discount rate is the fraction paid: 0 < rate <= 1."""
     return _decimal_problem(
         value, low=Decimal(0), low_open=True, high=Decimal(1), high_open=False, places=RATE_PLACES
     )
 
 
-def share_problem(value: Decimal) -> str | None:
+def share_problem(value: Decimal) -> str | Message | None:
     return _decimal_problem(
         value, low=Decimal(0), low_open=False, high=Decimal(1), high_open=False, places=RATE_PLACES
     )
 
 
-def factor_problem(value: Decimal) -> str | None:
+def factor_problem(value: Decimal) -> str | Message | None:
     """A non-negative multiplier of points: a points rate or the identity multiple."""
     return _decimal_problem(
         value,
@@ -162,7 +168,7 @@ def factor_problem(value: Decimal) -> str | None:
     )
 
 
-def money_problem(value: Decimal, *, positive: bool = False) -> str | None:
+def money_problem(value: Decimal, *, positive: bool = False) -> str | Message | None:
     return _decimal_problem(
         value,
         low=Decimal(0),
@@ -175,15 +181,17 @@ def money_problem(value: Decimal, *, positive: bool = False) -> str | None:
 
 def _raise_if_any(code: str, what: str, problems: list[FieldError]) -> None:
     if problems:
-        summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
-        raise Invalid(code, f"Invalid {what}. {summary}", errors=problems)
+        summary = Summary(problems)
+        raise Invalid(
+            code, "Invalid {what}. {summary}", errors=problems, what=Message(what), summary=summary
+        )
 
 
 def check_class(code: str, terms: ClassTerms) -> None:
     """Raise ``Invalid`` listing every field (named as in the API) that breaks a rule."""
     problems: list[FieldError] = []
 
-    def check(ok: bool, field: str, message: str) -> None:
+    def check(ok: bool, field: str, message: str | Message) -> None:
         if not ok:
             problems.append(FieldError(field, message))
 
@@ -194,14 +202,21 @@ def check_class(code: str, terms: ClassTerms) -> None:
     check(bool(SUFFIX.fullmatch(terms.suffix)), "suffix", "must be 0-4 characters A-Z or 0-9")
     check(terms.check_digit_length in (0, 1, 2), "check_digit_length", "must be 0, 1 or 2")
     length_ok = 1 <= terms.serial_length <= MAX_SERIAL_LENGTH
-    check(length_ok, "serial_length", f"must be 1-{MAX_SERIAL_LENGTH}")
+    check(
+        length_ok,
+        "serial_length",
+        Message("must be 1-{max_serial_length}", max_serial_length=MAX_SERIAL_LENGTH),
+    )
     check(terms.serial_start >= 0, "serial_start", "must be at least 0")
     check(terms.serial_end >= terms.serial_start, "serial_end", "must be at least serial_start")
     if length_ok:
         check(
             terms.serial_end < 10**terms.serial_length,
             "serial_end",
-            f"must fit in serial_length ({terms.serial_length}) digits",
+            Message(
+                "must fit in serial_length ({serial_length}) digits",
+                serial_length=terms.serial_length,
+            ),
         )
         own_part = (
             len(terms.prefix) + terms.serial_length + terms.check_digit_length + len(terms.suffix)
@@ -209,15 +224,23 @@ def check_class(code: str, terms: ClassTerms) -> None:
         check(
             own_part + MAX_STORE_CODE_LENGTH <= MAX_CARD_NUMBER_LENGTH,
             "serial_length",
-            f"prefix, serial, check digits and suffix take {own_part} characters; with a "
-            f"{MAX_STORE_CODE_LENGTH}-character store code the card number would exceed "
-            f"{MAX_CARD_NUMBER_LENGTH}",
+            Message(
+                "prefix, serial, check digits and suffix take {own_part} characters; with a "
+                "{max_store_code_length}-character store code the card number would exceed "
+                "{max_card_number_length}",
+                own_part=own_part,
+                max_store_code_length=MAX_STORE_CODE_LENGTH,
+                max_card_number_length=MAX_CARD_NUMBER_LENGTH,
+            ),
         )
     if terms.validity_months is not None:
         check(
             1 <= terms.validity_months <= MAX_VALIDITY_MONTHS,
             "validity_months",
-            f"must be 1-{MAX_VALIDITY_MONTHS} or null (never expires)",
+            Message(
+                "must be 1-{max_validity_months} or null (never expires)",
+                max_validity_months=MAX_VALIDITY_MONTHS,
+            ),
         )
     check(terms.verification in set(Verification), "verification", "must be none or code")
 
@@ -241,7 +264,7 @@ def check_class(code: str, terms: ClassTerms) -> None:
         "upgrade_to and upgrade_spend_12m are set together or both null",
     )
     check(terms.upgrade_to != code, "upgrade_to", "a class cannot upgrade to itself")
-    _raise_if_any("invalid_card_class", "card class", problems)
+    _raise_if_any("invalid_card_class", N_("card class"), problems)
 
 
 def check_change(current: CardClass, new: ClassTerms) -> None:
@@ -252,16 +275,19 @@ def check_change(current: CardClass, new: ClassTerms) -> None:
     if frozen:
         raise Conflict(
             "card_class_in_use",
-            f"Class {current.code} has issued cards, so its number format "
-            f"({', '.join(frozen)}) can no longer change.",
+            "Class {code_name} has issued cards, so its number format ({value}) can no longer"
+            " change.",
             errors=[FieldError(f, "cannot change once cards were issued") for f in frozen],
+            code_name=current.code,
+            value=", ".join(frozen),
         )
     if new.serial_end < current.next_serial - 1:
         raise Conflict(
             "card_class_in_use",
-            f"Class {current.code} has issued serials up to {current.next_serial - 1}; "
-            "serial_end cannot go below that.",
+            "Class {code_name} has issued serials up to {value}; serial_end cannot go below that.",
             field="serial_end",
+            code_name=current.code,
+            value=current.next_serial - 1,
         )
 
 
@@ -320,10 +346,15 @@ def check_sharing_group(
         key = (override.level, override.code)
         if key in seen:
             problems.append(
-                FieldError(f"overrides[{i}]", f"duplicate {override.level} {override.code}")
+                FieldError(
+                    f"overrides[{i}]",
+                    "duplicate {level} {code_name}",
+                    level=override.level,
+                    code_name=override.code,
+                )
             )
         seen.add(key)
-    _raise_if_any("invalid_sharing_group", "sharing group", problems)
+    _raise_if_any("invalid_sharing_group", N_("sharing group"), problems)
 
 
 def store_share_for(group: SharingGroup, counter: str | None, brand: str | None) -> Decimal:

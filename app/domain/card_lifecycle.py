@@ -1,4 +1,4 @@
-"""Card lifecycle (DOMAIN §1): statuses, transitions, expiry and the verification lockout."""
+"""Card lifecycle (docs/domain §1.3): statuses, transitions, expiry and the verification lockout."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from app.domain.errors import Conflict
+from app.domain.errors import Conflict, Message
 
 
 class CardStatus(StrEnum):
@@ -38,11 +38,11 @@ TRANSITIONS: dict[CardAction, tuple[frozenset[CardStatus], CardStatus]] = {
 }
 
 _PAST = {
-    CardAction.FREEZE: "frozen",
-    CardAction.UNFREEZE: "unfrozen",
-    CardAction.REPORT_LOST: "reported lost",
-    CardAction.CANCEL: "cancelled",
-    CardAction.REPLACE: "replaced",
+    CardAction.FREEZE: Message("frozen"),
+    CardAction.UNFREEZE: Message("unfrozen"),
+    CardAction.REPORT_LOST: Message("reported lost"),
+    CardAction.CANCEL: Message("cancelled"),
+    CardAction.REPLACE: Message("replaced"),
 }
 
 # Verification-code lockout: this many failures within the window lock the card for LOCK_FOR.
@@ -83,8 +83,9 @@ def require_active(card: Card, now: datetime) -> Card:
     if status is not S.ACTIVE:
         raise Conflict(
             f"card_{status.value}",
-            f"The card is {status.value}.",
+            "The card is {status}.",
             extra={"card_status": status.value},
+            status=status.value,
         )
     return card
 
@@ -99,8 +100,10 @@ def next_status(current: CardStatus, action: CardAction) -> CardStatus:
     if current not in allowed:
         raise Conflict(
             "invalid_card_transition",
-            f"A {current.value} card cannot be {_PAST[action]}.",
+            "A {current} card cannot be {past}.",
             extra={"card_status": current.value},
+            current=current.value,
+            past=_PAST[action],
         )
     return target
 

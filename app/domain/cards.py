@@ -21,7 +21,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from app.domain.errors import Invalid
+from app.domain.errors import Invalid, Message
 
 _ALNUM = re.compile(r"[A-Z0-9]*")
 _TRACK_MAC = re.compile(r"[0-9a-f]{8}")
@@ -107,14 +107,14 @@ class CardNumberFormat:
         )
 
 
-def _bad_number(detail: str) -> Invalid:
+def _bad_number(detail: str | Message) -> Invalid:
     return Invalid("invalid_card_number", detail, field="card_number")
 
 
 def split_number(number: str, fmt: CardNumberFormat) -> tuple[str, str]:
     """Split ``number`` into (body, check digits), dropping the suffix."""
     if not number.endswith(fmt.suffix):
-        raise _bad_number(f"Card number must end with '{fmt.suffix}'.")
+        raise _bad_number(Message("Card number must end with '{suffix}'.", suffix=fmt.suffix))
     if len(number) < fmt.min_length:
         raise _bad_number("Card number is too short.")
     rest = number[: len(number) - len(fmt.suffix)]
@@ -131,7 +131,9 @@ def verify_card_number(number: str, fmt: CardNumberFormat) -> None:
     if not serial.isdigit():
         raise _bad_number("Card serial must be digits.")
     if not head.endswith(fmt.prefix) or len(head) == len(fmt.prefix):
-        raise _bad_number(f"Card number must be a store code followed by '{fmt.prefix}'.")
+        raise _bad_number(
+            Message("Card number must be a store code followed by '{prefix}'.", prefix=fmt.prefix)
+        )
     # Compare with the canonical digits rather than "mod 97 == 1": that also rejects "01"
     # standing in for "98", so each body has exactly one valid number.
     if check != check_digits(body, fmt.check_digit_length):

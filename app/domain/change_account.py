@@ -1,4 +1,4 @@
-"""The change account (零钞转存, DOMAIN §4) beyond ``deposit``/``spend`` of app.domain.points:
+"""The change account (零钞转存, docs/domain §4) beyond ``deposit``/``spend`` of app.domain.points:
 the kinds of its ledger entries and the refund of a sale's change-account payment on a
 return. Pure, exact, no I/O."""
 

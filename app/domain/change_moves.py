@@ -1,6 +1,6 @@
-"""Deposits into and spends from the change account (零钞转存, DOMAIN §4), decided once. Pure.
+"""Deposits into and spends from the change account (零钞转存, docs/domain §4), decided once. Pure.
 
-Decisions where DOMAIN is silent (see app/services/change_account.py for the whole list): the
+Decisions where the rules are silent (see app/services/change_account.py for the whole list): the
 account is the member's, the limit is that of the class of the card presented; deposits need
 an active card of a class offering the account; what is stored stays spendable when the class
 no longer offers it.
@@ -46,15 +46,16 @@ class Movement:
 def _active(context: ChangeContext, number: str, now: datetime) -> Card:
     card = context.card
     if card is None:
-        raise NotFound("card_not_found", f"No card {number}.")
+        raise NotFound("card_not_found", "No card {number}.", number=number)
     return require_active(card, now)
 
 
 def disabled(class_code: str | None) -> Conflict:
     return Conflict(
         "change_account_disabled",
-        f"Card class {class_code} does not offer a change account.",
+        "Card class {class_code} does not offer a change account.",
         extra={"card_class": class_code},
+        class_code=class_code,
     )
 
 

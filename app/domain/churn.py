@@ -1,6 +1,6 @@
-"""Churn (DOMAIN §7, 客户流失率): absolute and relative churn over a period.
+"""Churn (docs/domain §7.1, 客户流失率): absolute and relative churn over a period.
 
-Rules where DOMAIN is silent (``inactive_days`` default 365; days are the tenant's):
+Rules where docs/domain §7.1 leaves a choice (``inactive_days`` default 365; days are the tenant's):
 
 * A customer is **active** on a day if they bought in the ``inactive_days`` days up to it.
 * **Active at the start** of the period [from, to]: bought in [from − inactive_days, from − 1].
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from app.domain.errors import FieldError, refuse_any
+from app.domain.errors import N_, FieldError, refuse_any
 
 RATE = Decimal("0.0001")
 MAX_INACTIVE_DAYS = 3650
@@ -59,14 +59,22 @@ def churn_windows(start: date, end: date, inactive_days: int, today: date) -> Ch
     """The windows of a churn report; 422 ``invalid_period`` naming the offending parameter."""
     errors = []
     if not 1 <= inactive_days <= MAX_INACTIVE_DAYS:
-        errors.append(FieldError("inactive_days", f"inactive_days is 1 to {MAX_INACTIVE_DAYS}."))
+        errors.append(
+            FieldError(
+                "inactive_days",
+                "inactive_days is 1 to {max_inactive_days}.",
+                max_inactive_days=MAX_INACTIVE_DAYS,
+            )
+        )
     if start > end:
         errors.append(FieldError("to", "to is on or after from."))
     if end > today:
-        errors.append(FieldError("to", f"to is today ({today.isoformat()}) or earlier."))
+        errors.append(
+            FieldError("to", "to is today ({today}) or earlier.", today=today.isoformat())
+        )
     if start < EARLIEST:
         errors.append(FieldError("from", "from is 1900-01-01 or later."))
-    refuse_any(errors, "invalid_period", "The churn period")
+    refuse_any(errors, "invalid_period", N_("The churn period"))
     before = start - timedelta(days=1)
     return ChurnWindows(
         active_start=(start - timedelta(days=inactive_days), before),

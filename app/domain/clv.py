@@ -1,4 +1,4 @@
-"""Customer lifetime value (CLV, 客户终生价值, DOMAIN §6). Pure: stdlib, numpy and scipy only.
+"""Customer lifetime value (CLV, 客户终生价值, docs/domain §6). Pure: stdlib, numpy and scipy only.
 
 Two families of models live here.
 
@@ -33,11 +33,11 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from app.domain.errors import FieldError, Invalid
+from app.domain.errors import FieldError, Invalid, Message, Summary
 from app.domain.money import CENT
 
 # ---------------------------------------------------------------------------------------------
-# The retention model (DOMAIN §6)
+# The retention model (docs/domain §6.1)
 # ---------------------------------------------------------------------------------------------
 
 MAX_YEARS = 100  # a bounded horizon: 1..MAX_YEARS years
@@ -47,7 +47,7 @@ _PRECISION = 60  # digits of the Decimal context the sums run in (rounded to the
 
 
 class Convention(StrEnum):
-    """When a year's margin arrives and whether the first year is certain (DOMAIN §6)."""
+    """When a year's margin arrives and whether the first year is certain (docs/domain §6.1)."""
 
     END_OF_YEAR = "end_of_year"  # Σ m·r^(t−1)/(1+d)^t        — year 1 certain, paid at its end
     RETAINED_ONLY = "retained_only"  # Σ m·r^t/(1+d)^t      — only retained years count
@@ -76,12 +76,12 @@ def _round_fen(value: Decimal) -> Decimal:
     return value.quantize(CENT, ROUND_HALF_UP)
 
 
-def _rate_problem(value: object, *, high: Decimal, what: str) -> str | None:
+def _rate_problem(value: object, *, high: Decimal, what: Message) -> str | Message | None:
     if not isinstance(value, Decimal | int) or isinstance(value, bool):
         return "must be a decimal number"
     value = Decimal(value)
     if not value.is_finite() or not Decimal(0) <= value <= high:
-        return f"must be {what}"
+        return Message("must be {what}", what=what)
     return None
 
 
@@ -103,10 +103,10 @@ def retention_clv(
     """
     problems: list[FieldError] = []
     for name, value, high, what in (
-        ("annual_spend", annual_spend, Decimal("1e15"), "≥ 0"),
-        ("gross_margin", gross_margin, Decimal(1), "between 0 and 1"),
-        ("retention", retention, Decimal(1), "between 0 and 1"),
-        ("discount_rate", discount_rate, Decimal(1), "between 0 and 1"),
+        ("annual_spend", annual_spend, Decimal("1e15"), Message("≥ 0")),
+        ("gross_margin", gross_margin, Decimal(1), Message("between 0 and 1")),
+        ("retention", retention, Decimal(1), Message("between 0 and 1")),
+        ("discount_rate", discount_rate, Decimal(1), Message("between 0 and 1")),
     ):
         problem = _rate_problem(value, high=high, what=what)
         if problem:
@@ -114,23 +114,30 @@ def retention_clv(
     if years is not None and (
         not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= MAX_YEARS
     ):
-        problems.append(FieldError("years", f"must be null (unbounded) or 1..{MAX_YEARS}"))
+        problems.append(
+            FieldError("years", "must be null (unbounded) or 1..{max_years}", max_years=MAX_YEARS)
+        )
     try:
         convention = Convention(convention)
     except ValueError:
         choices = ", ".join(c.value for c in Convention)
-        problems.append(FieldError("convention", f"must be one of {choices}"))
+        problems.append(FieldError("convention", "must be one of {choices}", choices=choices))
     if problems:
-        summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
-        raise Invalid("invalid_clv_input", f"Invalid CLV input. {summary}", errors=problems)
+        summary = Summary(problems)
+        raise Invalid(
+            "invalid_clv_input", "Invalid CLV input. {summary}", errors=problems, summary=summary
+        )
     spend, margin_rate = Decimal(annual_spend), Decimal(gross_margin)
     r, d = Decimal(retention), Decimal(discount_rate)
     if years is None and r >= 1 + d:
         raise Invalid(
             "clv_diverges",
-            f"With an unbounded horizon the retention ({r}) must be below 1 + the discount rate "
-            f"({1 + d}): the series does not converge. Give `years` or lower the retention.",
+            "With an unbounded horizon the retention ({r}) must be below 1 + the discount "
+            "rate ({value}): the series does not converge. Give `years` or lower the "
+            "retention.",
             field="retention",
+            r=r,
+            value=1 + d,
         )
 
     with localcontext() as ctx:
@@ -189,7 +196,7 @@ class ValueBreakdown:
 def value_breakdown(
     historical_value: Decimal, current_value: Decimal, potential_value: Decimal
 ) -> ValueBreakdown:
-    """DOMAIN §6: CLV = historical value (realised margin to date) + current value (the future
+    """docs/domain §6: CLV = historical value (realised margin to date) + current value (the future
     value if behaviour stays as it is) + potential value (what better behaviour would add:
     cross-sell, referrals, retention). Each to the fen, half up; the total is their sum."""
     parts = [_round_fen(Decimal(v)) for v in (historical_value, current_value, potential_value)]
@@ -240,9 +247,9 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
 def _array(name: str, values: Sequence[float] | np.ndarray) -> np.ndarray:
     out = np.asarray(values, dtype=np.float64)
     if out.ndim != 1:
-        raise Invalid("invalid_clv_data", f"{name} must be one-dimensional", field=name)
+        raise Invalid("invalid_clv_data", "{name} must be one-dimensional", field=name, name=name)
     if not np.all(np.isfinite(out)):
-        raise Invalid("invalid_clv_data", f"{name} has non-finite values", field=name)
+        raise Invalid("invalid_clv_data", "{name} has non-finite values", field=name, name=name)
     return out
 
 
@@ -272,7 +279,7 @@ class _Optimum:
     nll: float  # mean negative log-likelihood (per unit of weight)
     converged: bool
     iterations: int
-    message: str
+    message: str  # the optimiser's own words, stored with the fit
 
 
 def _maximise(objective, theta0: np.ndarray) -> _Optimum:
@@ -343,21 +350,28 @@ def _numeric_hessian(gradient, theta: np.ndarray, step: float = 1e-5) -> np.ndar
 def _check_optimum(model: str, opt: _Optimum, names: Sequence[str]) -> None:
     if not np.isfinite(opt.nll) or not np.all(np.isfinite(opt.theta)):
         raise Invalid(
-            "clv_fit_failed", f"The {model} likelihood could not be evaluated on this data."
+            "clv_fit_failed",
+            "The {model} likelihood could not be evaluated on this data.",
+            model=model,
         )
     for name, value in zip(names, opt.theta, strict=True):
         if abs(value) > MAX_LOG_PARAM:
             raise Invalid(
                 "clv_fit_failed",
-                f"The {model} fit is degenerate: parameter {name} runs off to "
-                f"{'infinity' if value > 0 else 'zero'} (the data show too little variation "
-                "for the model).",
+                "The {model} fit is degenerate: parameter {name} runs off to {value} (the "
+                "data show too little variation for the model).",
                 extra={"parameter": name},
+                model=model,
+                name=name,
+                value="infinity" if value > 0 else "zero",
             )
     if not opt.converged:
         raise Invalid(
             "clv_fit_failed",
-            f"The {model} fit did not converge after {opt.iterations} iterations: {opt.message}",
+            "The {model} fit did not converge after {iterations} iterations: {message_name}",
+            model=model,
+            iterations=opt.iterations,
+            message_name=opt.message,
         )
 
 
@@ -465,15 +479,19 @@ def fit_bgnbd(
     if customers < MIN_CUSTOMERS:
         raise Invalid(
             "insufficient_data",
-            f"BG/NBD needs at least {MIN_CUSTOMERS} customers; got {customers:g}.",
+            "BG/NBD needs at least {min_customers} customers; got {customers:g}.",
             extra={"customers": customers},
+            min_customers=MIN_CUSTOMERS,
+            customers=customers,
         )
     if repeaters < MIN_REPEAT_CUSTOMERS:
         raise Invalid(
             "insufficient_data",
-            f"BG/NBD needs at least {MIN_REPEAT_CUSTOMERS} customers with a repeat purchase; "
-            f"got {repeaters:g}.",
+            "BG/NBD needs at least {min_repeat_customers} customers with a repeat purchase; "
+            "got {repeaters:g}.",
             extra={"repeat_customers": repeaters},
+            min_repeat_customers=MIN_REPEAT_CUSTOMERS,
+            repeaters=repeaters,
         )
     # Times scaled so that the longest T is 10 (as lifetimes does): all start values are 1.
     scale = 10.0 / float(age.max()) if age.max() > 0 else 1.0
@@ -678,9 +696,11 @@ def fit_gamma_gamma(
     if w.sum() < MIN_REPEAT_CUSTOMERS:
         raise Invalid(
             "insufficient_data",
-            f"Gamma-Gamma needs at least {MIN_REPEAT_CUSTOMERS} customers with a repeat "
-            f"purchase and a positive spend; got {w.sum():g}.",
+            "Gamma-Gamma needs at least {min_repeat_customers} customers with a repeat "
+            "purchase and a positive spend; got {w:g}.",
             extra={"repeat_customers": float(w.sum())},
+            min_repeat_customers=MIN_REPEAT_CUSTOMERS,
+            w=w.sum(),
         )
     scale = 10.0 / float(m.max())  # spend scaled so that the largest is 10: start values 1
     opt = _maximise(_gg_objective(x, m * scale, w), np.zeros(3))
@@ -690,9 +710,10 @@ def fit_gamma_gamma(
     if q <= 1:
         raise Invalid(
             "clv_fit_failed",
-            f"The Gamma-Gamma fit has q = {q:.3f} ≤ 1: spend per purchase is too heavy-tailed "
+            "The Gamma-Gamma fit has q = {q:.3f} ≤ 1: spend per purchase is too heavy-tailed "
             "for the model (its mean would be infinite).",
             extra={"parameter": "q"},
+            q=q,
         )
     return GammaGammaFit(
         p=float(p),
@@ -751,8 +772,9 @@ def _check_horizon(horizon_periods: int, period_discount_rate: float) -> None:
     ):
         raise Invalid(
             "invalid_clv_data",
-            f"horizon_periods must be 1..{MAX_HORIZON_PERIODS}",
+            "horizon_periods must be 1..{max_horizon_periods}",
             field="horizon_periods",
+            max_horizon_periods=MAX_HORIZON_PERIODS,
         )
     if not (math.isfinite(period_discount_rate) and 0 <= period_discount_rate < 1):
         raise Invalid(
@@ -812,7 +834,7 @@ def member_values(
     *,
     margin: float = 1.0,
 ) -> MemberValues:
-    """Everything the members view shows, in one pass (DOMAIN §6 breakdown):
+    """Everything the members view shows, in one pass (docs/domain §6.2 breakdown):
 
     - historical = ``historical_spend`` × margin (what the customer has brought so far);
     - current = ``discounted_clv`` × margin (future value if behaviour stays as it is);
@@ -848,7 +870,7 @@ def member_values(
 
 
 class ValueQuadrant(StrEnum):
-    """DOMAIN §6, current value × future (potential) value (客户价值矩阵)."""
+    """docs/domain §6.2, current value × future (potential) value (客户价值矩阵)."""
 
     VIP = "vip"  # 贵宾型 (MVC): high current, high potential
     IMPROVE = "improve"  # 改进型 (MGC): low current, high potential

@@ -1,4 +1,4 @@
-"""Complaints (客户投诉, DOMAIN §11): eight steps, in order.
+"""Complaints (客户投诉, docs/domain §11): eight steps, in order.
 
 record → judge nature → assign department → analyse cause → propose solution → approval →
 implement → evaluate (closed). A complaint's ``status`` is the last step done; the only way
@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from app.domain.errors import Conflict, Invalid
+from app.domain.errors import Conflict, Invalid, Message
 from app.domain.voc import FOUR, TWO, to_decimal
 
 MAX_COMPENSATION = 1_000_000
@@ -141,10 +141,17 @@ def advance(complaint_id: int, status: Status, step: Step, *, approved: bool = T
     expected = NEXT_STEP[status]
     if step is not expected:
         detail = (
-            f"Complaint {complaint_id} is closed: no step follows."
+            Message(
+                "Complaint {complaint_id} is closed: no step follows.", complaint_id=complaint_id
+            )
             if expected is None
-            else f"Complaint {complaint_id} is {status.value}: the next step is "
-            f"{expected.value}, not {step.value}."
+            else Message(
+                "Complaint {complaint_id} is {status}: the next step is {expected}, not {step}.",
+                complaint_id=complaint_id,
+                status=status.value,
+                expected=expected.value,
+                step=step.value,
+            )
         )
         raise Conflict(
             "step_out_of_order",
@@ -170,8 +177,9 @@ def check_compensation(points: int | None, member_id: str | None) -> int:
     ):
         raise Invalid(
             "invalid_points",
-            f"must be a whole number from 0 to {MAX_COMPENSATION}",
+            "must be a whole number from 0 to {max_compensation}",
             field="compensation_points",
+            max_compensation=MAX_COMPENSATION,
         )
     if points and member_id is None:
         raise Invalid(

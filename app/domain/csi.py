@@ -1,4 +1,4 @@
-"""Customer satisfaction index (客户满意度指数, DOMAIN §9).
+"""Customer satisfaction index (客户满意度指数, docs/domain §9).
 
 A model is a tree: level 1 the CSI itself (addressed as ``root``), level 2 the latent
 variables (ACSI: expectation, perceived quality, perceived value, satisfaction, complaints,
@@ -26,7 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from app.domain.errors import Invalid
+from app.domain.errors import Invalid, Message
 from app.domain.money import decimal_places
 from app.domain.voc import CODE_PATTERN, FOUR, TWO, to_decimal
 from app.domain.weights import equal_weights
@@ -141,12 +141,11 @@ class Model:
 # --- model definition ---------------------------------------------------------------------
 
 
-def check_code(code: object, path: str, what: str = "code") -> str:
+def check_code(code: object, path: str) -> str:
     if not isinstance(code, str) or not _CODE.match(code):
         raise Invalid(
             "invalid_code",
-            f"{what} must be 1–32 letters, digits, '_', '.' or '-', starting with a letter or "
-            "digit",
+            "code must be 1–32 letters, digits, '_', '.' or '-', starting with a letter or digit",
             field=path,
         )
     return code
@@ -165,13 +164,17 @@ def build_tree(specs: Sequence[NodeSpec]) -> Tree:
         if code == ROOT:
             raise Invalid("reserved_code", "`root` names the CSI itself.", field=f"{path}.code")
         if code in seen:
-            raise Invalid("duplicate_node", f"{code} is used twice.", field=f"{path}.code")
+            raise Invalid(
+                "duplicate_node", "{code_name} is used twice.", field=f"{path}.code", code_name=code
+            )
         if not spec.name or not spec.name.strip():
             raise Invalid("invalid_name", "must not be blank", field=f"{path}.name")
         seen.add(code)
         nodes.append(Node(code, spec.name.strip(), level, parent, len(nodes)))
         if len(nodes) > MAX_NODES:
-            raise Invalid("too_many_nodes", f"At most {MAX_NODES} nodes.", field="nodes")
+            raise Invalid(
+                "too_many_nodes", "At most {max_nodes} nodes.", field="nodes", max_nodes=MAX_NODES
+            )
         if level == 4:
             if spec.children:
                 raise Invalid(
@@ -181,8 +184,18 @@ def build_tree(specs: Sequence[NodeSpec]) -> Tree:
                 )
             return
         if not spec.children:
-            kind = "variable needs level-3 indicators" if level == 2 else "indicator needs items"
-            raise Invalid("invalid_tree", f"A level-{level} {kind}.", field=f"{path}.children")
+            kind = (
+                Message("variable needs level-3 indicators")
+                if level == 2
+                else Message("indicator needs items")
+            )
+            raise Invalid(
+                "invalid_tree",
+                "A level-{level} {kind}.",
+                field=f"{path}.children",
+                level=level,
+                kind=kind,
+            )
         for i, child in enumerate(spec.children):
             add(child, level + 1, code, f"{path}.children[{i}]")
 
@@ -202,7 +215,12 @@ def check_model(
         raise Invalid("invalid_scale", "must be 5 or 7", field="scale_points")
     for name, code in (("satisfaction_node", satisfaction_node), ("loyalty_node", loyalty_node)):
         if code is not None and code not in tree.by_code:
-            raise Invalid("unknown_node", f"{code} is not a node of the model.", field=name)
+            raise Invalid(
+                "unknown_node",
+                "{code_name} is not a node of the model.",
+                field=name,
+                code_name=code,
+            )
     if satisfaction_node is not None and satisfaction_node == loyalty_node:
         raise Invalid(
             "invalid_quadrant_nodes",
@@ -218,20 +236,23 @@ def check_model(
 def check_weight_target(tree: Tree, node: str, indicators: Sequence[str]) -> None:
     """Weights are set on a parent node, naming exactly its children."""
     if node != ROOT and node not in tree.by_code:
-        raise Invalid("unknown_node", f"{node} is not a node of the model.", field="node")
+        raise Invalid("unknown_node", "{node} is not a node of the model.", field="node", node=node)
     if not tree.is_parent(node):
         raise Invalid(
             "not_a_parent",
-            f"{node} is a questionnaire item: weights are set on the node above it.",
+            "{node} is a questionnaire item: weights are set on the node above it.",
             field="node",
+            node=node,
         )
     expected = tree.children[node]
     if sorted(indicators) != sorted(expected) or len(set(indicators)) != len(indicators):
         raise Invalid(
             "indicators_mismatch",
-            f"The indicators must be exactly the children of {node}: {', '.join(expected)}.",
+            "The indicators must be exactly the children of {node}: {value}.",
             field="indicators",
             extra={"children": expected},
+            node=node,
+            value=", ".join(expected),
         )
 
 
@@ -246,14 +267,16 @@ def check_answers(tree: Tree, answers: Mapping[str, object], scale_points: int) 
         if code not in items:
             raise Invalid(
                 "unknown_item",
-                f"{code} is not a questionnaire item of the model.",
+                "{code_name} is not a questionnaire item of the model.",
                 field=f"answers.{code}",
+                code_name=code,
             )
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= scale_points:
             raise Invalid(
                 "score_out_of_scale",
-                f"must be a whole number from 1 to {scale_points}",
+                "must be a whole number from 1 to {scale_points}",
                 field=f"answers.{code}",
+                scale_points=scale_points,
             )
 
 

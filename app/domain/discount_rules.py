@@ -1,5 +1,5 @@
 """Discount rule documents (折扣规则单): validation, the draft → approved → voided
-transitions and the change log's diff (DOMAIN §2.1).
+transitions and the change log's diff (docs/domain §2.1).
 
 A document sets, for targets at one level, a rate and a "may stack" flag per card class. It is
 edited as a draft, approved (审核) — from then on it is frozen and in effect from
@@ -19,7 +19,7 @@ from enum import StrEnum
 from app.domain import audit
 from app.domain.audit import FieldChange
 from app.domain.card_classes import rate_problem
-from app.domain.errors import Conflict, FieldError, Invalid
+from app.domain.errors import Conflict, FieldError, Invalid, Message, Summary
 from app.domain.pricing import Level
 
 MAX_ENTRIES = 5000
@@ -37,27 +37,27 @@ class RuleStatus(StrEnum):
 
 
 class RuleKind(StrEnum):
-    """What a document's entries set: a discount rate (折扣规则单, DOMAIN §2.1) or a points
-    rate (积分规则, DOMAIN §3.2). Both share the life cycle, storage and change log."""
+    """What a document's entries set: a discount rate (折扣规则单, docs/domain §2.1) or a points
+    rate (积分规则, docs/domain §3.2). Both share the life cycle, storage and change log."""
 
     DISCOUNT = "discount"
     POINTS = "points"
 
     @property
-    def noun(self) -> str:
-        return "Discount rule" if self is RuleKind.DISCOUNT else "Points rule"
+    def noun(self) -> Message:
+        return Message("Discount rule") if self is RuleKind.DISCOUNT else Message("Points rule")
 
 
 MAX_POINTS_RATE = Decimal(100)
 RATE_PLACES = 4
 
 
-def points_rate_problem(rate: Decimal) -> str | None:
+def points_rate_problem(rate: Decimal) -> str | Message | None:
     """Points per CNY: 0 (excludes the target) up to but not including 100, ≤ 4 decimals."""
     if not rate.is_finite() or not Decimal(0) <= rate < MAX_POINTS_RATE:
-        return f"must be in [0, {MAX_POINTS_RATE})"
+        return Message("must be in [0, {max_points_rate})", max_points_rate=MAX_POINTS_RATE)
     if -rate.normalize().as_tuple().exponent > RATE_PLACES:
-        return f"must have at most {RATE_PLACES} decimal places"
+        return Message("must have at most {rate_places} decimal places", rate_places=RATE_PLACES)
     return None
 
 
@@ -137,11 +137,15 @@ def check_terms(terms: RuleTerms, kind: RuleKind = RuleKind.DISCOUNT) -> None:
     is points per CNY in [0, 100)."""
     problems: list[FieldError] = []
 
-    def check(ok: bool, field: str, message: str) -> None:
+    def check(ok: bool, field: str, message: str | Message) -> None:
         if not ok:
             problems.append(FieldError(field, message))
 
-    check(terms.level in set(Level), "level", f"must be one of {', '.join(Level)}")
+    check(
+        terms.level in set(Level),
+        "level",
+        Message("must be one of {value}", value=", ".join(Level)),
+    )
     start, end = terms.effective_from, terms.effective_to
     aware = True
     for name, moment in (("effective_from", start), ("effective_to", end)):
@@ -154,32 +158,57 @@ def check_terms(terms: RuleTerms, kind: RuleKind = RuleKind.DISCOUNT) -> None:
         check(
             len(terms.note) <= MAX_NOTE_LENGTH,
             "note",
-            f"must be at most {MAX_NOTE_LENGTH} characters",
+            Message(
+                "must be at most {max_note_length} characters", max_note_length=MAX_NOTE_LENGTH
+            ),
         )
-    check(1 <= len(terms.entries) <= MAX_ENTRIES, "entries", f"must hold 1-{MAX_ENTRIES} entries")
+    check(
+        1 <= len(terms.entries) <= MAX_ENTRIES,
+        "entries",
+        Message("must hold 1-{max_entries} entries", max_entries=MAX_ENTRIES),
+    )
     seen: set[tuple[str, str]] = set()
     for i, entry in enumerate(terms.entries):
         where = f"entries[{i}]"
         check(
             entry.target.strip() != "" and len(entry.target) <= MAX_TARGET_LENGTH,
             f"{where}.target",
-            f"must be 1-{MAX_TARGET_LENGTH} characters, not blank",
+            Message(
+                "must be 1-{max_target_length} characters, not blank",
+                max_target_length=MAX_TARGET_LENGTH,
+            ),
         )
         check(
             0 < len(entry.card_class) <= MAX_CLASS_CODE_LENGTH,
             f"{where}.card_class",
-            f"must be a card class code of 1-{MAX_CLASS_CODE_LENGTH} characters",
+            Message(
+                "must be a card class code of 1-{max_class_code_length} characters",
+                max_class_code_length=MAX_CLASS_CODE_LENGTH,
+            ),
         )
         problem = rate_problem if kind is RuleKind.DISCOUNT else points_rate_problem
         if message := problem(entry.rate):
             problems.append(FieldError(f"{where}.rate", message))
         key = (entry.target, entry.card_class)
-        check(key not in seen, where, f"duplicate target {entry.target} for {entry.card_class}")
+        check(
+            key not in seen,
+            where,
+            Message(
+                "duplicate target {target} for {card_class}",
+                target=entry.target,
+                card_class=entry.card_class,
+            ),
+        )
         seen.add(key)
     if problems:
-        summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
+        summary = Summary(problems, 5)
         raise Invalid(
-            f"invalid_{kind.value}_rule", f"Invalid {kind.value} rule. {summary}", errors=problems
+            f"invalid_{kind.value}_rule",
+            Message("Invalid discount rule. {summary}")
+            if kind is RuleKind.DISCOUNT
+            else Message("Invalid points rule. {summary}"),
+            errors=problems,
+            summary=summary,
         )
 
 
@@ -191,7 +220,10 @@ def check_editable(rule: RuleSummary) -> None:
     if rule.status is not RuleStatus.DRAFT:
         raise Conflict(
             "rule_not_draft",
-            f"{rule.kind.noun} {rule.id} is {rule.status}; only drafts can be changed or approved.",
+            "{noun} {id} is {status}; only drafts can be changed or approved.",
+            noun=rule.kind.noun,
+            id=rule.id,
+            status=rule.status,
         )
 
 
@@ -203,9 +235,11 @@ def approve(rule: DiscountRule, now: datetime) -> DiscountRule:
     if rule.effective_to is not None and rule.effective_to <= start:
         raise Invalid(
             "invalid_window",
-            f"effective_to ({rule.effective_to.isoformat()}) must be later than the start "
-            f"({start.isoformat()}); a document can't take effect before its approval.",
+            "effective_to ({effective_to}) must be later than the start ({start}); a document"
+            " can't take effect before its approval.",
             field="effective_to",
+            effective_to=rule.effective_to.isoformat(),
+            start=start.isoformat(),
         )
     return replace(rule, status=RuleStatus.APPROVED, approved_at=now, effective_from=start)
 
@@ -213,7 +247,9 @@ def approve(rule: DiscountRule, now: datetime) -> DiscountRule:
 def void(rule: DiscountRule, now: datetime) -> DiscountRule:
     """Void a draft or an approved document; an approved one stops applying at ``now``."""
     if rule.status is RuleStatus.VOIDED:
-        raise Conflict("rule_already_voided", f"{rule.kind.noun} {rule.id} is already voided.")
+        raise Conflict(
+            "rule_already_voided", "{noun} {id} is already voided.", noun=rule.kind.noun, id=rule.id
+        )
     return replace(rule, status=RuleStatus.VOIDED, voided_at=now)
 
 

@@ -105,19 +105,27 @@ def parse_header(line: str) -> tuple[str, ...]:
     if unknown:
         raise Invalid(
             "invalid_header",
-            f"Unknown column {unknown[0]!r} in the header; the columns are {allowed}.",
+            "Unknown column {unknown!r} in the header; the columns are {allowed}.",
             field="header",
+            unknown=unknown[0],
+            allowed=allowed,
         )
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise Invalid("invalid_header", f"Column {duplicated[0]!r} appears twice.", field="header")
+        raise Invalid(
+            "invalid_header",
+            "Column {duplicated!r} appears twice.",
+            field="header",
+            duplicated=duplicated[0],
+        )
     missing = [n for n in REQUIRED if n not in names]
     if missing:
         raise Invalid(
             "invalid_header",
-            f"The header lacks {', '.join(missing)}; it names the columns ({allowed}), "
-            "the first three required.",
+            "The header lacks {value}; it names the columns ({allowed}), the first three required.",
             field="header",
+            value=", ".join(missing),
+            allowed=allowed,
         )
     return tuple(names)
 
@@ -204,8 +212,10 @@ class Splitter:
         if len(self._rest) > self._max_line:
             raise Invalid(
                 "line_too_long",
-                f"Line {self.lines_seen + 1} is longer than {self._max_line} bytes.",
+                "Line {value} is longer than {max_line} bytes.",
                 field="body",
+                value=self.lines_seen + 1,
+                max_line=self._max_line,
             )
 
 
@@ -353,9 +363,9 @@ def parser_for(fmt: ImportFormat, header: str | None) -> CsvParser | NdjsonParse
         if header is None or not header.strip("\ufeff\r\n\t "):
             raise Invalid(
                 "invalid_header",
-                "The body is empty: a CSV import starts with a header line "
-                f"({', '.join(COLUMNS)}).",
+                "The body is empty: a CSV import starts with a header line ({value}).",
                 field="header",
+                value=", ".join(COLUMNS),
             )
         return CsvParser(parse_header(header))
     return NdjsonParser()

@@ -1,4 +1,4 @@
-"""Customer lifecycle stages (DOMAIN §7; the relationship-lifecycle model of the seeds:
+"""Customer lifecycle stages (docs/domain §7.2; the relationship-lifecycle model of the seeds:
 考察期 exploration, 形成期 formation, 稳定期 stability, 退化期 decline, plus lost).
 
 A member's stage as of a day, from their purchase history up to it (days are the tenant's),
@@ -26,7 +26,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from app.domain.errors import FieldError, refuse_any
+from app.domain.errors import N_, FieldError, refuse_any
 
 STAGES = ("exploration", "formation", "stability", "decline", "lost")
 EXPLORATION, FORMATION, STABILITY, DECLINE, LOST = range(5)
@@ -67,7 +67,9 @@ def lifecycle_config(**values) -> LifecycleConfig:
     errors: list[FieldError] = []
     for name in ("lost_after_days", "decline_after_days", "trend_days", "stability_min_days"):
         if not 1 <= getattr(config, name) <= MAX_DAYS:
-            errors.append(FieldError(name, f"{name} is 1 to {MAX_DAYS}."))
+            errors.append(
+                FieldError(name, "{name} is 1 to {max_days}.", name=name, max_days=MAX_DAYS)
+            )
     if config.decline_after_days >= config.lost_after_days:
         errors.append(
             FieldError("decline_after_days", "decline_after_days is less than lost_after_days.")
@@ -75,13 +77,17 @@ def lifecycle_config(**values) -> LifecycleConfig:
     if not 1 <= config.exploration_max_purchases <= MAX_PURCHASES:
         errors.append(
             FieldError(
-                "exploration_max_purchases", f"exploration_max_purchases is 1 to {MAX_PURCHASES}."
+                "exploration_max_purchases",
+                "exploration_max_purchases is 1 to {max_purchases}.",
+                max_purchases=MAX_PURCHASES,
             )
         )
     if config.stability_min_purchases > MAX_PURCHASES:
         errors.append(
             FieldError(
-                "stability_min_purchases", f"stability_min_purchases is at most {MAX_PURCHASES}."
+                "stability_min_purchases",
+                "stability_min_purchases is at most {max_purchases}.",
+                max_purchases=MAX_PURCHASES,
             )
         )
     if config.stability_min_purchases <= config.exploration_max_purchases:
@@ -97,7 +103,7 @@ def lifecycle_config(**values) -> LifecycleConfig:
         errors.append(
             FieldError("decline_ratio", "decline_ratio is above 0, at most 1, 4 decimals.")
         )
-    refuse_any(errors, "invalid_lifecycle_config", "The lifecycle configuration")
+    refuse_any(errors, "invalid_lifecycle_config", N_("The lifecycle configuration"))
     return config
 
 

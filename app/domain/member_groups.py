@@ -1,4 +1,4 @@
-"""Member groups (DOMAIN §10, 会员卡群组): a saved query over members, generated into a list.
+"""Member groups (docs/domain §10, 会员卡群组): a saved query over members, generated into a list.
 
 Criteria (every part optional; all given conditions must hold; within a list, any value):
 
@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from app.domain.errors import FieldError, Invalid
+from app.domain.errors import FieldError, Invalid, Message
 from app.domain.members import Gender
 from app.domain.rfm import SEGMENTS
 
@@ -134,7 +134,7 @@ class _Errors:
     def __init__(self) -> None:
         self.items: list[FieldError] = []
 
-    def add(self, where: str, message: str) -> None:
+    def add(self, where: str, message: str | Message) -> None:
         self.items.append(FieldError(where, message))
 
 
@@ -143,13 +143,24 @@ def _values(raw, where: str, errors: _Errors, allowed: tuple[str, ...] | None = 
         return ()
     values = tuple(dict.fromkeys(str(v) for v in raw))  # deduplicated, first-seen order
     if len(values) > MAX_VALUES:
-        errors.add(where, f"{where} has at most {MAX_VALUES} values.")
+        errors.add(
+            where,
+            Message("{where} has at most {max_values} values.", where=where, max_values=MAX_VALUES),
+        )
     if any(not v.strip() or len(v) > 64 for v in values):
-        errors.add(where, f"{where} values are 1-64 characters.")
+        errors.add(where, Message("{where} values are 1-64 characters.", where=where))
     if allowed is not None:
         unknown = [v for v in values if v not in allowed]
         if unknown:
-            errors.add(where, f"{where}: {unknown[0]!r} is not one of {', '.join(allowed)}.")
+            errors.add(
+                where,
+                Message(
+                    "{where}: {unknown!r} is not one of {value}.",
+                    where=where,
+                    unknown=unknown[0],
+                    value=", ".join(allowed),
+                ),
+            )
     return values
 
 
@@ -159,9 +170,12 @@ def _int_range(raw: dict | None, where: str, errors: _Errors, high: int) -> IntR
     low_value, high_value = raw.get("min"), raw.get("max")
     for name, value in (("min", low_value), ("max", high_value)):
         if value is not None and not 0 <= value <= high:
-            errors.add(f"{where}.{name}", f"{where}.{name} is 0 to {high}.")
+            errors.add(
+                f"{where}.{name}",
+                Message("{where}.{name} is 0 to {high}.", where=where, name=name, high=high),
+            )
     if low_value is not None and high_value is not None and low_value > high_value:
-        errors.add(where, f"{where}.min is at most {where}.max.")
+        errors.add(where, Message("{where}.min is at most {where}.max.", where=where))
     return IntRange(low_value, high_value)
 
 
@@ -173,9 +187,14 @@ def _amount_range(raw: dict | None, where: str, errors: _Errors) -> AmountRange 
         if value is not None and (
             value < 0 or value > MAX_AMOUNT or value != value.quantize(Decimal("0.01"))
         ):
-            errors.add(f"{where}.{name}", f"{where}.{name} is CNY ≥ 0 with at most 2 decimals.")
+            errors.add(
+                f"{where}.{name}",
+                Message(
+                    "{where}.{name} is CNY ≥ 0 with at most 2 decimals.", where=where, name=name
+                ),
+            )
     if low is not None and high is not None and low > high:
-        errors.add(where, f"{where}.min is at most {where}.max.")
+        errors.add(where, Message("{where}.min is at most {where}.max.", where=where))
     return AmountRange(low, high)
 
 
@@ -198,11 +217,19 @@ def criteria_of(raw: dict) -> Criteria:
         p = "criteria.consumption"
         start, end = c.get("from"), c.get("to")
         if start is None or end is None:
-            errors.add(p, f"{p} needs from and to (dates).")
+            errors.add(p, Message("{p} needs from and to (dates).", p=p))
         elif start > end:
-            errors.add(f"{p}.to", f"{p}.to is on or after from.")
+            errors.add(f"{p}.to", Message("{p}.to is on or after from.", p=p))
         elif start < EARLIEST or end > LATEST:
-            errors.add(p, f"{p} lies between {EARLIEST.isoformat()} and {LATEST.isoformat()}.")
+            errors.add(
+                p,
+                Message(
+                    "{p} lies between {earliest} and {latest}.",
+                    p=p,
+                    earliest=EARLIEST.isoformat(),
+                    latest=LATEST.isoformat(),
+                ),
+            )
         count = _int_range(c.get("count"), f"{p}.count", errors, 10**9)
         if count is None:
             count = IntRange(1, None)
@@ -219,7 +246,10 @@ def criteria_of(raw: dict) -> Criteria:
     if (r := raw.get("ranking")) is not None:
         top = r.get("top")
         if top is None or not 1 <= top <= MAX_TOP:
-            errors.add("criteria.ranking.top", f"criteria.ranking.top is 1 to {MAX_TOP}.")
+            errors.add(
+                "criteria.ranking.top",
+                Message("criteria.ranking.top is 1 to {max_top}.", max_top=MAX_TOP),
+            )
         by = r.get("by")
         if by not in tuple(RankBy):
             errors.add("criteria.ranking.by", "criteria.ranking.by is amount or count.")
@@ -228,8 +258,9 @@ def criteria_of(raw: dict) -> Criteria:
     if errors.items:
         raise Invalid(
             "invalid_criteria",
-            "The criteria are invalid: " + " ".join(e.message for e in errors.items),
+            "The criteria are invalid: {problems}",
             errors=errors.items,
+            problems=errors.items,
         )
     return Criteria(attributes, consumption, ranking)
 

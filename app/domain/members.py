@@ -85,8 +85,9 @@ def check_birthday(value: date, today: date) -> date:
     if not EARLIEST_BIRTHDAY <= value <= today:
         raise Invalid(
             "invalid_birthday",
-            f"A birthday lies between {EARLIEST_BIRTHDAY.isoformat()} and today.",
+            "A birthday lies between {earliest_birthday} and today.",
             field="birthday",
+            earliest_birthday=EARLIEST_BIRTHDAY.isoformat(),
         )
     return value
 

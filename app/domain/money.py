@@ -7,7 +7,7 @@ ZERO = Decimal("0.00")
 
 
 def round2(value: Decimal) -> Decimal:
-    """To the fen, half up: the only rounding DOMAIN allows, and only where it says so."""
+    """To the fen, half up: the only rounding the rules allow, and only where it says so."""
     return value.quantize(CENT, ROUND_HALF_UP)
 
 

@@ -1,4 +1,4 @@
-"""Net Promoter Score (净推荐值, DOMAIN §8).
+"""Net Promoter Score (净推荐值, docs/domain §8).
 
 Answers 0–10: promoters 9–10, passives 7–8, detractors 0–6. NPS = %promoters − %detractors
 on −100…100. With n answers, p = promoters/n and q = detractors/n, the standard error is
@@ -67,7 +67,12 @@ def group_of(score: int) -> Group:
 
 def _count(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-        raise Invalid("invalid_count", f"must be a whole number from 0 to {MAX_COUNT}", field=field)
+        raise Invalid(
+            "invalid_count",
+            "must be a whole number from 0 to {max_count}",
+            field=field,
+            max_count=MAX_COUNT,
+        )
     return value
 
 

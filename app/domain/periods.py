@@ -1,4 +1,4 @@
-"""Local days of a tenant (DOMAIN conventions: stored in UTC, evaluated in the tenant's zone)."""
+"""Local days of a tenant (docs/domain conventions: stored in UTC, read in the tenant's zone)."""
 
 from __future__ import annotations
 

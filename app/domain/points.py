@@ -1,6 +1,6 @@
-"""Points ledger arithmetic (DOMAIN §3) and the change account (§4): pure, exact, no I/O.
+"""Points ledger arithmetic (docs/domain §3) and the change account (§4): pure, exact, no I/O.
 
-Decisions where DOMAIN is silent (each is tested):
+Decisions where the business rules are silent (each is tested):
 
 * **Exact arithmetic.** Products and ratios are taken as ``Fraction`` and rounded once:
   points by floor, money half up to the fen. No Decimal context rounding is involved.
@@ -266,9 +266,12 @@ def returned_after(
             left = sold[line.line_no] - returned_before.get(line.line_no, ZERO)
             raise Invalid(
                 "return_exceeds_sale",
-                f"line {line.line_no}: {line.qty} returned, only {left} left to return",
+                "line {line_no}: {qty} returned, only {left} left to return",
                 field=f"lines[{i}].qty",
                 extra={"line_no": line.line_no, "returnable": str(left)},
+                line_no=line.line_no,
+                qty=line.qty,
+                left=left,
             )
     return after
 
@@ -380,8 +383,10 @@ def spend_fifo(
     if have < points:
         raise Conflict(
             "insufficient_points",
-            f"{points} points needed, {have} available",
+            "{points} points needed, {have} available",
             extra={"requested": points, "available": have, "shortfall": points - have},
+            points=points,
+            have=have,
         )
     taken: list[tuple[str, int]] = []
     for lot in usable:
@@ -478,8 +483,10 @@ def cash_off_value(points: int, points_per_yuan: Decimal | int) -> Decimal:
     if fen.denominator != 1:
         raise Invalid(
             "points_not_whole_fen",
-            f"{points} points is not a whole number of fen at {points_per_yuan} points per CNY",
+            "{points} points is not a whole number of fen at {points_per_yuan} points per CNY",
             field="points",
+            points=points,
+            points_per_yuan=points_per_yuan,
         )
     return (Decimal(fen.numerator) / 100).quantize(CENT)
 
@@ -498,13 +505,16 @@ def deposit(balance: Decimal, amount: Decimal, limit: Decimal) -> Decimal:
     if balance + amount > limit:
         raise Conflict(
             "change_account_limit",
-            f"Deposit of {amount} would exceed the limit of {limit} (balance {balance}).",
+            "Deposit of {amount} would exceed the limit of {limit} (balance {balance}).",
             field="amount",
             extra={
                 "limit": str(limit),
                 "balance": str(balance),
                 "max_deposit": str(max(ZERO, limit - balance)),
             },
+            amount=amount,
+            limit=limit,
+            balance=balance,
         )
     return (balance + amount).quantize(CENT)
 
@@ -515,8 +525,11 @@ def spend(balance: Decimal, amount: Decimal) -> Decimal:
     if amount > balance:
         raise Conflict(
             "insufficient_change_balance",
-            f"Spending {amount} needs {amount - balance} more than the balance of {balance}.",
+            "Spending {amount} needs {value} more than the balance of {balance}.",
             field="amount",
             extra={"balance": str(balance), "shortfall": str(amount - balance)},
+            amount=amount,
+            value=amount - balance,
+            balance=balance,
         )
     return (balance - amount).quantize(CENT)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
-from app.domain.errors import Invalid
+from app.domain.errors import Invalid, Message
 from app.domain.money import decimal_places
 from app.domain.points import Category, Entry, ExpiryKind, ExpiryPolicy, Lot, balance
 from app.domain.points_rules import BirthdayMultiplier
@@ -48,18 +48,27 @@ def points_settings(
         policy = ExpiryPolicy(kind, n)
     except ValueError:
         need = {ExpiryKind.ROLLING_MONTHS: "≥ 1", ExpiryKind.YEAR_END: "≥ 0"}.get(kind)
-        message = f"{kind.value} needs n {need}" if need else "none takes no n"
+        message = (
+            Message("{kind} needs n {need}", kind=kind.value, need=need)
+            if need
+            else "none takes no n"
+        )
         raise Invalid("invalid_expiry", message, field="expiry.n") from None
     if not 0 <= pending_days <= MAX_PENDING_DAYS:
         raise Invalid(
-            "invalid_pending_days", f"must be 0..{MAX_PENDING_DAYS}", field="pending_days"
+            "invalid_pending_days",
+            "must be 0..{max_pending_days}",
+            field="pending_days",
+            max_pending_days=MAX_PENDING_DAYS,
         )
     if not (
         point_price.is_finite()
         and 0 <= point_price < MAX_POINT_PRICE
         and decimal_places(point_price) <= 4
     ):
-        message = f"must be in [0, {MAX_POINT_PRICE}), 4 decimals"
+        message = Message(
+            "must be in [0, {max_point_price}), 4 decimals", max_point_price=MAX_POINT_PRICE
+        )
         raise Invalid("invalid_point_price", message, field="point_price")
     if points_per_yuan <= 0:
         raise Invalid("invalid_points_per_yuan", "must be > 0", field="points_per_yuan")

@@ -1,7 +1,7 @@
-"""What a sale earns beyond its points rates (DOMAIN §3.2): multiplier events and the
+"""What a sale earns beyond its points rates (docs/domain §3.2): multiplier events and the
 birthday multiplier (B), and warm rules (C). Pure: no I/O.
 
-Decisions where DOMAIN is silent (each is tested):
+Decisions where the business rules are silent (each is tested):
 
 * **k** is the largest k of the events in effect at the sale's ``occurred_at`` (``starts_at``
   inclusive, ``ends_at`` exclusive) for its store and the card's class (an empty list matches
@@ -29,7 +29,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
-from app.domain.errors import FieldError, Invalid
+from app.domain.errors import N_, FieldError, Invalid, Message, Summary
 from app.domain.money import decimal_places
 from app.domain.points import Earning, SaleLine, earn
 from app.domain.pricing import Level, RuleIndex
@@ -72,11 +72,11 @@ class BirthdayScope(StrEnum):
     MONTH = "month"
 
 
-def k_problem(k: Decimal) -> str | None:
+def k_problem(k: Decimal) -> str | Message | None:
     if not k.is_finite() or not ONE <= k < MAX_K:
-        return f"must be in [1, {MAX_K})"
+        return Message("must be in [1, {max_k})", max_k=MAX_K)
     if decimal_places(k) > K_PLACES:
-        return f"must have at most {K_PLACES} decimal places"
+        return Message("must have at most {k_places} decimal places", k_places=K_PLACES)
     return None
 
 
@@ -121,7 +121,7 @@ class EventTerms:
     ends_at: datetime  # exclusive
     store_codes: tuple[str, ...] = ()  # empty: every store
     card_classes: tuple[str, ...] = ()  # empty: every class
-    member_groups: tuple[str, ...] = ()  # empty: every member (DOMAIN §10 groups)
+    member_groups: tuple[str, ...] = ()  # empty: every member (docs/domain §10 groups)
 
 
 EVENT_FIELDS = (
@@ -144,8 +144,10 @@ class MultiplierEvent(EventTerms):
 
 def _problems(code: str, what: str, problems: list[FieldError]) -> None:
     if problems:
-        summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
-        raise Invalid(code, f"Invalid {what}. {summary}", errors=problems)
+        summary = Summary(problems, 5)
+        raise Invalid(
+            code, "Invalid {what}. {summary}", errors=problems, what=Message(what), summary=summary
+        )
 
 
 def _check_window(
@@ -156,25 +158,39 @@ def _check_window(
         if moment is not None and moment.utcoffset() is None:
             problems.append(FieldError(name, "must carry a UTC offset"))
     if not problems and start is not None and end is not None and end <= start:
-        problems.append(FieldError(names[1], f"must be later than {names[0]}"))
+        problems.append(FieldError(names[1], "must be later than {names}", names=names[0]))
     return problems
 
 
 def _check_name(name: str) -> list[FieldError]:
     if name.strip() == "" or len(name) > MAX_NAME_LENGTH:
-        return [FieldError("name", f"must be 1-{MAX_NAME_LENGTH} characters, not blank")]
+        return [
+            FieldError(
+                "name",
+                "must be 1-{max_name_length} characters, not blank",
+                max_name_length=MAX_NAME_LENGTH,
+            )
+        ]
     return []
 
 
 def _check_codes(field: str, codes: Sequence[str]) -> list[FieldError]:
     problems = []
     if len(codes) > MAX_CODES:
-        problems.append(FieldError(field, f"must hold at most {MAX_CODES} codes"))
+        problems.append(
+            FieldError(field, "must hold at most {max_codes} codes", max_codes=MAX_CODES)
+        )
     if len(set(codes)) != len(codes):
         problems.append(FieldError(field, "must not name a code twice"))
     for i, code in enumerate(codes):
         if code.strip() == "" or len(code) > MAX_CODE_LENGTH:
-            problems.append(FieldError(f"{field}[{i}]", f"must be 1-{MAX_CODE_LENGTH} characters"))
+            problems.append(
+                FieldError(
+                    f"{field}[{i}]",
+                    "must be 1-{max_code_length} characters",
+                    max_code_length=MAX_CODE_LENGTH,
+                )
+            )
     return problems
 
 
@@ -187,7 +203,7 @@ def check_event(terms: EventTerms) -> None:
     problems += _check_codes("store_codes", terms.store_codes)
     problems += _check_codes("card_classes", terms.card_classes)
     problems += _check_codes("member_groups", terms.member_groups)
-    _problems("invalid_multiplier_event", "multiplier event", problems)
+    _problems("invalid_multiplier_event", N_("multiplier event"), problems)
 
 
 def event_applies(
@@ -279,14 +295,20 @@ def check_warm_rule(terms: WarmTerms) -> None:
     """Raise ``Invalid`` (``invalid_warm_rule``) listing every field that breaks a rule."""
     problems = _check_name(terms.name)
     if not 0 < terms.points <= MAX_WARM_POINTS:
-        problems.append(FieldError("points", f"must be 1-{MAX_WARM_POINTS}"))
+        problems.append(
+            FieldError("points", "must be 1-{max_warm_points}", max_warm_points=MAX_WARM_POINTS)
+        )
     c = terms.condition
     if c.kind is ConditionKind.BOUGHT:
         if c.level is None:
             problems.append(FieldError("condition.level", "is required for bought"))
         if c.target is None or c.target.strip() == "" or len(c.target) > MAX_CODE_LENGTH:
             problems.append(
-                FieldError("condition.target", f"must be 1-{MAX_CODE_LENGTH} characters")
+                FieldError(
+                    "condition.target",
+                    "must be 1-{max_code_length} characters",
+                    max_code_length=MAX_CODE_LENGTH,
+                )
             )
     elif c.kind is ConditionKind.RECEIPT_AT_LEAST:
         amount = c.amount
@@ -297,10 +319,14 @@ def check_warm_rule(terms: WarmTerms) -> None:
             or decimal_places(amount) > 2
         ):
             problems.append(
-                FieldError("condition.amount", f"must be in (0, {MAX_AMOUNT}), 2 decimals")
+                FieldError(
+                    "condition.amount",
+                    "must be in (0, {max_amount}), 2 decimals",
+                    max_amount=MAX_AMOUNT,
+                )
             )
     problems += _check_window(terms.starts_at, terms.ends_at, ("starts_at", "ends_at"))
-    _problems("invalid_warm_rule", "warm rule", problems)
+    _problems("invalid_warm_rule", N_("warm rule"), problems)
 
 
 class Goods(Protocol):

@@ -1,11 +1,11 @@
-"""The points ledger's writes other than sales (DOMAIN §3.1, §3.4), decided once. Pure.
+"""The points ledger's writes other than sales (docs/domain §3.1, §3.4), decided once. Pure.
 
 Each takes what one read saw (``MemberPoints``, ``RedemptionPoints``) and decides a
 ``LedgerPlan`` and its answer, or refuses. Every write first expires the member's due lots
 (lazy expiry: points are never spent or shown while they should have expired), so available
 + pending = balance always holds.
 
-Decisions where DOMAIN is silent (each is tested):
+Decisions where the business rules are silent (each is tested):
 
 * A positive adjustment (D) is a lot available at once, expiring per the tenant's policy; a
   negative one spends D oldest first. Both are audited (who, points, reason).
@@ -120,11 +120,18 @@ def holder(
                 "card_or_member_required", "Give card_number or member_id.", field="card_number"
             )
         if context.member_id is None:
-            raise Invalid("member_not_found", f"No member with id {member_id}.", field="member_id")
+            raise Invalid(
+                "member_not_found",
+                "No member with id {member_id}.",
+                field="member_id",
+                member_id=member_id,
+            )
         return context.member_id, None
     card = context.card
     if card is None:
-        raise Invalid("card_not_found", f"No card {card_number}.", field="card_number")
+        raise Invalid(
+            "card_not_found", "No card {card_number}.", field="card_number", card_number=card_number
+        )
     if member_id is not None and member_id != card.member_id:
         raise Invalid(
             "card_member_mismatch", "The card belongs to another member.", field="member_id"
@@ -157,7 +164,10 @@ def decide_adjustment(
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= MAX_REASON:
         raise Invalid(
-            "reason_required", f"give a reason, 1..{MAX_REASON} characters", field="reason"
+            "reason_required",
+            "give a reason, 1..{max_reason} characters",
+            field="reason",
+            max_reason=MAX_REASON,
         )
     member, _ = holder(context, None, member_id, now)
     ledger = MemberLedger(context.holdings, now)
@@ -194,7 +204,9 @@ def decide_redemption(
     """Spend points (R) for a purpose; ``cash_off`` states the money at the tenant's rate."""
     check_points(points)
     if purpose not in PURPOSES:
-        raise Invalid("invalid_purpose", f"one of {', '.join(PURPOSES)}", field="purpose")
+        raise Invalid(
+            "invalid_purpose", "one of {value}", field="purpose", value=", ".join(PURPOSES)
+        )
     member, card = holder(context, card_number, member_id, now)
     money = None
     if purpose == "cash_off":
@@ -230,12 +242,15 @@ def decide_cancellation(
     whatever of them has expired meanwhile."""
     found = context.redemption
     if found is None:
-        raise NotFound("redemption_not_found", f"No redemption {redemption_id}.")
+        raise NotFound(
+            "redemption_not_found", "No redemption {redemption_id}.", redemption_id=redemption_id
+        )
     if found.status == "cancelled":
         raise Conflict(
             "redemption_already_cancelled",
-            f"Redemption {redemption_id} was already cancelled.",
+            "Redemption {redemption_id} was already cancelled.",
             extra={"cancelled_at": found.cancelled_at.isoformat()},
+            redemption_id=redemption_id,
         )
     lots = {lot.id: lot for lot in context.spent_lots}
     ledger = MemberLedger(context.holdings, now)
@@ -286,7 +301,7 @@ def decide_purchase(
 def decide_points(context: MemberPoints, member_id: str, now: datetime) -> Decided[Points] | Points:
     """A member's points as shown: due lots are expired first (a write only if any are)."""
     if context.member_id is None:
-        raise NotFound("member_not_found", f"No member with id {member_id}.")
+        raise NotFound("member_not_found", "No member with id {member_id}.", member_id=member_id)
     ledger = MemberLedger(context.holdings, now)
     expired = ledger.expire()
     plan = ledger.plan()

@@ -1,8 +1,8 @@
-"""Member price at checkout (DOMAIN §2): which rate applies, the unit price with stacked
+"""Member price at checkout (docs/domain §2): which rate applies, the unit price with stacked
 discounts (折上折), line amounts, who bears the member discount, and which classes a receipt
 can open.
 
-Decisions where DOMAIN is silent (each is tested):
+Decisions where the business rules are silent (each is tested):
 
 * **Rate resolution** (§2.1). Within the most specific matching level, the entry approved last
   wins; on equal ``approved_at`` the greater ``rule_id`` wins, longer ids being greater (so
@@ -36,7 +36,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from app.domain.card_classes import MONEY_LIMIT, MONEY_PLACES, SharingGroup, store_share_for
-from app.domain.errors import FieldError, Invalid
+from app.domain.errors import FieldError, Invalid, Message, Summary
 from app.domain.money import CENT, ZERO, decimal_places, round2
 
 ONE = Decimal(1)
@@ -106,19 +106,19 @@ class Line:
     qty: Decimal
 
 
-def _money_problem(value: Decimal) -> str | None:
+def _money_problem(value: Decimal) -> str | Message | None:
     if not value.is_finite() or not ZERO <= value < MONEY_LIMIT:
-        return f"must be in [0, {MONEY_LIMIT})"
+        return Message("must be in [0, {money_limit})", money_limit=MONEY_LIMIT)
     if decimal_places(value) > MONEY_PLACES:
-        return f"must have at most {MONEY_PLACES} decimal places"
+        return Message("must have at most {money_places} decimal places", money_places=MONEY_PLACES)
     return None
 
 
-def _qty_problem(qty: Decimal) -> str | None:
+def _qty_problem(qty: Decimal) -> str | Message | None:
     if not qty.is_finite() or qty <= 0:
         return "must be greater than 0"
     if decimal_places(qty) > QTY_PLACES:
-        return f"must have at most {QTY_PLACES} decimal places"
+        return Message("must have at most {qty_places} decimal places", qty_places=QTY_PLACES)
     return None
 
 
@@ -143,8 +143,10 @@ def check_basket(lines: Sequence[Line]) -> None:
     if len(lines) > MAX_LINES:
         raise Invalid(
             "too_many_lines",
-            f"A basket holds at most {MAX_LINES} lines; this one has {len(lines)}.",
+            "A basket holds at most {max_lines} lines; this one has {len}.",
             field="lines",
+            max_lines=MAX_LINES,
+            len=len(lines),
         )
     found: dict[str, list[FieldError]] = {code: [] for code in _LINE_CODES}
     first_at: dict[int, int] = {}
@@ -154,7 +156,9 @@ def check_basket(lines: Sequence[Line]) -> None:
             found["duplicate_line_no"].append(
                 FieldError(
                     f"{where}.line_no",
-                    f"line_no {line.line_no} is also used by lines[{first_at[line.line_no]}]",
+                    "line_no {line_no} is also used by lines[{first_at}]",
+                    line_no=line.line_no,
+                    first_at=first_at[line.line_no],
                 )
             )
         else:
@@ -172,13 +176,17 @@ def check_basket(lines: Sequence[Line]) -> None:
             found["invalid_qty"].append(FieldError(f"{where}.qty", message))
         elif prices_ok and line.original_price * line.qty >= MONEY_LIMIT:
             found["invalid_qty"].append(
-                FieldError(f"{where}.qty", f"original_price × qty must be below {MONEY_LIMIT}")
+                FieldError(
+                    f"{where}.qty",
+                    "original_price × qty must be below {money_limit}",
+                    money_limit=MONEY_LIMIT,
+                )
             )
     problems = [p for code in _LINE_CODES for p in found[code]]
     if problems:
         code = next(code for code in _LINE_CODES if found[code])
-        summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
-        raise Invalid(code, f"Invalid basket. {summary}", errors=problems)
+        summary = Summary(problems)
+        raise Invalid(code, "Invalid basket. {summary}", errors=problems, summary=summary)
 
 
 # --- which rate applies (§2.1) ---------------------------------------------------------------
@@ -215,7 +223,7 @@ class RuleEntry:
 
 @dataclass(frozen=True, slots=True)
 class PointsRuleEntry(RuleEntry):
-    """One entry of an approved points-rule document (DOMAIN §3.2): the same levels,
+    """One entry of an approved points-rule document (docs/domain §3.2): the same levels,
     windows and precedence as a discount entry, but ``rate`` is points per CNY, ≥ 0 (0
     excludes the target, e.g. tobacco); ``stackable`` means nothing here."""
 
@@ -329,7 +337,7 @@ def unit_price(
     stack_rate: Decimal,
     mode: StackingMode,
 ) -> tuple[Decimal, bool]:
-    """(unit price, not rounded; stacked?) per DOMAIN §2.2."""
+    """(unit price, not rounded; stacked?) per docs/domain §2.2."""
     member = original * rate
     if existing == original:  # no promotion
         return member, False

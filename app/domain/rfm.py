@@ -1,4 +1,4 @@
-"""RFM (DOMAIN §5, O1012 RFM分类指标): scores 1-5 per dimension and the eight segments.
+"""RFM (docs/domain §5, O1012 RFM分类指标): scores 1-5 per dimension and the eight segments.
 
 Per member as of a run date, over a window (default 730 days): R = whole days since the last
 purchase, F = purchases (receipts) in the window, M = their average net amount. Members
@@ -28,7 +28,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from app.domain.errors import FieldError, refuse_any
+from app.domain.errors import N_, FieldError, refuse_any
 
 SEGMENTS = (
     "important_value",
@@ -85,12 +85,14 @@ class RfmConfig:
 
 def _ascending(name: str, values: tuple, errors: list[FieldError], high) -> None:
     if len(values) != 4:
-        errors.append(FieldError(name, f"{name} has exactly 4 cut points."))
+        errors.append(FieldError(name, "{name} has exactly 4 cut points.", name=name))
         return
     if any(v <= 0 or v > high for v in values):
-        errors.append(FieldError(name, f"{name} are positive, at most {high}."))
+        errors.append(
+            FieldError(name, "{name} are positive, at most {high}.", name=name, high=high)
+        )
     elif any(b <= a for a, b in itertools.pairwise(values)):
-        errors.append(FieldError(name, f"{name} are strictly ascending."))
+        errors.append(FieldError(name, "{name} are strictly ascending.", name=name))
 
 
 def rfm_config(
@@ -104,7 +106,13 @@ def rfm_config(
     """A checked configuration; 422 ``invalid_rfm_config`` naming every offending field."""
     errors: list[FieldError] = []
     if not 1 <= window_days <= MAX_WINDOW_DAYS:
-        errors.append(FieldError("window_days", f"window_days is 1 to {MAX_WINDOW_DAYS}."))
+        errors.append(
+            FieldError(
+                "window_days",
+                "window_days is 1 to {max_window_days}.",
+                max_window_days=MAX_WINDOW_DAYS,
+            )
+        )
     _ascending("r_days", tuple(r_days), errors, MAX_WINDOW_DAYS)
     _ascending("f_counts", tuple(f_counts), errors, MAX_COUNT)
     _ascending("m_amounts", tuple(m_amounts), errors, MAX_AMOUNT)
@@ -114,7 +122,7 @@ def rfm_config(
         errors.append(FieldError("m_amounts", "m_amounts are CNY with at most 2 decimals."))
     if not 1 <= high_score <= 5:
         errors.append(FieldError("high_score", "high_score is 1 to 5."))
-    refuse_any(errors, "invalid_rfm_config", "The RFM configuration")
+    refuse_any(errors, "invalid_rfm_config", N_("The RFM configuration"))
     return RfmConfig(
         method,
         window_days,
@@ -125,7 +133,7 @@ def rfm_config(
     )
 
 
-# --- one member (the DOMAIN table, spelled out) ------------------------------------------------
+# --- one member (the airline table of §5.1, spelled out) ----------------------------------------
 
 
 def r_score(recency_days: int, r_days: tuple[int, ...]) -> int:

@@ -1,4 +1,4 @@
-"""Sales and returns from the till (DOMAIN §3.2, §3.3), decided once. Pure.
+"""Sales and returns from the till (docs/domain §3.2, §3.3), decided once. Pure.
 
 A sale or a return is read (``SaleContext``, ``ReturnContext``: everything the decision needs,
 as of one read), decided here into a ``LedgerPlan`` (every row to write, the stored detail and
@@ -6,7 +6,7 @@ the response body) or a refusal, and applied by the database as given. The same 
 serves every caller: the till's lane, the documented endpoint, a sale with an
 Idempotency-Key and the replay of a receipt recorded before.
 
-Decisions where DOMAIN is silent (each is tested):
+Decisions where the business rules are silent (each is tested):
 
 * **Identity.** A sale is (store_code, receipt_no) per tenant; the same content again (same
   fingerprint: every field, decimals compared by value) replays the first response (200); other
@@ -42,7 +42,7 @@ from fractions import Fraction
 from app.domain.card_classes import CardClass
 from app.domain.card_lifecycle import Card, CardStatus, add_months, require_active
 from app.domain.change_account import ChangeKind, change_paid, refund_of_change_paid, signed
-from app.domain.errors import Conflict, FieldError, Invalid, NotFound, refuse_any
+from app.domain.errors import N_, Conflict, FieldError, Invalid, NotFound, refuse_any
 from app.domain.ledger import (
     ChangeMovement,
     Decided,
@@ -109,7 +109,12 @@ def sale_limits(max_line_amount: Decimal, max_receipt_amount: Decimal) -> SaleLi
     """Limits as a client sent them; a 422 naming every field out of range."""
     refuse_any(
         [
-            FieldError(name, f"{name} must be > 0 and ≤ {MAX_LIMIT} CNY, with 2 decimals.")
+            FieldError(
+                name,
+                "{name} must be > 0 and ≤ {max_limit} CNY, with 2 decimals.",
+                name=name,
+                max_limit=MAX_LIMIT,
+            )
             for name, value in (
                 ("max_line_amount", max_line_amount),
                 ("max_receipt_amount", max_receipt_amount),
@@ -117,7 +122,7 @@ def sale_limits(max_line_amount: Decimal, max_receipt_amount: Decimal) -> SaleLi
             if not (value.is_finite() and ZERO < value <= MAX_LIMIT and decimal_places(value) <= 2)
         ],
         "invalid_sale_limits",
-        "The sale limits",
+        N_("The sale limits"),
     )
     return SaleLimits(max_line_amount.quantize(CENT), max_receipt_amount.quantize(CENT))
 
@@ -313,9 +318,11 @@ def check_payments(lines: Sequence[TillLine], payments: Sequence[Payment]) -> No
     if paid != lines_total:
         raise Invalid(
             "payments_mismatch",
-            f"The payments total {paid} but the lines total {lines_total}.",
+            "The payments total {paid} but the lines total {lines_total}.",
             field="payments",
             extra={"lines_total": str(lines_total), "payments_total": str(paid)},
+            paid=paid,
+            lines_total=lines_total,
         )
 
 
@@ -324,19 +331,23 @@ def check_limits(lines: Sequence[TillLine], limits: SaleLimits) -> None:
         if line.final_amount > limits.max_line_amount:
             raise Invalid(
                 "line_amount_over_limit",
-                f"A line of {line.final_amount} CNY is over the tenant's limit of "
-                f"{limits.max_line_amount} CNY per line.",
+                "A line of {final_amount} CNY is over the tenant's limit of {max_line_amount}"
+                " CNY per line.",
                 field=f"lines[{i}].final_amount",
                 extra={"limit": str(limits.max_line_amount)},
+                final_amount=line.final_amount,
+                max_line_amount=limits.max_line_amount,
             )
     total = sum((line.final_amount for line in lines), ZERO)
     if total > limits.max_receipt_amount:
         raise Invalid(
             "receipt_amount_over_limit",
-            f"A receipt of {total} CNY is over the tenant's limit of "
-            f"{limits.max_receipt_amount} CNY per receipt.",
+            "A receipt of {total} CNY is over the tenant's limit of {max_receipt_amount} CNY "
+            "per receipt.",
             field="lines",
             extra={"limit": str(limits.max_receipt_amount)},
+            total=total,
+            max_receipt_amount=limits.max_receipt_amount,
         )
 
 
@@ -350,9 +361,10 @@ def points_paid(payments: Sequence[Payment], points_per_yuan: int) -> int:
         if points.denominator != 1:
             raise Invalid(
                 "points_payment_not_whole",
-                f"{payment.amount} CNY is not a whole number of points at {points_per_yuan} "
-                "points per CNY.",
+                "{amount} CNY is not a whole number of points at {points_per_yuan} points per CNY.",
                 field=f"payments[{i}].amount",
+                amount=payment.amount,
+                points_per_yuan=points_per_yuan,
             )
         total += int(points)
     return total
@@ -438,7 +450,12 @@ def claw_back(
                 ledger.move(lot, category, -n, SALE_RETURN, source_id, card_number)
             points -= take
         if points:  # the decision made the balance cover the clawback; never half-applied
-            raise Conflict("insufficient_points", f"{points} {category} points not covered.")
+            raise Conflict(
+                "insufficient_points",
+                "{points} {category} points not covered.",
+                points=points,
+                category=category,
+            )
 
 
 def _money(value: Fraction) -> Decimal:
@@ -449,16 +466,18 @@ def _money(value: Fraction) -> Decimal:
 def _receipt_conflict(store_code: str, receipt_no: str, sale_id: int) -> Conflict:
     return Conflict(
         "receipt_conflict",
-        f"Receipt {receipt_no} of store {store_code} was recorded with other content.",
+        "Receipt {receipt_no} of store {store_code} was recorded with other content.",
         field="receipt_no",
         extra={"sale_id": sale_id},
+        receipt_no=receipt_no,
+        store_code=store_code,
     )
 
 
 def usable_card(card: Card | None, number: str, now: datetime) -> Card:
     """The sale's card: it must exist and be active now."""
     if card is None:
-        raise Invalid("card_not_found", f"No card {number}.", field="card_number")
+        raise Invalid("card_not_found", "No card {number}.", field="card_number", number=number)
     return require_active(card, now)
 
 
@@ -535,7 +554,10 @@ def decide_sale(
     card = usable_card(context.card, request.card_number, now)
     if not context.store_exists:
         raise Invalid(
-            "store_not_found", f"No store with code {request.store_code}.", field="store_code"
+            "store_not_found",
+            "No store with code {store_code}.",
+            field="store_code",
+            store_code=request.store_code,
         )
     klass = terms.classes[card.card_class]
     settings = terms.settings
@@ -644,8 +666,9 @@ def _change_payment(
     if not klass.change_account_enabled and balance <= ZERO:
         raise Conflict(
             "change_account_disabled",
-            f"Card class {klass.code} does not offer a change account.",
+            "Card class {code_name} does not offer a change account.",
             extra={"card_class": klass.code},
+            code_name=klass.code,
         )
     spend_change(balance, amount)  # 409 insufficient_change_balance
     return _change(
@@ -691,14 +714,18 @@ def decide_return(
     stored = context.sale
     if stored is None:
         raise NotFound(
-            "sale_not_found", f"No sale {request.receipt_no} at store {request.store_code}."
+            "sale_not_found",
+            "No sale {receipt_no} at store {store_code}.",
+            receipt_no=request.receipt_no,
+            store_code=request.store_code,
         )
     if context.recorded is not None:
         conflict = Conflict(
             "return_conflict",
-            f"Return {request.return_no} of this sale was recorded with other lines.",
+            "Return {return_no} of this sale was recorded with other lines.",
             field="return_no",
             extra={"return_id": context.recorded.id},
+            return_no=request.return_no,
         )
         return replay(context.recorded, print_, conflict)
 
@@ -732,9 +759,12 @@ def decide_return(
     if missing and request.shortfall_mode == "reject":
         raise Conflict(
             "insufficient_points_for_return",
-            f"The return claws back {clawed} points; the balance is short by {missing} "
-            f"points, which cost {price} CNY. Send shortfall=purchase to sell them.",
+            "The return claws back {clawed} points; the balance is short by {missing} points,"
+            " which cost {price} CNY. Send shortfall=purchase to sell them.",
             extra={"shortfall": missing, "price": str(price), "clawback": clawed},
+            clawed=clawed,
+            missing=missing,
+            price=price,
         )
     if missing:
         lot = NewLot(bought_lot, Category.F, missing, now, now, expiry, SALE_RETURN, source)

@@ -37,4 +37,4 @@ def check_time_zone(name: str, field: str = "time_zone") -> str:
             return name
     except (ZoneInfoNotFoundError, ValueError):
         pass
-    raise Invalid("invalid_time_zone", f"'{name}' is not an IANA time zone.", field=field)
+    raise Invalid("invalid_time_zone", "'{name}' is not an IANA time zone.", field=field, name=name)

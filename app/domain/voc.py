@@ -37,7 +37,13 @@ def period(start: date | None, end: date | None, tz: ZoneInfo) -> Period:
     """Whole local days ``start``..``end`` (both inclusive) in the tenant's zone."""
     for name, day in (("from", start), ("to", end)):
         if day is not None and not EARLIEST <= day <= LATEST:
-            raise Invalid("invalid_period", f"must be within {EARLIEST} and {LATEST}", field=name)
+            raise Invalid(
+                "invalid_period",
+                "must be within {earliest} and {latest}",
+                field=name,
+                earliest=EARLIEST,
+                latest=LATEST,
+            )
     if start is not None and end is not None and end < start:
         raise Invalid("invalid_period", "`to` must not be before `from`.", field="to")
     return Period(

@@ -1,4 +1,4 @@
-"""Indicator weights (指标权重, DOMAIN §9): the weights of the indicators under one node.
+"""Indicator weights (指标权重, docs/domain §9.2): the weights of the indicators under one node.
 
 Five methods, each returning weights that are ≥ 0 and sum to exactly 1 at four decimals
 (the exact shares are rounded by largest remainder, so rounding never breaks the sum):
@@ -140,8 +140,9 @@ def check_indicators(indicators: Sequence[str], limit: int = MAX_INDICATORS) -> 
     if len(codes) > limit:
         raise Invalid(
             "too_many_indicators",
-            f"At most {limit} indicators for this method.",
+            "At most {limit} indicators for this method.",
             field="indicators",
+            limit=limit,
         )
     seen: set[str] = set()
     for i, code in enumerate(codes):
@@ -149,7 +150,10 @@ def check_indicators(indicators: Sequence[str], limit: int = MAX_INDICATORS) -> 
             raise Invalid("invalid_indicator", "must be a non-empty code", field=f"indicators[{i}]")
         if code in seen:
             raise Invalid(
-                "duplicate_indicator", f"{code} is named twice.", field=f"indicators[{i}]"
+                "duplicate_indicator",
+                "{code_name} is named twice.",
+                field=f"indicators[{i}]",
+                code_name=code,
             )
         seen.add(code)
     return codes
@@ -183,11 +187,21 @@ def _expert(
 ) -> dict[str, Fraction]:
     unknown = [k for k in weights if k not in indicators]
     if unknown:
-        raise Invalid("unknown_indicator", f"{unknown[0]} is not among the indicators.", field=path)
+        raise Invalid(
+            "unknown_indicator",
+            "{unknown} is not among the indicators.",
+            field=path,
+            unknown=unknown[0],
+        )
     out: dict[str, Fraction] = {}
     for code in indicators:
         if code not in weights:
-            raise Invalid("missing_weight", f"no weight for {code}", field=f"{path}.{code}")
+            raise Invalid(
+                "missing_weight",
+                "no weight for {code_name}",
+                field=f"{path}.{code}",
+                code_name=code,
+            )
         value = Fraction(weights[code])
         if value < 0 or value > 1:
             raise Invalid("invalid_weight", "must be within 0..1", field=f"{path}.{code}")
@@ -196,8 +210,9 @@ def _expert(
     if abs(total - 1) > SUM_TOLERANCE:
         raise Invalid(
             "weights_not_summing_to_one",
-            f"The weights sum to {to_decimal(total, FOUR)}, not 1 (±0.001).",
+            "The weights sum to {to_decimal}, not 1 (±0.001).",
             field=path,
+            to_decimal=to_decimal(total, FOUR),
         )
     return out
 
@@ -206,9 +221,19 @@ def _experts(
     indicators: list[str], experts: Sequence[Mapping[str, Decimal]], path: str, minimum: int
 ) -> list[dict[str, Fraction]]:
     if len(experts) < minimum:
-        raise Invalid("too_few_experts", f"At least {minimum} expert(s) are needed.", field=path)
+        raise Invalid(
+            "too_few_experts",
+            "At least {minimum} expert(s) are needed.",
+            field=path,
+            minimum=minimum,
+        )
     if len(experts) > MAX_EXPERTS:
-        raise Invalid("too_many_experts", f"At most {MAX_EXPERTS} experts.", field=path)
+        raise Invalid(
+            "too_many_experts",
+            "At most {max_experts} experts.",
+            field=path,
+            max_experts=MAX_EXPERTS,
+        )
     return [_expert(indicators, e, f"{path}[{i}]") for i, e in enumerate(experts)]
 
 
@@ -233,12 +258,20 @@ def direct(indicators: Sequence[str], multiples: Mapping[str, Decimal]) -> Weigh
     unknown = [k for k in multiples if k not in codes]
     if unknown:
         raise Invalid(
-            "unknown_indicator", f"{unknown[0]} is not among the indicators.", field="multiples"
+            "unknown_indicator",
+            "{unknown} is not among the indicators.",
+            field="multiples",
+            unknown=unknown[0],
         )
     raw: dict[str, Fraction] = {}
     for code in codes:
         if code not in multiples:
-            raise Invalid("missing_multiple", f"no multiple for {code}", field=f"multiples.{code}")
+            raise Invalid(
+                "missing_multiple",
+                "no multiple for {code_name}",
+                field=f"multiples.{code}",
+                code_name=code,
+            )
         value = Fraction(multiples[code])
         if value <= 0:
             raise Invalid("invalid_multiple", "must be > 0", field=f"multiples.{code}")
@@ -259,8 +292,9 @@ def pairwise(indicators: Sequence[str], judgements: Sequence[Judgement]) -> Weig
             if code not in points:
                 raise Invalid(
                     "unknown_indicator",
-                    f"{code} is not among the indicators.",
+                    "{code_name} is not among the indicators.",
                     field=f"judgements[{i}].{name}",
+                    code_name=code,
                 )
         if pair[0] == pair[1]:
             raise Invalid(
@@ -272,8 +306,10 @@ def pairwise(indicators: Sequence[str], judgements: Sequence[Judgement]) -> Weig
         if key in seen:
             raise Invalid(
                 "duplicate_pair",
-                f"{pair[0]} and {pair[1]} are compared twice.",
+                "{pair} and {pair2} are compared twice.",
                 field=f"judgements[{i}]",
+                pair=pair[0],
+                pair2=pair[1],
             )
         seen.add(key)
         if isinstance(j, Prefer):
@@ -288,9 +324,12 @@ def pairwise(indicators: Sequence[str], judgements: Sequence[Judgement]) -> Weig
         a, b = missing[0]
         raise Invalid(
             "missing_pair",
-            f"Every pair must be compared once: {len(missing)} missing, e.g. {a} and {b}.",
+            "Every pair must be compared once: {len} missing, e.g. {a} and {b}.",
             field="judgements",
             extra={"missing": [list(p) for p in missing]},
+            len=len(missing),
+            a=a,
+            b=b,
         )
     if len(codes) == 1:
         return Weighting(Method.PAIRWISE, {codes[0]: Decimal("1.0000")}, points={codes[0]: ZERO})
@@ -329,7 +368,9 @@ def delphi(
     if not rounds:
         raise Invalid("no_rounds", "Give at least one round.", field="rounds")
     if len(rounds) > MAX_ROUNDS:
-        raise Invalid("too_many_rounds", f"At most {MAX_ROUNDS} rounds.", field="rounds")
+        raise Invalid(
+            "too_many_rounds", "At most {max_rounds} rounds.", field="rounds", max_rounds=MAX_ROUNDS
+        )
     if cv_threshold <= 0:
         raise Invalid("invalid_cv_threshold", "must be > 0", field="cv_threshold")
     if max_rounds is not None and max_rounds < 1:
@@ -410,7 +451,10 @@ def ahp(indicators: Sequence[str], matrix: Sequence[Sequence[object]]) -> Weight
         not isinstance(row, Sequence) or isinstance(row, str) or len(row) != n for row in matrix
     ):
         raise Invalid(
-            "invalid_matrix", f"The matrix must be {n}×{n}, one row per indicator.", field="matrix"
+            "invalid_matrix",
+            "The matrix must be {n}×{n}, one row per indicator.",
+            field="matrix",
+            n=n,
         )
     values = [
         [parse_ratio(x, f"matrix[{i}][{j}]") for j, x in enumerate(row)]
@@ -429,8 +473,10 @@ def ahp(indicators: Sequence[str], matrix: Sequence[Sequence[object]]) -> Weight
             if j > i and abs(values[i][j] * values[j][i] - 1) > RECIPROCAL_TOLERANCE:
                 raise Invalid(
                     "matrix_not_reciprocal",
-                    f"matrix[{j}][{i}] must be the reciprocal of matrix[{i}][{j}].",
+                    "matrix[{j}][{i}] must be the reciprocal of matrix[{i}][{j}].",
                     field=f"matrix[{j}][{i}]",
+                    j=j,
+                    i=i,
                 )
     vector, lambda_max = _principal([[float(x) for x in row] for row in values])
     ri = RANDOM_INDEX[n]
@@ -440,13 +486,14 @@ def ahp(indicators: Sequence[str], matrix: Sequence[Sequence[object]]) -> Weight
     if Fraction(repr(cr)) > MAX_CR:
         raise Invalid(
             "inconsistent_matrix",
-            f"The matrix is inconsistent: CR = {cr_d} > 0.10. Revise the judgements.",
+            "The matrix is inconsistent: CR = {cr_d} > 0.10. Revise the judgements.",
             field="matrix",
             extra={
                 "cr": str(cr_d),
                 "ci": str(ci_d),
                 "lambda_max": str(to_decimal(Decimal(repr(lambda_max)), FOUR)),
             },
+            cr_d=cr_d,
         )
     weights = round_weights(
         {code: Fraction(repr(v)) for code, v in zip(codes, vector, strict=True)}

@@ -1,4 +1,4 @@
-"""The change account (零钞转存, DOMAIN §4): one balance per member and its ledger.
+"""The change account (零钞转存, docs/domain §4): one balance per member and its ledger.
 
 ``change_entries`` is append-only: nothing ever updates or deletes an entry. The account row
 caches the sum of the member's entries; it is written in the same transaction as the entry,

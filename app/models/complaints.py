@@ -1,4 +1,4 @@
-"""Complaints (DOMAIN §11): the complaint with its current status and the outcome of each
+"""Complaints (docs/domain §11): the complaint with its current status and the outcome of each
 step, and the append-only log of steps (who, when, with what data)."""
 
 import uuid

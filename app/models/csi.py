@@ -1,4 +1,4 @@
-"""Satisfaction-index models (DOMAIN §9): the model, its tree of nodes with the weights set
+"""Satisfaction-index models (docs/domain §9): the model, its tree of nodes with the weights set
 per parent, the audit of every weighting, and the questionnaire responses with their
 answers (one row per answered item)."""
 

@@ -51,7 +51,7 @@ class MemberRow(Base):
     phone_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_hash: Mapped[str | None] = mapped_column(String(64))
     birthday_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
-    # In clear for age criteria of member groups (DOMAIN §10); the birthday itself stays sealed.
+    # In clear for the age criteria of member groups (docs/domain §10); the birthday stays sealed.
     birth_year: Mapped[int | None] = mapped_column(SmallInteger)
     gender: Mapped[str] = mapped_column(String(16), server_default="unknown")
     region: Mapped[str | None] = mapped_column(String(64))

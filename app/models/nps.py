@@ -1,4 +1,4 @@
-"""NPS survey answers (DOMAIN §8): one row per answer, 0–10."""
+"""NPS survey answers (docs/domain §8): one row per answer, 0–10."""
 
 import uuid
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""The points ledger (DOMAIN §3): accounts, lots, entries, redemptions and settings.
+"""The points ledger (docs/domain §3): accounts, lots, entries, redemptions and settings.
 
 ``points_entries`` is append-only: nothing ever updates or deletes an entry (a correction is
 a new entry). ``points_accounts`` caches the per-category sums of the entries and

@@ -1,4 +1,4 @@
-"""Multiplier events (B) and warm rules (C) of DOMAIN §3.2. Points rules by level live in
+"""Multiplier events (B) and warm rules (C) of docs/domain §3.2. Points rules by level live in
 ``discount_rules`` with ``kind = 'points'`` (app.models.pricing)."""
 
 import uuid

@@ -1,4 +1,4 @@
-"""Sales from the till and their returns (DOMAIN §3.2, §3.3).
+"""Sales from the till and their returns (docs/domain §3.2, §3.3).
 
 A sale is identified by (store_code, receipt_no) per tenant; the row keeps what a return
 needs to recompute the points (lines, payments, rates, k, identity multiple, warm points, the

@@ -1,4 +1,4 @@
-"""Multiplier events and warm rules (DOMAIN §3.2)."""
+"""Multiplier events and warm rules (docs/domain §3.2)."""
 
 from __future__ import annotations
 

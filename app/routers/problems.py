@@ -10,6 +10,7 @@ import logging
 import math
 from datetime import UTC, datetime
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,16 +18,23 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.domain.error_codes import DOMAIN_CODES
 from app.domain.errors import (
+    N_,
     Conflict,
     DomainError,
+    FieldError,
     Forbidden,
     Invalid,
     NotFound,
+    Summary,
     TooManyAttempts,
     Unauthenticated,
     Unavailable,
 )
+from app.domain.errors import Message as Text
+from app.routers.i18n import gettext
+from app.routers.pydantic_messages import field_message
 from app.schemas.common import Problem
 
 log = logging.getLogger("app.errors")
@@ -52,27 +60,67 @@ HTTP_CODES = {
     415: "unsupported_media_type",
 }
 
+# Every code a problem can carry: the domain's and those of the edge. (A framework error of
+# another status would carry "http_<status>"; none is raised today.)
+FRAMEWORK_CODES = frozenset(
+    {
+        *HTTP_CODES.values(),
+        "duplicate_authorization",
+        "internal_error",
+        "malformed_json",
+        "validation_error",
+    }
+)
+ERROR_CODES = tuple(sorted(DOMAIN_CODES | FRAMEWORK_CODES))
+
+
+# Titles of the problems the framework raises, marked for translation.
+STATUS_TITLES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    406: N_("Not Acceptable"),
+    409: N_("Conflict"),
+    413: N_("Request Entity Too Large"),
+    415: N_("Unsupported Media Type"),
+    422: N_("Unprocessable Entity"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+    503: N_("Service Unavailable"),
+}
 
 # Problems a client should simply retry after a moment.
 RETRY_AFTER_SECONDS = {"idempotency_in_flight": 1, "busy": 1, "database_unavailable": 5}
 
 
+def _title(status: int) -> str:
+    return STATUS_TITLES.get(status) or HTTPStatus(status).phrase
+
+
+def _shown(text: str | Text) -> str:
+    return text.render(gettext) if isinstance(text, Text) else gettext(text)
+
+
 def problem_body(
     status: int,
     code: str,
-    detail: str,
+    detail: str | Text,
     *,
     title: str | None = None,
-    errors: list[dict] | None = None,
+    errors: list[dict[str, Any]] | None = None,
     extra: dict | None = None,
 ) -> dict:
+    """The RFC 9457 body in the request's language: ``title``, ``detail`` and each error's
+    ``message`` (a template or a Message) are translated, ``code`` never."""
     body = Problem(
         type=f"urn:loyalty:problem:{code}",
-        title=title or HTTPStatus(status).phrase,
+        title=gettext(title or _title(status)),
         status=status,
-        detail=detail,
+        detail=_shown(detail),
         code=code,
-        errors=errors or [],
+        errors=[{**e, "message": _shown(e["message"])} for e in errors or []],
     ).model_dump()
     # Extension members may add to the standard ones but never replace them.
     return {**(extra or {}), **body}
@@ -81,7 +129,7 @@ def problem_body(
 def problem_response(
     status: int,
     code: str,
-    detail: str,
+    detail: str | Text,
     *,
     title: str | None = None,
     errors: list[dict] | None = None,
@@ -95,9 +143,9 @@ def problem_response(
 def render(exc: DomainError) -> tuple[int, dict]:
     """A domain error as (HTTP status, problem body): also what an idempotent replay stores."""
     status = next(s for kind, s in STATUS_OF.items() if isinstance(exc, kind))
-    errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+    errors = [{"field": e.field, "message": e.text} for e in exc.errors]
     return status, problem_body(
-        status, exc.code, exc.detail, title=exc.title, errors=errors, extra=exc.extra
+        status, exc.code, exc.message, title=exc.title, errors=errors, extra=exc.extra
     )
 
 
@@ -118,8 +166,8 @@ def _malformed(reason: str) -> dict:
     return problem_body(
         400,
         "malformed_json",
-        f"The body is not valid JSON: {reason}.",
-        errors=[{"field": "body", "message": "Malformed JSON"}],
+        Text("The body is not valid JSON: {reason}.", reason=Text(reason)),
+        errors=[{"field": "body", "message": N_("Malformed JSON")}],
     )
 
 
@@ -153,15 +201,20 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
         return problem_response(
             415,
             "unsupported_media_type",
-            f"Send the body as application/json, not {content_type.split(';')[0]}.",
+            Text(
+                "Send the body as application/json, not {content_type}.",
+                content_type=content_type.split(";")[0],
+            ),
         )
-    errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in raw]
-    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    errors: list[dict[str, Any]] = [
+        {"field": _field(tuple(e.get("loc", ()))), "message": field_message(e)} for e in raw
+    ]
+    summary = Summary([FieldError(e["field"], e["message"]) for e in errors], 5)
     return problem_response(
         422,
         "validation_error",
-        f"The request is invalid. {summary}",
-        title="Invalid input",
+        Text("The request is invalid. {summary}", summary=summary),
+        title=Invalid.title,
         errors=errors,
     )
 
@@ -173,11 +226,11 @@ def _unreadable_json(exc: HTTPException) -> str | None:
     if exc.status_code != 400:
         return None
     if isinstance(cause, RecursionError):
-        return "it is nested too deeply"
+        return N_("it is nested too deeply")
     if isinstance(cause, UnicodeDecodeError):
-        return "it is not UTF-8"
+        return N_("it is not UTF-8")
     if isinstance(cause, ValueError):  # e.g. an integer literal over Python's 4300 digits
-        return "it holds a number too long to read"
+        return N_("it holds a number too long to read")
     return None
 
 
@@ -185,10 +238,18 @@ def http_problem(exc: HTTPException, method: str = "", path: str = "") -> tuple[
     """A framework HTTP error (no route, body too large, ...) as (status, body, headers)."""
     if reason := _unreadable_json(exc):
         return 400, _malformed(reason), {}
-    code = HTTP_CODES.get(exc.status_code, "http_error")  # a status no code is named for
-    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    detail: str | Text = (
+        exc.text
+        if isinstance(exc, _TooLarge)
+        else exc.detail
+        if isinstance(exc.detail, str)
+        else HTTPStatus(exc.status_code).phrase
+    )
     if exc.status_code == 404 and detail == "Not Found":
-        detail = f"No route matches {method} {path}."
+        detail = Text("No route matches {method} {path}.", method=method, path=path)
+    elif detail == HTTPStatus(exc.status_code).phrase:
+        detail = _title(exc.status_code)  # translated like the title
     return exc.status_code, problem_body(exc.status_code, code, detail), exc.headers or {}
 
 
@@ -224,9 +285,15 @@ class UnexpectedErrorMiddleware:
             if scope["type"] != "http" or started:
                 raise
             response = problem_response(
-                500, "internal_error", "An unexpected error occurred; it has been logged."
+                500, "internal_error", N_("An unexpected error occurred; it has been logged.")
             )
             await response(scope, receive, send)
+
+
+class _TooLarge(HTTPException):
+    def __init__(self, text: Text) -> None:
+        super().__init__(413)
+        self.text = text
 
 
 class BodyLimitMiddleware:
@@ -254,13 +321,13 @@ class BodyLimitMiddleware:
             received += len(message.get("body", b""))
             if received > limit:
                 # FastAPI re-raises HTTPException from body reading; the handler renders it.
-                raise HTTPException(413, self._detail(limit))
+                raise _TooLarge(self._detail(limit))
             return message
 
         await self.app(scope, limited_receive, send)
 
-    def _detail(self, limit: int) -> str:
-        return f"The request body exceeds the limit of {limit} bytes."
+    def _detail(self, limit: int) -> Text:
+        return Text("The request body exceeds the limit of {limit} bytes.", limit=limit)
 
     def _too_large(self, limit: int) -> JSONResponse:
         return problem_response(413, "payload_too_large", self._detail(limit))

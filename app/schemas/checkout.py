@@ -150,13 +150,13 @@ class QuoteResponse(BaseModel):
     totals: QuoteTotals
     points_preview: PointsPreview | None = Field(
         default=None,
-        description="With a card: the points the basket would earn (DOMAIN §3.2) if paid in "
+        description="With a card: the points the basket would earn if paid in "
         "money (points, change-account and coupon payments earn nothing, so the sale may earn "
         "less): points rules, multiplier events and the birthday multiplier, warm rules, the "
         "identity multiple. Null without a card.",
     )
     openable_card_classes: list[str] = Field(
-        description="Without a card: classes a walk-in may open on this receipt (DOMAIN §2.4)."
+        description="Without a card: classes a walk-in may open on this receipt."
     )
 
 

@@ -1,4 +1,4 @@
-"""Customer lifetime value (DOMAIN §6): requests and responses. Money and rates travel as
+"""Customer lifetime value (docs/domain §6): requests and responses. Money and rates travel as
 decimal strings."""
 
 from __future__ import annotations

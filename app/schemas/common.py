@@ -21,14 +21,14 @@ from pydantic import (
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from typing_extensions import TypeAliasType
 
-from app.schemas.error_codes import ERROR_CODES
+from app.domain.errors import N_
 
 T = TypeVar("T")
 
 
 def _no_nul(value: str) -> str:
     if "\x00" in value:
-        raise PydanticCustomError("string_nul", "must not contain the NUL character (U+0000)")
+        raise PydanticCustomError("string_nul", N_("must not contain the NUL character (U+0000)"))
     return value
 
 
@@ -65,14 +65,6 @@ class FieldErrorOut(BaseModel):
     message: str
 
 
-# Documented as an enum (one named component); typed as a string here, so that a code the
-# list missed still leaves as a problem rather than failing its own serialisation.
-ErrorCode = TypeAliasType(
-    "ErrorCode",
-    Annotated[str, WithJsonSchema({"type": "string", "enum": list(ERROR_CODES)})],
-)
-
-
 class Problem(BaseModel):
     """RFC 9457 problem details, with a stable machine ``code``."""
 
@@ -82,7 +74,9 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    code: ErrorCode = Field(
+    # A string here (a code the registry missed still leaves as a problem); the document
+    # lists the codes as the ErrorCode enum (app/main.py, from problems.ERROR_CODES).
+    code: str = Field(
         description="Stable machine-readable error code: match on it, not on the title or "
         "detail. New codes may be added; treat an unknown one by its `status`."
     )
@@ -106,7 +100,7 @@ class Patch(Strict):
     def _no_null_for_required(self) -> Patch:
         for name in self.model_fields_set - self.nullable:
             if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+                raise _refused(N_("{name} cannot be null"), name=name)
         return self
 
     def changes(self) -> dict:
@@ -122,7 +116,7 @@ def _decimal_from_string(value: object) -> Decimal:
         return value
     if isinstance(value, str) and re.fullmatch(DECIMAL_PATTERN, value):
         return Decimal(value)
-    raise ValueError('must be a decimal number written as a JSON string, e.g. "0.90"')
+    raise ValueError(N_('must be a decimal number written as a JSON string, e.g. "0.90"'))
 
 
 # Money, rates and quantities travel as JSON strings ("0.90") so no client parses them as
@@ -189,7 +183,7 @@ _INSTANT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?"
     r"(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})"
 )
-INSTANT_RULE = (
+INSTANT_RULE = N_(
     "an ISO-8601 date and time with a UTC offset (Z or ±hh:mm, at most ±14:00) as a string, "
     "e.g. 2026-11-23T08:00:00+08:00, from 2000-01-01T00:00:00Z to before 2100-01-01T00:00:00Z"
 )
@@ -198,7 +192,7 @@ INSTANT_RULE = (
 DAY_MIN = date(1900, 1, 1)
 DAY_END = date(2100, 1, 1)  # exclusive
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-DAY_RULE = "a date YYYY-MM-DD as a string, from 1900-01-01 to 2099-12-31"
+DAY_RULE = N_("a date YYYY-MM-DD as a string, from 1900-01-01 to 2099-12-31")
 
 # Validation context for values read back from storage, which were judged when they were
 # written (by rules that may have been wider then): they are not refused on the way out.
@@ -209,8 +203,11 @@ def _stored(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("stored"))
 
 
-def _refused(message: str) -> PydanticCustomError:
-    return PydanticCustomError("value_error", message)  # no "Value error, " before it
+def _refused(template: str, **texts: str) -> PydanticCustomError:
+    """A refusal whose message is ``template`` filled with ``texts``; both are kept in its
+    context, so the edge can translate each (app/routers/pydantic_messages.py)."""
+    # No "Value error, " before the message, as a ValueError would put.
+    return PydanticCustomError("value_error", template, {**texts, "template": template})
 
 
 def parse_instant(value: object, info: ValidationInfo) -> datetime:
@@ -221,19 +218,21 @@ def parse_instant(value: object, info: ValidationInfo) -> datetime:
         try:
             moment = datetime.fromisoformat(value.upper())  # RFC 3339 allows t and z
         except ValueError:
-            raise _refused(f"is not a valid date and time: it must be {INSTANT_RULE}") from None
+            raise _refused(
+                N_("is not a valid date and time: it must be {rule}"), rule=INSTANT_RULE
+            ) from None
     else:
-        raise _refused(f"must be {INSTANT_RULE}")
+        raise _refused(N_("must be {rule}"), rule=INSTANT_RULE)
     offset = moment.utcoffset()
     if offset is None:
-        raise _refused(f"must carry a UTC offset: it must be {INSTANT_RULE}")
+        raise _refused(N_("must carry a UTC offset: it must be {rule}"), rule=INSTANT_RULE)
     if _stored(info):
         return moment
     if abs(offset) > MAX_OFFSET:
-        raise _refused("has a UTC offset beyond ±14:00")
+        raise _refused(N_("has a UTC offset beyond ±14:00"))
     # Aware datetimes compare without converting, so this can't overflow near year 1 or 9999.
     if not INSTANT_MIN <= moment < INSTANT_END:
-        raise _refused("must be from 2000-01-01T00:00:00Z to before 2100-01-01T00:00:00Z")
+        raise _refused(N_("must be from 2000-01-01T00:00:00Z to before 2100-01-01T00:00:00Z"))
     return moment
 
 
@@ -245,11 +244,11 @@ def parse_day(value: object, info: ValidationInfo) -> date:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            raise _refused(f"is not a valid date: it must be {DAY_RULE}") from None
+            raise _refused(N_("is not a valid date: it must be {rule}"), rule=DAY_RULE) from None
     else:
-        raise _refused(f"must be {DAY_RULE}")
+        raise _refused(N_("must be {rule}"), rule=DAY_RULE)
     if not _stored(info) and not DAY_MIN <= day < DAY_END:
-        raise _refused("must be from 1900-01-01 to 2099-12-31")
+        raise _refused(N_("must be from 1900-01-01 to 2099-12-31"))
     return day
 
 

@@ -1,4 +1,4 @@
-"""Member groups (DOMAIN §10): criteria, the group, its members."""
+"""Member groups (docs/domain §10): criteria, the group, its members."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Points rules by level (documents of kind ``points``), multiplier events and warm rules
-(DOMAIN §3.2). Ranges and windows are checked by the domain, which names the field."""
+(docs/domain §3.2). Ranges and windows are checked by the domain, which names the field."""
 
 from __future__ import annotations
 

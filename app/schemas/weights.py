@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from app.domain.errors import Invalid
+from app.domain.errors import N_, Invalid
 from app.domain.weights import DEFAULT_CV_THRESHOLD, Judgement, Method, Prefer, Tie, Weighting
 from app.schemas.common import DecimalString, JsonInt, Strict
 from app.schemas.enums import WeightingMethod
@@ -79,7 +79,7 @@ class JudgementIn(Strict):
         prefer = self.more is not None and self.less is not None
         partial = (self.more is None) != (self.less is None)
         if partial or prefer == (self.tie is not None):
-            raise ValueError('give either "more" and "less", or "tie"')
+            raise ValueError(N_('give either "more" and "less", or "tie"'))
         return self
 
     def judgement(self) -> Judgement:
@@ -167,11 +167,19 @@ class WeightsIn(Strict):
             if getattr(self, name) is not None:
                 raise Invalid(
                     "unexpected_input",
-                    f"{name} is not an input of {self.method.value}.",
+                    "{name} is not an input of {method}.",
                     field=name,
+                    name=name,
+                    method=self.method.value,
                 )
         if getattr(self, own[0]) is None:
-            raise Invalid("missing_input", f"{self.method.value} needs {own[0]}.", field=own[0])
+            raise Invalid(
+                "missing_input",
+                "{method} needs {own}.",
+                field=own[0],
+                method=self.method.value,
+                own=own[0],
+            )
         if self.method is Method.PAIRWISE:
             return {"judgements": [j.judgement() for j in self.judgements or []]}
         if self.method is Method.DELPHI:

@@ -41,17 +41,22 @@ def check_as_of(as_of: date, today: date, field: str = "as_of") -> date:
     if as_of > today:
         raise Invalid(
             "invalid_as_of",
-            f"{field} {as_of.isoformat()} is after today ({today.isoformat()}, tenant time zone).",
+            "{field_name} {as_of} is after today ({today}, tenant time zone).",
             field=field,
+            field_name=field,
+            as_of=as_of.isoformat(),
+            today=today.isoformat(),
         )
     if as_of < EARLIEST:
-        raise Invalid("invalid_as_of", f"{field} is 1900-01-01 or later.", field=field)
+        raise Invalid(
+            "invalid_as_of", "{field_name} is 1900-01-01 or later.", field=field, field_name=field
+        )
     return as_of
 
 
 async def _member(uow: UnitOfWork, who: Principal, member_id: str) -> None:
     if not await uow.analytics.member_exists(who.tenant_id, member_id):
-        raise NotFound("member_not_found", f"No member with id {member_id}.")
+        raise NotFound("member_not_found", "No member with id {member_id}.", member_id=member_id)
 
 
 # --- RFM settings -------------------------------------------------------------------------------
@@ -188,7 +193,7 @@ async def get_rfm_run(uow: UnitOfWork, who: Principal, run_id: int) -> RfmRun:
     async with uow:
         run = await uow.analytics.rfm_run(who.tenant_id, run_id)
     if run is None:
-        raise NotFound("rfm_run_not_found", f"No RFM run {run_id}.")
+        raise NotFound("rfm_run_not_found", "No RFM run {run_id}.", run_id=run_id)
     return run
 
 
@@ -205,8 +210,9 @@ def _segment(segment: str | None) -> str | None:
     if segment is not None and segment not in rfm.SEGMENTS:
         raise Invalid(
             "invalid_segment",
-            f"segment is one of {', '.join(rfm.SEGMENTS)}.",
+            "segment is one of {value}.",
             field="segment",
+            value=", ".join(rfm.SEGMENTS),
         )
     return segment
 
@@ -223,7 +229,7 @@ async def rfm_run_members(
     after_id = member_cursor(cursor)
     async with uow:
         if await uow.analytics.rfm_run(who.tenant_id, run_id) is None:
-            raise NotFound("rfm_run_not_found", f"No RFM run {run_id}.")
+            raise NotFound("rfm_run_not_found", "No RFM run {run_id}.", run_id=run_id)
         rows = await uow.analytics.rfm_members(who.tenant_id, run_id, segment, after_id, limit)
     return page_of(rows, limit, lambda s: [s.member_id])
 
@@ -239,9 +245,10 @@ async def member_rfm(uow: UnitOfWork, who: Principal, member_id: str) -> RfmMemb
     if found is None:
         raise NotFound(
             "rfm_not_scored",
-            f"The member was not scored in the latest RFM run ({run_id}): no purchase in its "
+            "The member was not scored in the latest RFM run ({run_id}): no purchase in its "
             "window.",
             extra={"run_id": run_id},
+            run_id=run_id,
         )
     return found
 

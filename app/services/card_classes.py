@@ -25,11 +25,13 @@ from app.uow import UnitOfWork
 
 
 def _missing(code: str) -> NotFound:
-    return NotFound("card_class_not_found", f"No card class with code {code}.")
+    return NotFound("card_class_not_found", "No card class with code {code_name}.", code_name=code)
 
 
 def _missing_group(code: str) -> NotFound:
-    return NotFound("sharing_group_not_found", f"No sharing group with code {code}.")
+    return NotFound(
+        "sharing_group_not_found", "No sharing group with code {code_name}.", code_name=code
+    )
 
 
 async def _check_references(uow: UnitOfWork, tenant_id: str, code: str, terms: ClassTerms) -> None:
@@ -38,23 +40,29 @@ async def _check_references(uow: UnitOfWork, tenant_id: str, code: str, terms: C
     if terms.sharing_group and await uow.sharing_groups.get(tenant_id, terms.sharing_group) is None:
         raise Invalid(
             "unknown_sharing_group",
-            f"No sharing group with code {terms.sharing_group}.",
+            "No sharing group with code {sharing_group}.",
             field="sharing_group",
+            sharing_group=terms.sharing_group,
         )
     seen, step = {code}, terms.upgrade_to
     while step is not None and step not in seen:
         target = await uow.card_classes.get(tenant_id, step)
         if target is None:
             raise Invalid(
-                "unknown_card_class", f"No card class with code {step}.", field="upgrade_to"
+                "unknown_card_class",
+                "No card class with code {step}.",
+                field="upgrade_to",
+                step=step,
             )
         seen.add(step)
         step = target.upgrade_to
     if step == code:
         raise Invalid(
             "upgrade_cycle",
-            f"Upgrading to {terms.upgrade_to} would lead back to {code}.",
+            "Upgrading to {upgrade_to} would lead back to {code_name}.",
             field="upgrade_to",
+            upgrade_to=terms.upgrade_to,
+            code_name=code,
         )
 
 
@@ -129,13 +137,17 @@ async def delete_card_class(uow: UnitOfWork, principal: Principal, code: str) ->
         if current.cards_issued:
             raise Conflict(
                 "card_class_in_use",
-                f"Class {code} has issued {current.cards_issued} card(s) and cannot be deleted.",
+                "Class {code_name} has issued {cards_issued} card(s) and cannot be deleted.",
+                code_name=code,
+                cards_issued=current.cards_issued,
             )
         referrers = await uow.card_classes.upgrading_to(principal.tenant_id, code)
         if referrers:
             raise Conflict(
                 "card_class_referenced",
-                f"Classes {', '.join(referrers)} upgrade to {code}; change them first.",
+                "Classes {value} upgrade to {code_name}; change them first.",
+                value=", ".join(referrers),
+                code_name=code,
             )
         await uow.card_classes.delete(principal.tenant_id, code)
         await uow.audit.write(

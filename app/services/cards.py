@@ -102,22 +102,36 @@ async def _issue(
     """Issue inside an open unit of work (used by issue and replace)."""
     tenant = who.tenant_id
     if await uow.stores.get(tenant, store_code) is None:
-        raise Invalid("store_not_found", f"No store with code {store_code}.", field="store_code")
+        raise Invalid(
+            "store_not_found",
+            "No store with code {store_code}.",
+            field="store_code",
+            store_code=store_code,
+        )
     member = await uow.members.get(tenant, member_id, kit.vault)
     if member is None:
-        raise Invalid("member_not_found", f"No member with id {member_id}.", field="member_id")
+        raise Invalid(
+            "member_not_found",
+            "No member with id {member_id}.",
+            field="member_id",
+            member_id=member_id,
+        )
     if member.erased_at is not None:
         raise Conflict("member_erased", "The member's personal data was erased.")
     allocated = await uow.cards.allocate_serial(tenant, class_code)
     if allocated is None:
         if await uow.card_classes.get(tenant, class_code) is None:
             raise Invalid(
-                "card_class_not_found", f"No card class {class_code}.", field="card_class"
+                "card_class_not_found",
+                "No card class {class_code}.",
+                field="card_class",
+                class_code=class_code,
             )
         raise Conflict(
             "serial_range_exhausted",
-            f"Card class {class_code} has issued every serial in its range.",
+            "Card class {class_code} has issued every serial in its range.",
             field="card_class",
+            class_code=class_code,
         )
     number = allocated.format.compose(store_code, allocated.serial)
     code = new_verification_code() if allocated.verification == "code" else None
@@ -154,7 +168,7 @@ async def issue_card(
 async def _existing(uow: UnitOfWork, who: Principal, number: str, *, lock: bool = False) -> Card:
     card = await uow.cards.get(who.tenant_id, number, for_update=lock)
     if card is None:
-        raise NotFound("card_not_found", f"No card {number}.")
+        raise NotFound("card_not_found", "No card {number}.", number=number)
     return card
 
 
@@ -176,7 +190,7 @@ async def list_cards(
 async def change_status(
     uow: UnitOfWork, who: Principal, number: str, action: CardAction, reason: str | None
 ) -> Card:
-    """freeze, unfreeze, report-lost or cancel; anything DOMAIN §1 doesn't allow is a 409."""
+    """freeze, unfreeze, report-lost or cancel; anything docs/domain §1.3 doesn't allow is a 409."""
     async with uow:
         card = await _existing(uow, who, number, lock=True)
         current = effective_status(card, _now())

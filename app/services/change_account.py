@@ -1,4 +1,4 @@
-"""The change account (零钞转存, DOMAIN §4): change the till could not give, stored on the
+"""The change account (零钞转存, docs/domain §4): change the till could not give, stored on the
 card's member up to the class's limit and spent later.
 
 Writes are *inner*: they run in the unit of work ``run_once`` opened (so an Idempotency-Key is
@@ -8,7 +8,7 @@ and the balance, applied only while the balance is still the one read (the CHECK
 only backs that up). A sale's change-account payment and its refund on a return are decided
 with the sale and the return (app/domain/sales.py).
 
-Decisions where DOMAIN is silent:
+Decisions where the business rules are silent:
 
 * The account is the member's (a replacement card carries it); the limit is the class of the
   card presented.
@@ -126,7 +126,7 @@ async def spend(
 async def _card(uow: UnitOfWork, who: Principal, number: str) -> tuple[Card, CardClass]:
     card = await uow.cards.get(who.tenant_id, number)
     if card is None:
-        raise NotFound("card_not_found", f"No card {number}.")
+        raise NotFound("card_not_found", "No card {number}.", number=number)
     return card, await uow.card_classes.get(who.tenant_id, card.card_class)
 
 

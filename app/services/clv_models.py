@@ -1,4 +1,4 @@
-"""Stored CLV models (DOMAIN §6, issue 6): BG/NBD and Gamma-Gamma fitted by maximum likelihood
+"""Stored CLV models (docs/domain §6, issue 6): BG/NBD and Gamma-Gamma fitted by maximum likelihood
 on the tenant's purchases up to a calibration day, with every member's predictions.
 
 The per-member summary (frequency, recency, T, mean repeat spend) is SQL; the fits and the
@@ -83,8 +83,9 @@ async def create_model(
     if not 1 <= horizon_periods <= clv.MAX_HORIZON_PERIODS:
         raise Invalid(
             "invalid_clv_input",
-            f"horizon_periods is 1 to {clv.MAX_HORIZON_PERIODS}.",
+            "horizon_periods is 1 to {max_horizon_periods}.",
             field="horizon_periods",
+            max_horizon_periods=clv.MAX_HORIZON_PERIODS,
         )
     value_thresholds = _thresholds(thresholds)
     async with uow:
@@ -159,7 +160,7 @@ async def get_model(uow: UnitOfWork, who: Principal, model_id: int) -> ClvModel:
     async with uow:
         model = await uow.clv_models.get(who.tenant_id, model_id)
     if model is None:
-        raise NotFound("clv_model_not_found", f"No CLV model {model_id}.")
+        raise NotFound("clv_model_not_found", "No CLV model {model_id}.", model_id=model_id)
     return model
 
 
@@ -182,11 +183,14 @@ async def model_members(
 ) -> Page[ClvMember]:
     if quadrant is not None and quadrant not in QUADRANTS:
         raise Invalid(
-            "invalid_quadrant", f"quadrant is one of {', '.join(QUADRANTS)}.", field="quadrant"
+            "invalid_quadrant",
+            "quadrant is one of {value}.",
+            field="quadrant",
+            value=", ".join(QUADRANTS),
         )
     after_id = member_cursor(cursor)
     async with uow:
         if await uow.clv_models.get(who.tenant_id, model_id) is None:
-            raise NotFound("clv_model_not_found", f"No CLV model {model_id}.")
+            raise NotFound("clv_model_not_found", "No CLV model {model_id}.", model_id=model_id)
         rows = await uow.clv_models.members(who.tenant_id, model_id, quadrant, after_id, limit)
     return page_of(rows, limit, lambda m: [m.member_id])

@@ -1,4 +1,4 @@
-"""Complaints (客户投诉, DOMAIN §11): recorded, then taken through the seven further steps in
+"""Complaints (客户投诉, docs/domain §11): recorded, then taken through the seven further steps in
 order; each step records who (the API key's name) and when. A compensation in points is
 proposed with the solution, approved by an ``admin`` key, and written as a D adjustment (via
 app.services.points.adjust, the one ledger path) when the solution is implemented.
@@ -44,7 +44,9 @@ class Analytics:
 
 
 def _missing(complaint_id: int) -> NotFound:
-    return NotFound("complaint_not_found", f"No complaint {complaint_id}.")
+    return NotFound(
+        "complaint_not_found", "No complaint {complaint_id}.", complaint_id=complaint_id
+    )
 
 
 async def create(

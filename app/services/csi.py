@@ -1,9 +1,9 @@
-"""The customer satisfaction index (DOMAIN §9): models (a tree of variables, indicators and
+"""The customer satisfaction index (docs/domain §9): models (a tree of variables, indicators and
 questionnaire items), node weights set with any weighting method (inputs and diagnostics
 kept for audit), questionnaire responses, the index with every node's score, and the
 satisfaction × loyalty quadrants.
 
-Decisions where DOMAIN and the issue are silent:
+Decisions where the business rules and the issue are silent:
 
 * A model is immutable once created (responses refer to its items); make a new model (new
   code) to change the questionnaire. Weights can be set again at any time.
@@ -83,7 +83,7 @@ class Quadrants:
 
 
 def _missing(code: str) -> NotFound:
-    return NotFound("csi_model_not_found", f"No CSI model with code {code}.")
+    return NotFound("csi_model_not_found", "No CSI model with code {code_name}.", code_name=code)
 
 
 async def _model(uow: UnitOfWork, who: Principal, code: str, *, lock: bool = False) -> Model:
@@ -120,7 +120,10 @@ async def create_model(
         stored = await uow.csi.add_model(who.tenant_id, model)
         if stored is None:
             raise Conflict(
-                "csi_model_exists", f"A CSI model with code {code} exists.", field="code"
+                "csi_model_exists",
+                "A CSI model with code {code_name} exists.",
+                field="code",
+                code_name=code,
             )
         await uow.commit()
     return ModelView(stored, {})
@@ -158,7 +161,12 @@ async def set_weights(
     async with uow:
         model = await _model(uow, who, code, lock=True)
         if node != ROOT and node not in model.tree.by_code:
-            raise NotFound("csi_node_not_found", f"Model {code} has no node {node}.")
+            raise NotFound(
+                "csi_node_not_found",
+                "Model {code_name} has no node {node}.",
+                code_name=code,
+                node=node,
+            )
         csi.check_weight_target(model.tree, node, indicators)
         computed = weigh(method, indicators, params)
         if computed.converged is False and not computed.round_limit_reached:
@@ -167,9 +175,10 @@ async def set_weights(
             raise Invalid(
                 "delphi_not_converged",
                 "The last round has not converged (every coefficient of variation below the "
-                f"threshold) and max_rounds is not reached (CV: {shown}). Run another round.",
+                "threshold) and max_rounds is not reached (CV: {shown}). Run another round.",
                 field="rounds",
                 extra={"cv": {k: str(v) for k, v in cvs.items()}},
+                shown=shown,
             )
         weights = {c: computed.weights[c] for c in model.tree.children[node]}
         record = await uow.csi.set_weights(
@@ -193,7 +202,12 @@ async def list_weightings(
     async with uow:
         model = await _model(uow, who, code)
         if node != ROOT and node not in model.tree.by_code:
-            raise NotFound("csi_node_not_found", f"Model {code} has no node {node}.")
+            raise NotFound(
+                "csi_node_not_found",
+                "Model {code_name} has no node {node}.",
+                code_name=code,
+                node=node,
+            )
         rows = await uow.csi.weightings(who.tenant_id, code, node, before, limit)
     return id_page(rows, limit)
 
@@ -238,10 +252,11 @@ async def record_response(
         if not created and response.fingerprint != content:
             raise Conflict(
                 "response_conflict",
-                f"Respondent {respondent_ref} answered at "
-                f"{answered_at.astimezone(UTC).isoformat()} with other content.",
+                "Respondent {respondent_ref} answered at {answered_at} with other content.",
                 field="respondent_ref",
                 extra={"response_id": response.id},
+                respondent_ref=respondent_ref,
+                answered_at=answered_at.astimezone(UTC).isoformat(),
             )
         await uow.commit()
     return Recorded(response, created)
@@ -294,7 +309,8 @@ async def satisfaction_loyalty(
         if sat is None or loy is None:
             raise Conflict(
                 "quadrant_nodes_not_set",
-                f"Model {code} names no satisfaction and loyalty nodes.",
+                "Model {code_name} names no satisfaction and loyalty nodes.",
+                code_name=code,
             )
         cut = model.threshold if threshold is None else threshold
         csi.check_model(model.tree, model.scale_points, sat, loy, cut)

@@ -1,5 +1,6 @@
 """The demo tenant `make run` serves: stores, a sharing group, three card classes that
-upgrade into each other, one member with a GOLD card, and an admin key."""
+upgrade into each other, the brand discount rule of the README's pricing example, one member
+with a GOLD card, and an admin key."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from app.crypto import Vault
 from app.domain.access import Principal, Scope
 from app.domain.card_classes import ClassTerms, OverrideLevel, ShareOverride, Usage, Verification
 from app.domain.cards import CardNumberFormat
-from app.services import card_classes, cards, members
+from app.domain.discount_rules import RuleLine, RuleTerms
+from app.domain.pricing import Level
+from app.services import card_classes, cards, discount_rules, members
 from app.services.access import ensure_demo_tenant, issue_key
 from app.uow import UnitOfWork
 
@@ -79,10 +82,17 @@ _GOLD = dict(DEMO_CLASSES)["GOLD"]
 DEMO_CARD_NUMBER = CardNumberFormat(
     _GOLD.prefix, _GOLD.serial_length, _GOLD.check_digit_length, _GOLD.suffix
 ).compose("S01", _GOLD.serial_start)
+# The README's pricing example: GOLD members pay 0.88 for OLAY, stacking on promotions.
+DEMO_DISCOUNT_RULE = RuleTerms(
+    level=Level.BRAND,
+    note="Demo: the README's pricing example",
+    entries=(RuleLine("OLAY", "GOLD", Decimal("0.88"), True),),
+)
 
 
 @dataclass(frozen=True)
 class DemoTenant:
+    tenant_id: str
     admin_key: str
     card_number: str | None  # the demo member's card, when this run issued or found one
 
@@ -115,7 +125,27 @@ async def seed(uow: UnitOfWork, vault: Vault, remembered_key: str | None) -> Dem
         )
     for code, terms in missing:
         await card_classes.create_card_class(uow, seeder, code, terms)
-    return DemoTenant(key, await _demo_card(uow, vault, seeder))
+    await _demo_discount_rule(uow, seeder)
+    return DemoTenant(tenant.id, key, await _demo_card(uow, vault, seeder))
+
+
+async def _demo_discount_rule(uow: UnitOfWork, seeder: Principal) -> None:
+    """Creates and approves DEMO_DISCOUNT_RULE unless a document (of any status) already sets
+    OLAY for GOLD: a demo admin who edited or voided it keeps that choice."""
+    entry = DEMO_DISCOUNT_RULE.entries[0]
+    found = await discount_rules.list_discount_rules(
+        uow,
+        seeder,
+        status=None,
+        level=DEMO_DISCOUNT_RULE.level,
+        card_class=entry.card_class,
+        target=entry.target,
+        cursor=None,
+        limit=1,
+    )
+    if not found.items:
+        draft = await discount_rules.create_discount_rule(uow, seeder, DEMO_DISCOUNT_RULE)
+        await discount_rules.approve_discount_rule(uow, seeder, str(draft.id))
 
 
 async def _demo_card(uow: UnitOfWork, vault: Vault, seeder: Principal) -> str | None:

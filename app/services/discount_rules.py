@@ -37,7 +37,9 @@ DISCOUNT = RuleKind.DISCOUNT
 
 
 def _missing(rule_id: str, kind: RuleKind) -> NotFound:
-    return NotFound("rule_not_found", f"No {kind.value} rule with id {rule_id}.")
+    return NotFound(
+        "rule_not_found", "No {kind} rule with id {rule_id}.", kind=kind.value, rule_id=rule_id
+    )
 
 
 def _entity(kind: RuleKind) -> str:
@@ -50,14 +52,21 @@ async def _check_classes(uow: UnitOfWork, tenant_id: str, entries: tuple[RuleLin
     classes named by old documents from being deleted)."""
     known = await uow.discount_rules.existing_classes(tenant_id, {e.card_class for e in entries})
     unknown = [
-        FieldError(f"entries[{i}].card_class", f"no card class with code {e.card_class}")
+        FieldError(
+            f"entries[{i}].card_class",
+            "no card class with code {card_class}",
+            card_class=e.card_class,
+        )
         for i, e in enumerate(entries)
         if e.card_class not in known
     ]
     if unknown:
         codes = sorted({e.card_class for e in entries} - known)
         raise Invalid(
-            "unknown_card_class", f"No card class with code {', '.join(codes)}.", errors=unknown
+            "unknown_card_class",
+            "No card class with code {value}.",
+            errors=unknown,
+            value=", ".join(codes),
         )
 
 

@@ -31,8 +31,10 @@ async def distribute(uow: UnitOfWork) -> Distribution:
         if problems:
             raise Conflict(
                 "schema_not_distributable",
-                f"{len(problems)} key(s) break Citus's rules, e.g. {problems[0]}",
+                "{len} key(s) break Citus's rules, e.g. {problems}",
                 extra={"problems": problems},
+                len=len(problems),
+                problems=problems[0],
             )
         placed = await citus.placed()
         for name, kind in placed.items():
@@ -40,7 +42,10 @@ async def distribute(uow: UnitOfWork) -> Distribution:
             if kind not in ("local", expected):
                 raise Conflict(
                     "table_misplaced",
-                    f"Citus holds {name} as a {kind} table; it is declared {expected}.",
+                    "Citus holds {name} as a {kind} table; it is declared {expected}.",
+                    name=name,
+                    kind=kind,
+                    expected=expected,
                 )
         done = []
         todo = steps([n for n, kind in placed.items() if kind != "local"])

@@ -9,7 +9,8 @@ async def readiness(uow: UnitOfWork, head: str | None) -> str | None:
     if current != head:
         raise Unavailable(
             "migrations_pending",
-            f"The database is at migration {current or 'none'}, the code expects {head}. "
-            "Run `loyalty migrate`.",
+            "The database is at migration {value}, the code expects {head}. Run `loyalty migrate`.",
+            value=current or "none",
+            head=head,
         )
     return current

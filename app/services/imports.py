@@ -19,7 +19,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.domain.access import Principal
-from app.domain.errors import FieldError, Invalid, NotFound
+from app.domain.errors import FieldError, Invalid, Message, NotFound
 from app.domain.imports import (
     CsvParser,
     ImportFormat,
@@ -136,16 +136,27 @@ class _Feed:
 
 def _rejection(errors: list[RowError], count: int) -> Invalid:
     listed = [{"line": e.line, "field": e.field, "reason": e.reason} for e in errors]
+    detail = (
+        Message(
+            "1 row cannot be imported; nothing was imported (the first {len} are listed). "
+            "Fix it, or send on_error=skip to import the good rows."
+        )
+        if count == 1
+        else Message(
+            "{count} rows cannot be imported; nothing was imported (the first {len} are "
+            "listed). Fix them, or send on_error=skip to import the good rows."
+        )
+    )
     return Invalid(
         "invalid_rows",
-        f"{count} row{'s' if count != 1 else ''} cannot be imported; nothing was imported "
-        f"(the first {len(errors)} are listed). Fix them, or send on_error=skip to import "
-        "the good rows.",
+        detail,
         errors=[
             FieldError(f"line[{e.line}]" + (f".{e.field}" if e.field else ""), e.reason)
             for e in errors
         ],
         extra={"rejected": count, "bad_rows": listed},
+        count=count,
+        len=len(errors),
     )
 
 

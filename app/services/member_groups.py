@@ -1,4 +1,4 @@
-"""Member groups (DOMAIN §10): saved criteria, generated into dated member lists.
+"""Member groups (docs/domain §10): saved criteria, generated into dated member lists.
 
 Generating replaces the list in one transaction with one set-based ``INSERT ... SELECT``
 (app/repositories/member_groups.py), under the group's row lock, so two generations of one
@@ -24,7 +24,7 @@ SUBJECT = "member_group"
 
 
 def _not_found(code: str) -> NotFound:
-    return NotFound("member_group_not_found", f"No member group {code}.")
+    return NotFound("member_group_not_found", "No member group {code_name}.", code_name=code)
 
 
 async def _get(uow: UnitOfWork, who: Principal, code: str, *, lock: bool = False) -> MemberGroup:
@@ -46,7 +46,10 @@ async def create_group(
     async with uow:
         if not await uow.member_groups.add(who.tenant_id, code, name, parsed):
             raise Conflict(
-                "member_group_exists", f"A member group {code} exists already.", field="code"
+                "member_group_exists",
+                "A member group {code_name} exists already.",
+                field="code",
+                code_name=code,
             )
         await uow.audit.write(
             who.tenant_id,

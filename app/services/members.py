@@ -18,7 +18,7 @@ from app.uow import UnitOfWork
 
 
 def _missing(member_id: str) -> NotFound:
-    return NotFound("member_not_found", f"No member with id {member_id}.")
+    return NotFound("member_not_found", "No member with id {member_id}.", member_id=member_id)
 
 
 def _view(principal: Principal, member: Member) -> Member:

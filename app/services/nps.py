@@ -1,4 +1,4 @@
-"""NPS (DOMAIN §8): the stateless calculator, survey answers and their summary per store or
+"""NPS (docs/domain §8): the stateless calculator, survey answers and their summary per store or
 month. Answers are idempotent on an optional ``response_ref``: the same answer sent again is
 the first one; other content under the same reference is a conflict."""
 
@@ -81,9 +81,10 @@ async def record_response(
         if not created and response.fingerprint != fingerprint(content):
             raise Conflict(
                 "response_ref_conflict",
-                f"Answer {response_ref} was recorded with other content.",
+                "Answer {response_ref} was recorded with other content.",
                 field="response_ref",
                 extra={"response_id": response.id},
+                response_ref=response_ref,
             )
         await uow.commit()
     return Recorded(response, created)

@@ -1,4 +1,4 @@
-"""The points ledger (DOMAIN §3): adjustments, redemptions, purchases, expiry and balances.
+"""The points ledger (docs/domain §3): adjustments, redemptions, purchases, expiry and balances.
 
 Every write is read → decide → apply (app/services/ledger.py): one read of the member's points,
 a plan decided in app/domain/points_writes.py, one guarded write. Writes are *inner*: they run
@@ -187,7 +187,7 @@ async def expire_points(uow: UnitOfWork, who: Principal, now: datetime) -> Expir
 
 async def _existing_member(uow: UnitOfWork, who: Principal, member_id: str) -> None:
     if not await uow.points.member_exists(who.tenant_id, member_id):
-        raise NotFound("member_not_found", f"No member with id {member_id}.")
+        raise NotFound("member_not_found", "No member with id {member_id}.", member_id=member_id)
 
 
 async def get_points(uow: UnitOfWork, who: Principal, member_id: str, now: datetime) -> Points:
@@ -214,7 +214,9 @@ async def get_redemption(uow: UnitOfWork, who: Principal, redemption_id: int) ->
     async with uow:
         found = await uow.points.get_redemption(who.tenant_id, redemption_id)
     if found is None:
-        raise NotFound("redemption_not_found", f"No redemption {redemption_id}.")
+        raise NotFound(
+            "redemption_not_found", "No redemption {redemption_id}.", redemption_id=redemption_id
+        )
     return found
 
 

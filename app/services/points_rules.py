@@ -1,4 +1,4 @@
-"""Multiplier events (B) and warm rules (C) of DOMAIN §3.2, and what a sale or a quote earns
+"""Multiplier events (B) and warm rules (C) of docs/domain §3.2, and what a sale or a quote earns
 with them. Points rules by level are rule documents of kind ``points``
 (``app.services.discount_rules``).
 
@@ -74,11 +74,13 @@ async def member_groups(
 
 
 def _no_event(event_id: str) -> NotFound:
-    return NotFound("multiplier_event_not_found", f"No multiplier event with id {event_id}.")
+    return NotFound(
+        "multiplier_event_not_found", "No multiplier event with id {event_id}.", event_id=event_id
+    )
 
 
 def _no_warm(rule_id: str) -> NotFound:
-    return NotFound("warm_rule_not_found", f"No warm rule with id {rule_id}.")
+    return NotFound("warm_rule_not_found", "No warm rule with id {rule_id}.", rule_id=rule_id)
 
 
 async def create_event(uow: UnitOfWork, who: Principal, terms: EventTerms) -> MultiplierEvent:

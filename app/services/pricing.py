@@ -1,4 +1,4 @@
-"""Checkout quote: the member price of every line of a basket (DOMAIN §2).
+"""Checkout quote: the member price of every line of a basket (docs/domain §2).
 
 The hot path. A tenant's rule entries, card classes, sharing groups and stacking mode are
 held per process in a snapshot keyed by the tenant's pricing version; approving or voiding
@@ -47,7 +47,7 @@ class PricingSnapshot:
     index: RuleIndex
     classes: dict[str, ClassPricing]
     open_thresholds: dict[str, Decimal | None]
-    # What sales earn with and are bound by (DOMAIN §3.2): points rules by level, multiplier
+    # What sales earn with and are bound by (docs/domain §3.2): points rules by level, multiplier
     # events, warm rules, the points settings, the card classes, the tenant's sale limits.
     sale_terms: SaleTerms
 
@@ -139,12 +139,15 @@ async def quote(
             await check_digits(uow, kit, who, number)
         if not context.store_exists:
             raise Invalid(
-                "store_not_found", f"No store with code {store_code}.", field="store_code"
+                "store_not_found",
+                "No store with code {store_code}.",
+                field="store_code",
+                store_code=store_code,
             )
         card = None
         if number is not None:
             if context.card is None:
-                raise NotFound("card_not_found", f"No card {number}.")
+                raise NotFound("card_not_found", "No card {number}.", number=number)
             card = await admit(uow, who, context.card, verification_code)
         snapshot = await cache.snapshot(uow, who.tenant_id, context.pricing_version)
         await uow.commit()  # admit may have cleared a verification-failure count

@@ -1,4 +1,4 @@
-"""Sales and returns from the till (DOMAIN §3.2, §3.3): read → decide → apply.
+"""Sales and returns from the till (docs/domain §3.2, §3.3): read → decide → apply.
 
 ``record_sale`` is the one way a sale is recorded. The till's lane (app/routers/lanes.py) calls
 it on a pooled connection; the documented endpoint calls it inside its unit of work, so that an

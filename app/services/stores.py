@@ -8,7 +8,7 @@ from app.uow import UnitOfWork
 
 
 def _missing(code: str) -> NotFound:
-    return NotFound("store_not_found", f"No store with code {code}.")
+    return NotFound("store_not_found", "No store with code {code_name}.", code_name=code)
 
 
 async def create_store(

@@ -28,8 +28,10 @@ async def repair_timestamps(uow: UnitOfWork) -> TimestampRepair:
         if missing:
             raise Conflict(
                 "database_not_migrated",
-                f"The database lacks {len(missing)} of the finite-timestamp checks (e.g. "
-                f"{missing[0]}): run `loyalty migrate` first.",
+                "The database lacks {len} of the finite-timestamp checks (e.g. {missing}): "
+                "run `loyalty migrate` first.",
+                len=len(missing),
+                missing=missing[0],
             )
         repaired = []
         for table, table_columns in columns.items():

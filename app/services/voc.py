@@ -20,11 +20,21 @@ async def check_refs(
     """422 unless the member and the store (when given) are the tenant's; the member's id in
     its canonical form."""
     if store_code is not None and await uow.stores.get(tenant_id, store_code) is None:
-        raise Invalid("store_not_found", f"No store with code {store_code}.", field="store_code")
+        raise Invalid(
+            "store_not_found",
+            "No store with code {store_code}.",
+            field="store_code",
+            store_code=store_code,
+        )
     if member_id is None:
         return None
     if not await uow.points.member_exists(tenant_id, member_id):
-        raise Invalid("member_not_found", f"No member with id {member_id}.", field="member_id")
+        raise Invalid(
+            "member_not_found",
+            "No member with id {member_id}.",
+            field="member_id",
+            member_id=member_id,
+        )
     return str(uuid.UUID(member_id))
 
 

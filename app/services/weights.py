@@ -1,4 +1,4 @@
-"""Indicator weights (DOMAIN §9): the stateless calculator. The CSI's node weights use the
+"""Indicator weights (docs/domain §9.2): the stateless calculator. The CSI's node weights use the
 same methods (app/services/csi.py)."""
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def _model_fk(table: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
-    # --- NPS (DOMAIN §8) -----------------------------------------------------------------
+    # --- NPS (docs/domain §8) -----------------------------------------------------------------
     op.create_table(
         "nps_responses",
         sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
@@ -79,7 +79,7 @@ def upgrade() -> None:
         "ix_nps_responses_tenant_answered", "nps_responses", ["tenant_id", "answered_at"]
     )
 
-    # --- satisfaction index (DOMAIN §9) ----------------------------------------------------
+    # --- satisfaction index (docs/domain §9) ----------------------------------------------------
     op.create_table(
         "csi_models",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -181,7 +181,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("response_id", "item_code", name=op.f("pk_csi_answers")),
     )
 
-    # --- complaints (DOMAIN §11) -----------------------------------------------------------
+    # --- complaints (docs/domain §11) -----------------------------------------------------------
     op.create_table(
         "complaints",
         sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),

@@ -1,4 +1,4 @@
-"""The change account (零钞转存, DOMAIN §4) through the HTTP API: deposits up to the class
+"""The change account (零钞转存, docs/domain §4) through the HTTP API: deposits up to the class
 limit, spends never below zero, disabled classes, exactly-once retries, sales paid partly from
 the change account and their pro-rata refunds, isolation and a real race.
 

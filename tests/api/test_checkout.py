@@ -1,4 +1,4 @@
-"""POST /v1/checkout/quote: DOMAIN §2 through the API, with the seed examples."""
+"""POST /v1/checkout/quote: docs/domain §2 through the API, with the seed examples."""
 
 import asyncio
 import uuid

@@ -1,4 +1,4 @@
-"""Churn and lifecycle (DOMAIN §7) through the HTTP API, over imported history: a worked churn
+"""Churn and lifecycle (docs/domain §7) through the HTTP API, over imported history: a worked churn
 year, a member in each lifecycle stage, the settings, refusals and isolation."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Stored CLV models (DOMAIN §6, issue 6) through the HTTP API: purchases simulated from known
+"""Stored CLV models (docs/domain §6, issue 6) through the HTTP API: purchases simulated from known
 BG/NBD and Gamma-Gamma parameters, imported, summarised in SQL (same-day purchases are one,
 weeks of 7 days) and fitted — the fit equals the pure fit of the same customers summarised
 independently here, and lands near the truth; members' values and quadrants; refusals."""

@@ -1,5 +1,5 @@
-"""POST /v1/analytics/clv/retention: the retention-model CLV calculator (DOMAIN §6) through
-the HTTP API — every DOMAIN exercise to the fen, the schedule, scopes and refusals."""
+"""POST /v1/analytics/clv/retention: the retention-model CLV calculator (docs/domain §6) through
+the HTTP API — every exercise of the rules to the fen, the schedule, scopes and refusals."""
 
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""Complaints (DOMAIN §11) through the HTTP API: the eight steps in order (409 otherwise),
+"""Complaints (docs/domain §11) through the HTTP API: the eight steps in order (409 otherwise),
 approval by admin keys only, compensation written once as a D adjustment when implemented
 (retries and Idempotency-Key), listing, analytics, every refusal and tenant isolation. The
 points ledger is checked after every test (``ledger_is_consistent``)."""

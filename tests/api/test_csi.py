@@ -1,4 +1,4 @@
-"""The satisfaction index (DOMAIN §9) through the HTTP API: models and the ACSI template,
+"""The satisfaction index (docs/domain §9) through the HTTP API: models and the ACSI template,
 weights per node by any method (kept for audit), responses, the index with missing answers,
 the satisfaction × loyalty quadrants, every refusal, scopes and tenant isolation.
 

@@ -1,4 +1,4 @@
-"""Member groups (DOMAIN §10) through the HTTP API: every kind of criterion, generation into a
+"""Member groups (docs/domain §10) through the HTTP API: every kind of criterion, generation into a
 dated list, staleness after a criteria change, immutable codes, the repository answer for
 targeting (``groups_of``), refusals and isolation."""
 

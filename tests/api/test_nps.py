@@ -1,4 +1,4 @@
-"""NPS (DOMAIN §8) through the HTTP API: the stateless calculator, survey answers (idempotent
+"""NPS (docs/domain §8) through the HTTP API: the stateless calculator, survey answers (idempotent
 on response_ref), the summary per store and per month in the tenant's time zone, scopes and
 tenant isolation."""
 

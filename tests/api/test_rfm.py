@@ -1,4 +1,4 @@
-"""RFM (DOMAIN §5) through the HTTP API: settings, dated runs over imported history and sales
+"""RFM (docs/domain §5) through the HTTP API: settings, dated runs over imported history and sales
 net of returns, the tenant's days, members per segment, a member's latest scores, refusals
 and isolation."""
 

@@ -1,4 +1,4 @@
-"""Indicator weights (DOMAIN §9) through the HTTP API: every method on DOMAIN's examples,
+"""Indicator weights (docs/domain §9.2) through the HTTP API: every method on its examples,
 diagnostics beside the weights, and every refusal as a 422 naming the field."""
 
 from decimal import Decimal
@@ -112,7 +112,7 @@ async def test_ahp_reproduces_the_example(client, tenant):
             "matrix": [[1, 3, 5], ["1/3", 1, 3], ["1/5", "1/3", 1]],
         },
     )
-    # DOMAIN §9: weights 0.637, 0.258, 0.105, λmax 3.039, CR 0.033.
+    # docs/domain §9.2: weights 0.637, 0.258, 0.105, λmax 3.039, CR 0.033.
     assert got == {
         "method": "ahp",
         "weights": {"A": "0.6370", "B": "0.2583", "C": "0.1047"},

@@ -1,4 +1,4 @@
-"""Churn (DOMAIN §7): the windows of a report and the two rates."""
+"""Churn (docs/domain §7.1): the windows of a report and the two rates."""
 
 from datetime import date
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""Customer lifetime value (DOMAIN §6): the retention model on every DOMAIN exercise to the
+"""Customer lifetime value (docs/domain §6): the retention model on every exercise to the
 fen, its properties, and the BG/NBD and Gamma-Gamma fits recovering known parameters from
 synthetic customers."""
 
@@ -36,11 +36,11 @@ D = Decimal
 EOY, RET, SOY = Convention.END_OF_YEAR, Convention.RETAINED_ONLY, Convention.START_OF_YEAR
 
 # ---------------------------------------------------------------------------------------------
-# The retention model: every exercise of DOMAIN §6, to the fen
+# The retention model: every exercise of docs/domain §6, to the fen
 # ---------------------------------------------------------------------------------------------
 
 # Exercise (seed): spend 2000, margin 50 %, r 0.8, d 8 %: unbounded 3571.43 / 2857.14 /
-# 3857.14; T = 5: 2774.95 / 2219.96 / 2996.95 — the "a / b / c" order of DOMAIN is
+# 3857.14; T = 5: 2774.95 / 2219.96 / 2996.95 — the "a / b / c" order of the docs is
 # end_of_year / retained_only / start_of_year. Exercise: 5000, 25 %, 0.7, 6 %: unbounded
 # 3472.22 / 2430.56 / 3680.56.
 DOMAIN_EXERCISES = [
@@ -69,7 +69,7 @@ def test_domain_exercises_to_the_fen(spend, margin, retention, rate, years, conv
 
 
 def test_each_exercise_matches_only_its_own_convention():
-    """The DOMAIN figures pin the conventions down: no other convention gives them."""
+    """The exercises' figures pin the conventions down: no other convention gives them."""
     for spend, margin, retention, rate, years, convention, expected in DOMAIN_EXERCISES:
         others = {
             c: retention_clv(D(spend), D(margin), D(retention), D(rate), years, c).clv

@@ -1,4 +1,4 @@
-"""Complaints (DOMAIN §11): the eight steps in order, a rejected approval going back to a new
+"""Complaints (docs/domain §11): the eight steps in order, a rejected approval going back to a new
 solution, compensation rules and the period's figures."""
 
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""The satisfaction index (DOMAIN §9): the tree, the 0–100 mapping, the weighted roll-up with
+"""The satisfaction index (docs/domain §9): the tree, the 0–100 mapping, the weighted roll-up with
 missing answers, quadrants; and the CSI within [0, 100] as a property."""
 
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""Lifecycle stages (DOMAIN §7): each rule in order, the vectorised form agreeing with the rule
+"""Lifecycle stages (docs/domain §7): each rule in order, the vectorised form agreeing with the rule
 by rule one, and the settings' checks."""
 
 from decimal import Decimal

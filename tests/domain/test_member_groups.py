@@ -1,4 +1,4 @@
-"""Member group criteria (DOMAIN §10): checking, defaults, the stored form, age ranges."""
+"""Member group criteria (docs/domain §10): checking, defaults, the stored form, age ranges."""
 
 from datetime import date
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""NPS arithmetic (DOMAIN §8): the exercises, the standard error and the calculator's input
+"""NPS arithmetic (docs/domain §8): the exercises, the standard error and the calculator's input
 rules, and the bounds as properties."""
 
 from decimal import Decimal
@@ -25,7 +25,7 @@ def test_exercise_30_40_30_of_100():
         Decimal("0.3000"),
         Decimal("0.3000"),
     )
-    assert r.standard_error == Decimal("7.75")  # DOMAIN §8
+    assert r.standard_error == Decimal("7.75")  # docs/domain §8
     assert r.margin_of_error_95 == Decimal("15.18")  # 1.96 × 7.7460 = 15.182
 
 

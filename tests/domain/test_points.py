@@ -1,4 +1,4 @@
-"""Points ledger arithmetic (DOMAIN §3) and the change account (§4): earning, returns, refunds
+"""Points ledger arithmetic (docs/domain §3) and the change account (§4): earning, returns, refunds
 of points paid, shortfall, FIFO lots, expiry, the balance fold, cash-off value."""
 
 from __future__ import annotations

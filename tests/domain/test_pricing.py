@@ -1,4 +1,4 @@
-"""Member price at checkout (DOMAIN §2): rate resolution, stacked discounts, line amounts,
+"""Member price at checkout (docs/domain §2): rate resolution, stacked discounts, line amounts,
 discount sharing, receipt card opening and basket validation."""
 
 from __future__ import annotations

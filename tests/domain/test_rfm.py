@@ -1,4 +1,4 @@
-"""RFM (DOMAIN §5): the airline table's cut points, the eight segments, quintiles, and the
+"""RFM (docs/domain §5): the airline table's cut points, the eight segments, quintiles, and the
 vectorised scoring agreeing with the one-member rules."""
 
 from decimal import Decimal
@@ -40,7 +40,7 @@ def test_defaults_are_the_airline_table():
     assert RfmConfig.from_json(DEFAULT.as_json()) == DEFAULT
 
 
-# DOMAIN §5: R ≤ 30 → 5, ≤ 90 → 4, ≤ 180 → 3, ≤ 365 → 2, else 1
+# docs/domain §5: R ≤ 30 → 5, ≤ 90 → 4, ≤ 180 → 3, ≤ 365 → 2, else 1
 @pytest.mark.parametrize(
     ("days", "expected"),
     [(0, 5), (30, 5), (31, 4), (90, 4), (91, 3), (180, 3), (181, 2), (365, 2), (366, 1), (729, 1)],

@@ -1,4 +1,4 @@
-"""Indicator weights (DOMAIN §9): the five methods on DOMAIN's examples, their refusals, and
+"""Indicator weights (docs/domain §9.2): the five methods on its examples, their refusals, and
 properties — weights sum to 1 and are non-negative; AHP on a consistent matrix built from a
 weight vector recovers it with CR ≈ 0."""
 
@@ -37,7 +37,7 @@ def experts(*rows):
 
 
 def test_expert_average_exercise():
-    # DOMAIN §9: (50, 30, 20), (60, 20, 20), (40, 40, 20) % → 50, 30, 20 %
+    # docs/domain §9.2: (50, 30, 20), (60, 20, 20), (40, 40, 20) % → 50, 30, 20 %
     r = expert_average(
         ABC, experts(("0.5", "0.3", "0.2"), ("0.6", "0.2", "0.2"), ("0.4", "0.4", "0.2"))
     )
@@ -153,7 +153,7 @@ def test_delphi_threshold_round_limit_and_refusals():
 
 
 def test_ahp_example():
-    # DOMAIN §9: → weights 0.637, 0.258, 0.105, λmax 3.039, CR 0.033.
+    # docs/domain §9.2: → weights 0.637, 0.258, 0.105, λmax 3.039, CR 0.033.
     r = ahp(ABC, [[1, 3, 5], ["1/3", 1, 3], ["1/5", "1/3", 1]])
     assert [r3(w) for w in r.weights.values()] == [D("0.637"), D("0.258"), D("0.105")]
     assert sum(r.weights.values()) == 1

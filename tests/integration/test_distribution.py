@@ -1,4 +1,4 @@
-"""The schema against Citus's rules for distributed and reference tables (DOMAIN-free: the
+"""The schema against Citus's rules for distributed and reference tables (domain-free: the
 rules of app/models/distribution.py, then the migrated schema read from the catalog), and
 `loyalty distribute` on plain PostgreSQL."""
 

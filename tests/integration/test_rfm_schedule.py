@@ -1,4 +1,4 @@
-"""The monthly RFM run (DOMAIN §5, 每月自动计算一次): on the 1st at 02:00 tenant time, as of the
+"""The monthly RFM run (docs/domain §5.3, 每月自动计算一次): 1st at 02:00 tenant time, as of the
 month just ended, once however many schedulers tick — on a database of its own (a tick works
 through every tenant of its database)."""
 

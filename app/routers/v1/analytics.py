@@ -1,4 +1,4 @@
-"""Customer analytics (issue 6): RFM (DOMAIN §5), churn and lifecycle (DOMAIN §7)."""
+"""Customer analytics (issue 6): RFM (docs/domain §5), churn and lifecycle (docs/domain §7)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def _config(settings) -> RfmConfigRead:
     response_model=RfmConfigRead,
     summary="Get the RFM settings",
     description="Scopes: `analytics`, `admin`. A tenant that never set them has the airline "
-    "table of DOMAIN §5: a 730-day window, R cut at 30/90/180/365 days, F at 2/6/11/24 "
+    "table: a 730-day window, R cut at 30/90/180/365 days, F at 2/6/11/24 "
     "purchases, M at 500/1000/3000/5000 CNY, high = score ≥ 3 (`updated_at` null).",
 )
 async def get_rfm_config(uow: Uow, who: Principal = ANALYSTS) -> RfmConfigRead:
@@ -211,7 +211,7 @@ async def get_member_rfm(member_id: str, uow: Uow, who: Principal = ANALYSTS) ->
 @router.get(
     "/analytics/churn",
     response_model=ChurnRead,
-    summary="Churn over a period: absolute and relative rates (DOMAIN §7)",
+    summary="Churn over a period: absolute and relative rates",
     description="Scopes: `analytics`, `admin`. A customer is active on a day if they bought in "
     "the `inactive_days` days up to it (default 365). Active at the start: bought in the "
     "`inactive_days` before `from`; lost: active at the start and no purchase in the "

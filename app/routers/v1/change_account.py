@@ -1,4 +1,4 @@
-"""The change account (零钞转存, DOMAIN §4): the balance stored on a card's member, deposits of
+"""The change account (零钞转存, docs/domain §4): the balance stored on a card's member, deposits of
 change the till could not give, and spends. Every POST moves money and runs through
 ``run_once`` (Idempotency-Key, one transaction, retried on serialization failures)."""
 

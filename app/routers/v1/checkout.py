@@ -36,7 +36,7 @@ def _line(body) -> Line:
     response_model=QuoteResponse,
     summary="Price a basket for a member card",
     description="Scopes: `pos`, `app`, `admin`. Identifies the card as `POST /v1/cards/resolve` "
-    "does (same errors), then prices every line per DOMAIN §2: the most specific approved "
+    "does (same errors), then prices every line: the most specific approved "
     "discount rule in effect at `at` for the card's class (else the class default), the "
     "stacked-discount rule of the tenant's stacking mode, and the split of the member "
     "discount between store and supplier. Without a card, lines keep their existing price "

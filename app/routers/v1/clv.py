@@ -1,4 +1,4 @@
-"""Customer lifetime value (DOMAIN §6) under ``/v1/analytics/clv``: the stateless retention-
+"""Customer lifetime value (docs/domain §6) under ``/v1/analytics/clv``: the stateless retention-
 model calculator here; models fitted on the tenant's transactions join this router."""
 
 from datetime import UTC, datetime
@@ -36,7 +36,7 @@ ANALYSTS = scoped(Scope.ANALYTICS, Scope.ADMIN)
     "per year m = `annual_spend` × `gross_margin`, kept each year with probability "
     "`retention` r, discounted at `discount_rate` d, over `years` or unbounded, in one of "
     "three timing conventions (see `convention`). Unbounded totals are the closed forms "
-    "m/(1+d−r), m·r/(1+d−r) and m(1+d)/(1+d−r). Example (DOMAIN §6): 2000, 0.5, 0.8, 0.08 → "
+    "m/(1+d−r), m·r/(1+d−r) and m(1+d)/(1+d−r). Example: 2000, 0.5, 0.8, 0.08 → "
     "3571.43 / 2857.14 / 3857.14 unbounded, 2774.95 / 2219.96 / 2996.95 over 5 years. "
     "Out-of-range values are 422 `invalid_clv_input` naming each field; an unbounded horizon "
     "with r ≥ 1 + d is 422 `clv_diverges` on `retention`.",
@@ -208,7 +208,7 @@ async def get_clv_model(model_id: ModelId, uow: Uow, who: Principal = ANALYSTS) 
     summary="Every member's values under a CLV model",
     description="Scopes: `analytics`, `admin`. Per member: frequency, recency, T, "
     "P(alive), expected purchases over the horizon, expected value of a purchase, discounted "
-    "CLV, the historical / current / potential breakdown (DOMAIN §6) and the value quadrant "
+    "CLV, the historical / current / potential breakdown and the value quadrant "
     "(current × potential: vip, improve, maintain, abandon). Optionally one `quadrant`; by "
     "member id, in cursor pages.",
     responses=MODEL_NOT_FOUND,

@@ -1,4 +1,4 @@
-"""Complaints (客户投诉, DOMAIN §11): recorded, then the seven further steps in order, each
+"""Complaints (客户投诉, docs/domain §11): recorded, then the seven further steps in order, each
 through its own ``POST /v1/complaints/{id}/steps/{step}``; the complaint analytics.
 
 Step POSTs run through ``run_once`` (Idempotency-Key honoured; one transaction): implementing a

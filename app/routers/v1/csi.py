@@ -1,4 +1,4 @@
-"""The customer satisfaction index (客户满意度指数, DOMAIN §9): models as trees of variables,
+"""The customer satisfaction index (客户满意度指数, docs/domain §9): models as trees of variables,
 indicators and questionnaire items; weights per parent node by any weighting method;
 responses; the index with every node's score; satisfaction × loyalty quadrants."""
 

@@ -1,4 +1,4 @@
-"""Member groups (DOMAIN §10, 会员卡群组): saved criteria and their generated member lists."""
+"""Member groups (docs/domain §10, 会员卡群组): saved criteria and their generated member lists."""
 
 from __future__ import annotations
 

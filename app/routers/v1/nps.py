@@ -1,4 +1,4 @@
-"""NPS (净推荐值, DOMAIN §8): a stateless calculator for partners, survey answers and their
+"""NPS (净推荐值, docs/domain §8): a stateless calculator for partners, survey answers and their
 summary per store or month (a trend to plot)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Multiplier events (B) and warm rules (C) of DOMAIN §3.2."""
+"""Multiplier events (B) and warm rules (C) of docs/domain §3.2."""
 
 from fastapi import APIRouter, Response
 

@@ -1,4 +1,4 @@
-"""Points rules by level (积分规则, DOMAIN §3.2): rule documents of kind ``points``, with the
+"""Points rules by level (积分规则, docs/domain §3.2): rule documents of kind ``points``, with the
 life cycle, storage and change log of discount rules (app.services.discount_rules)."""
 
 from fastapi import APIRouter

@@ -1,4 +1,4 @@
-"""Sales and returns from the till: points earned, paid and clawed back (DOMAIN §3.2, §3.3).
+"""Sales and returns from the till: points earned, paid and clawed back (docs/domain §3.2, §3.3).
 
 Both are exactly-once by their natural keys, (store_code, receipt_no) for a sale and return_no
 within a sale, and honour an Idempotency-Key (``run_once``: the key commits with the effect).
@@ -66,7 +66,7 @@ def _replayed(response: Response) -> Response:
     "`store_not_found`). The payments must total the lines' final amounts (422 "
     "`payments_mismatch`). Earns A = floor(Σ eligible × rate) and E = floor(A × the class's "
     "identity multiple); the eligible amount excludes the share paid with points, change "
-    "account or coupons (DOMAIN §3.2); each line's rate comes from the most specific approved "
+    "account or coupons; each line's rate comes from the most specific approved "
     "points rule in effect, else the class's `default_points_rate`; B = floor(A × (k − 1)) "
     "with k the largest matching multiplier event or birthday multiplier; C the warm rules "
     "met, each once. One lot per category, pending "

@@ -1,4 +1,4 @@
-"""Indicator weights (指标权重, DOMAIN §9): a stateless calculator, one body per method."""
+"""Indicator weights (指标权重, docs/domain §9.2): a stateless calculator, one body per method."""
 
 from __future__ import annotations
 
