@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
 from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from app import __version__
 from app.crypto import Vault
@@ -217,6 +219,27 @@ def _tune_gc() -> None:
     gc.set_threshold(100_000, 50, 1000)
 
 
+# Response headers, documented once and referenced from every response that carries them.
+HEADERS = {
+    "XRequestId": {
+        "description": "The request's id: the `X-Request-ID` sent, else a new one. Quote it "
+        "when reporting a problem.",
+        "schema": {"type": "string"},
+    },
+    "IdempotentReplayed": {
+        "description": "`true` when this is the stored first answer to the same request sent "
+        "again (an `Idempotency-Key`, or the operation's own natural key).",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "RetryAfter": {
+        "description": "Seconds to wait before sending the request again: 409 `busy` and "
+        "`idempotency_in_flight`, 429 `card_locked` (until the lock ends), 503 "
+        "`database_unavailable`.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+
 def _openapi(app: FastAPI) -> dict:
     if app.openapi_schema is None:
         schema = get_openapi(
@@ -225,13 +248,70 @@ def _openapi(app: FastAPI) -> dict:
             description=app.description,
             routes=app.routes,
             tags=app.openapi_tags,
+            # Relative: the server the document is read from (`/docs` tries calls there).
+            # `make run` serves http://localhost:8000; a client is given its base URL.
+            servers=[{"url": "/", "description": "The server that serves this document."}],
+            license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
         )
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(problem.pop("$defs", {}))
-        components["Problem"] = problem
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        problem = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}", mode="serialization"
+        )
+        schemas.update(problem.pop("$defs", {}))
+        problem["properties"]["code"] = {
+            "$ref": "#/components/schemas/ErrorCode",
+            "description": problem["properties"]["code"]["description"],
+        }
+        schemas["Problem"] = problem
+        schemas["ErrorCode"] = {
+            "type": "string",
+            "enum": list(problems.ERROR_CODES),
+            "title": "ErrorCode",
+            "description": "Every code a problem can carry, to match on.",
+        }
+        _restore_example_nulls(schemas)
+        for name, component in schemas.items():
+            # A domain enum under its API name (app/schemas/enums.py) keeps its class's title,
+            # and generators name the type after the title: make it the API name.
+            if "enum" in component:
+                component["title"] = name
+        components["headers"] = HEADERS
+        _document_headers(schema)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _restore_example_nulls(schemas: dict) -> None:
+    """FastAPI writes the document with ``exclude_none``, which also drops every ``null``
+    from the models' examples: a nullable required field shown as null went missing, and
+    the example no longer validated against its own schema. Put the models' examples back."""
+    models: dict[str, type[BaseModel]] = {}
+    pending = [BaseModel]
+    while pending:
+        for model in pending.pop().__subclasses__():
+            pending.append(model)
+            if model.__module__.startswith("app."):
+                models[model.__name__] = model
+    for name, schema in schemas.items():
+        extra = models[name].model_config.get("json_schema_extra") if name in models else None
+        if "examples" in schema and isinstance(extra, dict) and "examples" in extra:
+            schema["examples"] = to_jsonable_python(extra["examples"])
+
+
+def _document_headers(schema: dict) -> None:
+    """X-Request-ID on every response; Idempotent-Replayed on the successes of operations
+    that replay; Retry-After where a retry is asked for."""
+    for operation in (op for item in schema["paths"].values() for op in item.values()):
+        operation.setdefault("security", [])  # health, readiness, metrics: no key
+        keyed = any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", ()))
+        for status, response in operation["responses"].items():
+            headers = response.setdefault("headers", {})
+            headers["X-Request-ID"] = {"$ref": "#/components/headers/XRequestId"}
+            if keyed and status.startswith("2"):
+                headers["Idempotent-Replayed"] = {"$ref": "#/components/headers/IdempotentReplayed"}
+            if status in ("409", "429", "503"):
+                headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
 
 
 def _route_templates(app: FastAPI) -> dict[str, str]:

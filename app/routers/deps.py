@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Security
+from fastapi import Depends, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -13,6 +13,7 @@ from app.crypto import Vault
 from app.domain.access import Principal, Scope
 from app.domain.pagination import MAX_LIMIT
 from app.services.access import authenticate
+from app.services.demo import DEMO_CARD_NUMBER
 from app.uow import UnitOfWork
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer lk_…`")
@@ -42,6 +43,15 @@ async def get_vault(request: Request) -> Vault:
 
 
 VaultDep = Annotated[Vault, Depends(get_vault)]
+
+# /docs pre-fills path parameters with their first example: the demo tenant's (`make run`).
+CardNumber = Annotated[
+    str,
+    Path(
+        description="The card number.",
+        openapi_examples={"demo": {"summary": "The demo member's card", "value": DEMO_CARD_NUMBER}},
+    ),
+]
 
 
 def scoped(*scopes: Scope):

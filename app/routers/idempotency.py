@@ -78,8 +78,7 @@ async def run_once(
     )
     headers = dict(REPLAYED) if outcome.replayed else {}
     if outcome.status_code >= 400:
-        code = json.loads(outcome.body).get("code", "")
-        headers |= problems.headers_for(outcome.status_code, code) or {}
+        headers |= problems.headers_for(outcome.status_code, json.loads(outcome.body)) or {}
         media_type = problems.PROBLEM_MEDIA_TYPE
     else:
         media_type = "application/json"

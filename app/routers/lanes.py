@@ -92,7 +92,7 @@ class Lanes:
             return
         except DomainError as exc:
             status, problem = render(exc)
-            await _send_problem(send, status, problem, headers_for(status, exc.code))
+            await _send_problem(send, status, problem, headers_for(status, problem))
             return
         await _respond(send, answer.status, answer.body, b"application/json", answer.headers)
 

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+# Response headers, defined once in components.headers (app/main.py puts them there).
+REPLAYED_HEADER = {"Idempotent-Replayed": {"$ref": "#/components/headers/IdempotentReplayed"}}
+
+
+def ref(schema: str) -> dict:
+    return {"$ref": f"#/components/schemas/{schema}"}
+
+
+def replayed(model: type[BaseModel], description: str) -> dict:
+    """The 200 of a request sent again: the first answer, typed like the 201 it was, so a
+    generated client parses a replay as it parses the first answer."""
+    return {200: {"description": description, "model": model, "headers": REPLAYED_HEADER}}
+
 
 _EXAMPLES = {
     400: ("malformed_json", "Bad Request", "The body is not valid JSON: Expecting value."),

@@ -7,6 +7,8 @@ Every error a client can cause leaves here as ``application/problem+json`` with 
 from __future__ import annotations
 
 import logging
+import math
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -90,7 +92,7 @@ STATUS_TITLES = {
 }
 
 # Problems a client should simply retry after a moment.
-RETRY_AFTER_SECONDS = {"idempotency_in_flight": 1, "busy": 1}
+RETRY_AFTER_SECONDS = {"idempotency_in_flight": 1, "busy": 1, "database_unavailable": 5}
 
 
 def _title(status: int) -> str:
@@ -147,11 +149,16 @@ def render(exc: DomainError) -> tuple[int, dict]:
     )
 
 
-def headers_for(status: int, code: str) -> dict | None:
+def headers_for(status: int, problem: dict) -> dict | None:
+    """The headers a problem response carries besides its body (``problem``)."""
+    code = problem.get("code", "")
     if status == 401:
         return {"WWW-Authenticate": "Bearer"}
     if code in RETRY_AFTER_SECONDS:
         return {"Retry-After": str(RETRY_AFTER_SECONDS[code])}
+    if until := problem.get("locked_until"):  # 429 card_locked: when the lock ends
+        wait = datetime.fromisoformat(until) - datetime.now(UTC)
+        return {"Retry-After": str(max(1, math.ceil(wait.total_seconds())))}
     return None
 
 
@@ -179,7 +186,7 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
         body,
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers_for(status, exc.code),
+        headers=headers_for(status, body),
     )
 
 

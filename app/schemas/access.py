@@ -4,8 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.access import Scope
 from app.schemas.common import Strict
+from app.schemas.enums import ApiKeyScope
 
 
 class ApiKeyCreate(Strict):
@@ -14,7 +14,7 @@ class ApiKeyCreate(Strict):
     )
 
     name: str = Field(min_length=1, max_length=100, description="Who uses it; shown in audit logs.")
-    scopes: list[Scope] = Field(min_length=1, max_length=5)
+    scopes: list[ApiKeyScope] = Field(min_length=1, max_length=5)
 
 
 class ApiKeyRead(BaseModel):
@@ -38,7 +38,7 @@ class ApiKeyRead(BaseModel):
     id: str
     tenant_id: str
     name: str
-    scopes: list[Scope]
+    scopes: list[ApiKeyScope]
     display_prefix: str = Field(description="The first characters of the key, to recognise it.")
     created_at: datetime
     revoked_at: datetime | None

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.rfm import SEGMENTS
 from app.schemas.common import Day, DecimalString, JsonInt, Strict
+from app.schemas.enums import LifecycleStage, RfmMethod, RfmRunTrigger, RfmSegment
 
-Segment = Literal[SEGMENTS]  # the eight RFM segments (docs/domain §5), in order
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 _CONFIG = {
     "method": "thresholds",
@@ -49,7 +47,7 @@ CutPoints = Field(min_length=4, max_length=4)
 class RfmConfigUpdate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [_CONFIG, {"method": "quantile"}]})
 
-    method: Literal["thresholds", "quantile"] = Field(
+    method: RfmMethod = Field(
         default="thresholds",
         description="`thresholds`: the cut points below; `quantile`: quintiles of the tenant's "
         "own scored members (the cut points are then ignored).",
@@ -86,7 +84,7 @@ class RfmConfigRead(BaseModel):
         json_schema_extra={"examples": [{**_CONFIG, "updated_at": "2026-11-23T08:00:00Z"}]}
     )
 
-    method: Literal["thresholds", "quantile"]
+    method: RfmMethod
     window_days: int
     r_days: list[int]
     f_counts: list[int]
@@ -136,7 +134,7 @@ class RfmRunRead(BaseModel):
 
     id: int
     as_of: dt.date
-    trigger: Literal["api", "schedule"] = Field(
+    trigger: RfmRunTrigger = Field(
         description="`schedule`: the monthly run (1st, 02:00 tenant time)."
     )
     members_scored: int = Field(description="Members with a purchase in the window.")
@@ -157,7 +155,7 @@ class RfmMemberRead(BaseModel):
     r: int = Field(ge=1, le=5)
     f: int = Field(ge=1, le=5)
     m: int = Field(ge=1, le=5)
-    segment: Segment
+    segment: RfmSegment
 
 
 class MemberRfmRead(RfmMemberRead):
@@ -256,7 +254,6 @@ _LIFECYCLE = {
     "stability_min_days": 365,
     "stability_min_purchases": 6,
 }
-Stage = Literal["exploration", "formation", "stability", "decline", "lost"]
 
 
 class LifecycleConfigUpdate(Strict):
@@ -293,6 +290,7 @@ class LifecycleConfigUpdate(Strict):
 class LifecycleConfigRead(LifecycleConfigUpdate):
     model_config = ConfigDict(
         extra="ignore",
+        json_schema_serialization_defaults_required=True,  # always sent: required, for clients
         json_schema_extra={"examples": [{**_LIFECYCLE, "updated_at": None}]},
     )
 
@@ -357,7 +355,7 @@ class MemberLifecycleRead(BaseModel):
 
     member_id: str
     as_of: dt.date
-    stage: Stage | None = Field(description="Null: no purchase up to `as_of`.")
+    stage: LifecycleStage | None = Field(description="Null: no purchase up to `as_of`.")
     purchases: int
     first_purchase: dt.date | None
     last_purchase: dt.date | None

@@ -21,7 +21,7 @@ from app.domain.card_classes import (
     Usage,
     Verification,
 )
-from app.schemas.common import DecimalString, JsonBool, JsonInt, Patch, Strict
+from app.schemas.common import DecimalString, JsonBool, JsonInt, Money, Patch, PositiveMoney, Strict
 
 MAX_SERIAL = 10**MAX_SERIAL_LENGTH - 1
 
@@ -106,7 +106,7 @@ class _ClassFields(Strict):
         max_length=12,
         description="Code of the tenant's sharing group (折扣分担分组). Default null.",
     )
-    receipt_open_threshold: DecimalString | None = Field(
+    receipt_open_threshold: Money | None = Field(
         default=None,
         description="A receipt of this amount or more lets a walk-in open a card of this class "
         "(money >= 0). Default null: never offered.",
@@ -124,7 +124,7 @@ class _ClassFields(Strict):
         default=False,
         description="Small change may be kept as stored value (零钞转存). Default false.",
     )
-    change_account_limit: DecimalString = Field(
+    change_account_limit: Money = Field(
         default=Decimal("0"),
         description='Largest change-account balance (money >= 0). Default "0".',
     )
@@ -134,7 +134,7 @@ class _ClassFields(Strict):
         description="Another class of the tenant to upgrade to; set with upgrade_spend_12m. "
         "Default null.",
     )
-    upgrade_spend_12m: DecimalString | None = Field(
+    upgrade_spend_12m: PositiveMoney | None = Field(
         default=None,
         description="Spend within 12 months that triggers the upgrade (money > 0); set with "
         "upgrade_to. Default null.",
@@ -142,7 +142,10 @@ class _ClassFields(Strict):
 
 
 class CardClassCreate(_ClassFields):
-    model_config = ConfigDict(json_schema_extra={"examples": [_CLASS_EXAMPLE]})
+    # A code the demo tenant (`make run`) doesn't have yet, so that "Try it out" creates it.
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**_CLASS_EXAMPLE, "code": "SILVER", "name": "Silver"}]}
+    )
 
     code: str = Field(
         description="Immutable; 1-12 uppercase letters or digits.", pattern=CLASS_CODE.pattern
@@ -183,13 +186,13 @@ class CardClassUpdate(Patch):
     identity_points_multiple: DecimalString | None = None
     default_discount_rate: DecimalString | None = None
     sharing_group: str | None = Field(default=None, max_length=12)
-    receipt_open_threshold: DecimalString | None = None
+    receipt_open_threshold: Money | None = None
     stack_threshold_rate: DecimalString | None = None
     stack_rate: DecimalString | None = None
     change_account_enabled: JsonBool | None = None
-    change_account_limit: DecimalString | None = None
+    change_account_limit: Money | None = None
     upgrade_to: str | None = Field(default=None, max_length=12)
-    upgrade_spend_12m: DecimalString | None = None
+    upgrade_spend_12m: PositiveMoney | None = None
 
 
 class CardClassRead(BaseModel):
@@ -222,13 +225,13 @@ class CardClassRead(BaseModel):
     identity_points_multiple: DecimalString
     default_discount_rate: DecimalString
     sharing_group: str | None
-    receipt_open_threshold: DecimalString | None
+    receipt_open_threshold: Money | None
     stack_threshold_rate: DecimalString
     stack_rate: DecimalString
     change_account_enabled: bool
-    change_account_limit: DecimalString
+    change_account_limit: Money
     upgrade_to: str | None
-    upgrade_spend_12m: DecimalString | None
+    upgrade_spend_12m: PositiveMoney | None
     cards_issued: int = Field(description="Cards issued so far (serials used).")
     created_at: datetime
     updated_at: datetime
@@ -264,7 +267,10 @@ _OVERRIDES = "Per counter or brand exceptions; no (level, code) twice."
 
 
 class SharingGroupCreate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [_GROUP_EXAMPLE]})
+    # A code the demo tenant (`make run`) doesn't have yet, so that "Try it out" creates it.
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**_GROUP_EXAMPLE, "code": "PROMO", "name": "Promotions"}]}
+    )
 
     code: str = Field(
         description="Immutable; 1-12 uppercase letters or digits.", pattern=GROUP_CODE.pattern

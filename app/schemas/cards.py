@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.card_lifecycle import CardStatus
 from app.schemas.common import Strict
+from app.schemas.enums import CardEventKind
 
 _CARD = {
-    "number": "S01GD0000427",
+    "number": "S01200000015",
     "card_class": "GOLD",
     "store_code": "S01",
     "member_id": "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10",
@@ -50,7 +50,7 @@ class CardRead(BaseModel):
 class CardIssued(CardRead):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{**_CARD, "track": "S01GD0000427=9f3a61c2", "verification_code": "402913"}]
+            "examples": [{**_CARD, "track": "S01200000015=9f3a61c2", "verification_code": None}]
         }
     )
 
@@ -97,7 +97,7 @@ class CardEventRead(BaseModel):
     )
 
     id: int
-    kind: Literal["issued", "status", "tier"]
+    kind: CardEventKind
     from_value: str | None
     to_value: str
     reason: str
@@ -109,8 +109,9 @@ class CardResolve(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"card_number": "S01GD0000427", "verification_code": "402913"},
-                {"track": "S01GD0000427=9f3a61c2"},
+                {"card_number": "S01200000015"},
+                {"card_number": "S01300000014", "verification_code": "402913"},
+                {"track": "S01200000015=9f3a61c2"},
             ]
         }
     )

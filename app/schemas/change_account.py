@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import DecimalString, Strict
+from app.schemas.common import Money, PositiveMoney, SignedMoney, Strict
+from app.schemas.enums import ChangeMovementKind
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
-_CARD = "S01GD0000427"
+_CARD = "S01200000015"
 _AT = "2026-11-23T08:00:00Z"
 
-Kind = Literal["deposit", "spend", "sale_payment", "sale_refund"]
 
 _ENTRY = {
     "id": 5120,
@@ -34,7 +33,7 @@ class ChangeMovementCreate(Strict):
         }
     )
 
-    amount: DecimalString = Field(description="CNY, > 0, at most 2 decimals.")
+    amount: PositiveMoney = Field(description="CNY, > 0, at most 2 decimals.")
     reference: str | None = Field(
         default=None, max_length=100, description="Your reference, e.g. the receipt."
     )
@@ -61,9 +60,9 @@ class ChangeMovementRead(BaseModel):
     entry_id: int = Field(description="The ledger entry this movement wrote.")
     card_number: str
     member_id: str
-    kind: Kind
-    amount: DecimalString = Field(description="Signed: + stored, − spent.")
-    balance: DecimalString = Field(description="The member's change balance after it.")
+    kind: ChangeMovementKind
+    amount: SignedMoney = Field(description="Signed: + stored, − spent.")
+    balance: Money = Field(description="The member's change balance after it.")
     created_at: datetime
 
 
@@ -72,8 +71,8 @@ class ChangeEntryRead(BaseModel):
 
     id: int
     card_number: str | None = Field(description="The card presented (the account is the member's).")
-    amount: DecimalString = Field(description="Signed: + stored or refunded, − spent or paid.")
-    kind: Kind
+    amount: SignedMoney = Field(description="Signed: + stored or refunded, − spent or paid.")
+    kind: ChangeMovementKind
     source_type: str = Field(description="`deposit`, `spend`, `sale` or `sale_return`.")
     source_id: str = Field(description="The deposit or spend document, sale id or return id.")
     reference: str | None
@@ -99,8 +98,8 @@ class ChangeAccountRead(BaseModel):
 
     card_number: str
     member_id: str
-    balance: DecimalString = Field(description="The sum of the entries; never negative.")
-    limit: DecimalString = Field(
+    balance: Money = Field(description="The sum of the entries; never negative.")
+    limit: Money = Field(
         description="The card class's `change_account_limit`: deposits keep the balance ≤ it."
     )
     enabled: bool = Field(description="Whether the card's class takes deposits.")

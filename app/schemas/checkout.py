@@ -110,6 +110,7 @@ class PointsPreview(BaseModel):
 
 class QuoteResponse(BaseModel):
     model_config = ConfigDict(
+        json_schema_serialization_defaults_required=True,  # always sent: required, for clients
         json_schema_extra={
             "examples": [
                 {
@@ -140,7 +141,7 @@ class QuoteResponse(BaseModel):
                     "openable_card_classes": [],
                 }
             ]
-        }
+        },
     )
 
     card: QuoteCard | None

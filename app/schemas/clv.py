@@ -4,11 +4,12 @@ decimal strings."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from app.schemas.common import DecimalString, JsonInt, Strict
+from app.schemas.enums import RetentionConvention
 
 # Results can exceed the 12 integer digits and 6 decimals of DecimalString inputs (an
 # unbounded CLV with 1 + d − r close to 0), so they have a pattern of their own.
@@ -20,7 +21,6 @@ DecimalResult = Annotated[
     ),
 ]
 
-Convention = Literal["end_of_year", "retained_only", "start_of_year"]
 
 _SEED = {
     "annual_spend": "2000.00",
@@ -59,7 +59,7 @@ class RetentionClvCreate(Strict):
         description="Horizon T in years, 1..100; null (the default) = unbounded, which needs "
         "r < 1 + d.",
     )
-    convention: Convention = Field(
+    convention: RetentionConvention = Field(
         default="end_of_year",
         description="`end_of_year`: Σ m·r^(t−1)/(1+d)^t (year 1 certain, paid at its end); "
         "`retained_only`: Σ m·r^t/(1+d)^t (only retained years); `start_of_year`: "
@@ -122,7 +122,7 @@ class RetentionClvRead(BaseModel):
         "when unbounded. Rows are rounded one by one, so their sum may differ by a few fen."
     )
     annual_margin: DecimalResult = Field(description="m = annual_spend × gross_margin.")
-    convention: Convention
+    convention: RetentionConvention
     years: int | None = Field(description="The horizon; null = unbounded.")
     schedule: list[ScheduleRowRead] = Field(
         description="One row per year: all `years` of them, or the first 100 when unbounded."

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas.common import Day, DecimalString, JsonInt, Strict
+from app.schemas.enums import ClvQuadrant, ClvTimeUnit
 
 _FIT = {
     "r": 0.243,
@@ -75,9 +75,7 @@ class ClvModelCreate(Strict):
         }
     )
 
-    time_unit: Literal["day", "week", "month"] = Field(
-        description="A week is 7 days, a month 365.25/12 days."
-    )
+    time_unit: ClvTimeUnit = Field(description="A week is 7 days, a month 365.25/12 days.")
     calibration_end: Day = Field(
         description="Purchases up to the end of this day (tenant time zone) are fitted; today "
         "or earlier."
@@ -136,7 +134,7 @@ class ClvModelRead(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_MODEL]})
 
     id: int
-    time_unit: Literal["day", "week", "month"]
+    time_unit: ClvTimeUnit
     calibration_end: dt.date
     annual_discount_rate: DecimalString
     horizon_periods: int
@@ -210,7 +208,7 @@ class ClvMemberRead(BaseModel):
     expected_average_value: DecimalString = Field(description="Expected spend per purchase.")
     clv: DecimalString = Field(description="Discounted CLV over the horizon (= current value).")
     breakdown: ValueBreakdownRead
-    quadrant: Literal["vip", "improve", "maintain", "abandon"] = Field(
+    quadrant: ClvQuadrant = Field(
         description="Current × potential value: vip (贵宾型), improve (改进型), maintain (维持型), "
         "abandon (放弃型)."
     )

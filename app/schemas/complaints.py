@@ -8,9 +8,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.domain.complaints import Channel, Complaint, Severity, Status, Step
+from app.domain.complaints import Complaint, Status, Step
 from app.domain.voc import CODE_PATTERN
 from app.schemas.common import DecimalString, JsonBool, JsonInt, Strict
+from app.schemas.enums import ComplaintChannel, ComplaintSeverity, ComplaintStatus, ComplaintStep
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 _AT = "2026-11-23T08:00:00Z"
@@ -23,8 +24,7 @@ class ComplaintCreate(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
-                    "member_id": _MEMBER,
+                {  # member_id left out: ids are the tenant's own (the demo's are random)
                     "channel": "store",
                     "store_code": "S01",
                     "category": "product_quality",
@@ -37,7 +37,7 @@ class ComplaintCreate(Strict):
     member_id: str | None = Field(
         default=None, min_length=1, max_length=64, description="The complaining member, if any."
     )
-    channel: Channel = Field(description="How the complaint came in.")
+    channel: ComplaintChannel = Field(description="How the complaint came in.")
     store_code: str | None = Field(default=None, min_length=1, max_length=12)
     category: str = Field(
         max_length=32,
@@ -53,7 +53,7 @@ class NatureStep(Strict):
     )
 
     justified: JsonBool = Field(description="Whether the complaint is founded (判断投诉性质).")
-    severity: Severity
+    severity: ComplaintSeverity
     note: str | None = Note
 
 
@@ -189,13 +189,13 @@ class ComplaintSummaryRead(BaseModel):
     id: int
     member_id: str | None
     store_code: str | None
-    channel: Channel
+    channel: ComplaintChannel
     category: str
     content: str
-    status: Status = Field(description="The last step done.")
-    next_step: Step | None = Field(description="The only step that may come next.")
+    status: ComplaintStatus = Field(description="The last step done.")
+    next_step: ComplaintStep | None = Field(description="The only step that may come next.")
     justified: bool | None
-    severity: Severity | None
+    severity: ComplaintSeverity | None
     department: str | None
     cause: str | None
     solution: str | None

@@ -129,7 +129,7 @@ class DiscountRuleUpdate(Patch):
         return out
 
 
-class EntryRead(BaseModel):
+class DiscountRuleEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_ENTRY]})
 
     target: str
@@ -174,7 +174,7 @@ class DiscountRuleSummaryRead(_RuleHeader):
 class DiscountRuleRead(_RuleHeader):
     model_config = ConfigDict(json_schema_extra={"examples": [_READ]})
 
-    entries: list[EntryRead]
+    entries: list[DiscountRuleEntryRead]
 
     @classmethod
     def of(cls, rule: DiscountRule) -> DiscountRuleRead:

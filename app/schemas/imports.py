@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.imports import ImportFormat, OnError
 from app.schemas.common import Problem
+from app.schemas.enums import ImportJobStatus
 
 _BAD = {
     "line": 17,
@@ -29,8 +30,8 @@ class _ImportCounts(BaseModel):
     its id, duplicates and rejected in its own words."""
 
     id: int
-    format: Literal["csv", "ndjson"]
-    on_error: Literal["reject", "skip"]
+    format: ImportFormat
+    on_error: OnError
     rows: int = Field(description="Data lines read (blank lines not counted).")
     imported: int = Field(description="New receipts stored.")
     duplicates: int
@@ -159,13 +160,13 @@ class ImportJobRead(BaseModel):
     )
 
     id: int = Field(description="The job's number (not the import's: see `report.id`).")
-    status: Literal["running", "succeeded", "failed", "cancelled"] = Field(
+    status: ImportJobStatus = Field(
         description="`running` until the import commits (`succeeded`, `report` set) or rolls "
         "back (`failed` with `problem`, or `cancelled`): a job that did not succeed imported "
         "nothing."
     )
-    format: Literal["csv", "ndjson"]
-    on_error: Literal["reject", "skip"]
+    format: ImportFormat
+    on_error: OnError
     bytes_total: int | None = Field(
         description="The body's size from `Content-Length` (as sent, compressed if gzipped); "
         "null when the body was sent chunked."

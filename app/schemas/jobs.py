@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict
 from app.schemas.common import DecimalString
 
 _CHANGE = {
-    "card_number": "S01N0000017",
+    "card_number": "S01100000016",
     "member_id": "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10",
     "from_class": "NORMAL",
     "to_class": "GOLD",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.analytics import Segment
+from app.domain.members import Gender
 from app.schemas.common import Day, DecimalString, JsonInt, Patch, Strict
+from app.schemas.enums import GroupRankingBy, MemberGroupStatus, RfmSegment
 
 _CRITERIA = {
     "attributes": {
@@ -53,7 +54,7 @@ class GroupAmountRange(Strict):
 
 
 class GroupAttributes(Strict):
-    genders: list[Literal["female", "male", "other", "unknown"]] | None = Values
+    genders: list[Gender] | None = Values
     age: GroupIntRange | None = Field(
         default=None,
         description="Years reached in the generation year (only the birth year is kept in "
@@ -64,7 +65,7 @@ class GroupAttributes(Strict):
         default=None, max_length=100, description="Holds an active card of one of them."
     )
     tags: list[str] | None = Field(default=None, max_length=100, description="Has any of them.")
-    rfm_segments: list[Segment] | None = Field(
+    rfm_segments: list[RfmSegment] | None = Field(
         default=None, max_length=8, description="In the tenant's latest RFM run."
     )
 
@@ -93,7 +94,7 @@ class GroupConsumption(Strict):
 
 
 class GroupRanking(Strict):
-    by: Literal["amount", "count"]
+    by: GroupRankingBy
     top: JsonInt = Field(description="Keep the top N buyers (1-1,000,000); ties by member id.")
 
 
@@ -142,7 +143,7 @@ class MemberGroupRead(BaseModel):
     code: str
     name: str
     criteria: GroupCriteria
-    status: Literal["new", "generated", "stale"] = Field(
+    status: MemberGroupStatus = Field(
         description="`new`: never generated; `stale`: criteria changed since the list was made "
         "(the list stays until generated again)."
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.nps import Nps
 from app.schemas.common import DecimalString, Instant, JsonInt, Strict
+from app.schemas.enums import NpsGroup, NpsGroupBy
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 _FIGURES = {
@@ -24,7 +24,6 @@ _FIGURES = {
     "standard_error": "7.75",
     "margin_of_error_95": "15.18",
 }
-Group = Literal["promoter", "passive", "detractor"]
 
 
 class NpsCalculate(Strict):
@@ -85,8 +84,7 @@ class NpsResponseCreate(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
-                    "member_id": _MEMBER,
+                {  # member_id left out: ids are the tenant's own (the demo's are random)
                     "store_code": "S01",
                     "score": 9,
                     "answered_at": "2026-11-23T10:15:00+08:00",
@@ -134,7 +132,7 @@ class NpsResponseRead(BaseModel):
     member_id: str | None
     store_code: str | None
     score: int
-    group: Group = Field(description="promoter (9–10), passive (7–8) or detractor (0–6).")
+    group: NpsGroup = Field(description="promoter (9–10), passive (7–8) or detractor (0–6).")
     answered_at: datetime
     comment: str | None
     response_ref: str | None
@@ -170,7 +168,7 @@ class NpsSummaryRead(BaseModel):
     from_: dt.date | None = Field(alias="from", serialization_alias="from")
     to: dt.date | None
     store_code: str | None
-    group_by: Literal["store", "month"] | None
+    group_by: NpsGroupBy | None
     overall: NpsRead
     groups: list[NpsGroupRead] = Field(
         description="One per store or month that has answers, in key order; empty without "

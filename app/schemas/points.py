@@ -3,17 +3,19 @@ from __future__ import annotations
 import datetime as dt
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from typing_extensions import TypeAliasType
 
-from app.domain.points import Category, ExpiryKind
+from app.domain.points import ExpiryKind
 from app.domain.points_rules import BirthdayScope
 from app.schemas.common import DecimalString, JsonInt, Strict
+from app.schemas.enums import PointsCategory, RedemptionPurpose, RedemptionStatus
 
 MAX_POINTS = 1_000_000_000
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
-_CARD = "S01GD0000427"
+_CARD = "S01200000015"
 _AT = "2026-11-23T08:00:00Z"
 
 Points = Field(ge=1, le=MAX_POINTS, description="A whole number of points > 0.")
@@ -76,7 +78,7 @@ class RedemptionCreate(Strict):
     card_number: str | None = CardNumber
     member_id: str | None = MemberId
     points: JsonInt = Points
-    purpose: Literal["cash_off", "gift", "rebate"]
+    purpose: RedemptionPurpose
     reference: str | None = Field(
         default=None, max_length=100, description="Your reference, e.g. receipt or order."
     )
@@ -107,12 +109,12 @@ class RedemptionRead(BaseModel):
     member_id: str
     card_number: str | None
     points: int
-    purpose: Literal["cash_off", "gift", "rebate"]
+    purpose: RedemptionPurpose
     reference: str | None
     money: DecimalString | None = Field(
         description="For `cash_off`: the CNY the points pay at the tenant's rate; else null."
     )
-    status: Literal["done", "cancelled"]
+    status: RedemptionStatus
     created_at: datetime
     cancelled_at: datetime | None
 
@@ -154,15 +156,25 @@ class PurchaseRead(BaseModel):
     created_at: datetime
 
 
-class ByCategory(BaseModel):
-    A: int
-    B: int
-    C: int
-    D: int
-    E: int
-    F: int
-    R: int = Field(description="Redeemed: ≤ 0.")
-    X: int = Field(description="Expired: ≤ 0.")
+# A map, not an object with properties A…X: generated clients bind properties to variables,
+# and openapi-python-client's `d = d.pop("D")` overwrote its own dict. Same wire format.
+PointsByCategory = TypeAliasType(
+    "PointsByCategory",
+    Annotated[
+        dict[PointsCategory, int],
+        WithJsonSchema(
+            {
+                "type": "object",
+                "description": "Points by ledger category; all eight categories always appear. "
+                "R (redeemed) and X (expired) are ≤ 0.",
+                "propertyNames": {"$ref": "#/components/schemas/PointsCategory"},
+                "additionalProperties": {"type": "integer"},
+                "minProperties": 8,
+                "maxProperties": 8,
+            }
+        ),
+    ],
+)
 
 
 class NextExpiryRead(BaseModel):
@@ -197,7 +209,7 @@ class PointsRead(BaseModel):
     balance: int = Field(description="A + B + C + D + E + F + R + X; never negative.")
     available: int = Field(description="Spendable now.")
     pending: int = Field(description="Earned on sales still in their return window.")
-    by_category: ByCategory
+    by_category: PointsByCategory
     next_expiry: NextExpiryRead | None
 
     @classmethod
@@ -207,14 +219,14 @@ class PointsRead(BaseModel):
             balance=points.balance,
             available=points.available,
             pending=points.pending,
-            by_category=ByCategory(**{c.value: n for c, n in points.by_category.items()}),
+            by_category={c.value: n for c, n in points.by_category.items()},
             next_expiry=NextExpiryRead.model_validate(points.next_expiry)
             if points.next_expiry
             else None,
         )
 
 
-class EntryRead(BaseModel):
+class LedgerEntryRead(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
         json_schema_extra={
@@ -233,7 +245,7 @@ class EntryRead(BaseModel):
     )
 
     id: int
-    category: Category
+    category: PointsCategory
     points: int = Field(description="Signed: R and X are negative (R positive on a cancel).")
     source_type: str = Field(
         description="adjustment, redemption, redemption_cancel, purchase, expiry, …"

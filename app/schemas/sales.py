@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.points import PaymentMethod
-from app.schemas.common import DecimalString, Instant, JsonInt, Strict
+from app.schemas.common import DecimalString, Instant, JsonInt, Money, PositiveMoney, Strict
+from app.schemas.enums import ReturnShortfall
 
 _CODE = Field(default=None, min_length=1, max_length=64)
 _LINE = {
@@ -22,7 +21,7 @@ _LINE = {
 _SALE = {
     "store_code": "S01",
     "receipt_no": "S01-20261123-000042",
-    "card_number": "S01G0000019",
+    "card_number": "S01200000015",
     "occurred_at": "2026-11-23T08:00:00Z",
     "lines": [_LINE],
     "payments": [
@@ -43,7 +42,7 @@ class SaleLineIn(Strict):
     counter: str | None = _CODE
     brand: str | None = _CODE
     qty: DecimalString = Field(description="> 0, up to 3 decimals for weighed goods.")
-    final_amount: DecimalString = Field(
+    final_amount: Money = Field(
         description="What the line cost after every discount (CNY, ≥ 0, 2 decimals)."
     )
 
@@ -55,11 +54,20 @@ class SalePaymentIn(Strict):
         "refunded pro rata on returns. Points, "
         "change-account and coupon payments earn no points."
     )
-    amount: DecimalString = Field(description="CNY, ≥ 0, 2 decimals.")
+    amount: Money = Field(description="CNY, ≥ 0, 2 decimals.")
 
 
 class SaleCreate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [_SALE]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                # First (what /docs pre-fills): paid in money, so it works on a demo member
+                # who has no points yet; then the same receipt partly paid with points.
+                {**_SALE, "payments": [{"method": "bank_card", "amount": "388.00"}]},
+                _SALE,
+            ]
+        }
+    )
 
     store_code: str = Field(min_length=1, max_length=12)
     receipt_no: str = Field(
@@ -96,7 +104,7 @@ class SaleRead(BaseModel):
                     "store_code": "S01",
                     "receipt_no": "S01-20261123-000042",
                     "member_id": "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10",
-                    "card_number": "S01G0000019",
+                    "card_number": "S01200000015",
                     "points_earned": {"A": 28, "B": 0, "C": 0, "E": 28},
                     "points_earned_total": 56,
                     "points_spent": 10000,
@@ -146,7 +154,7 @@ class ReturnCreate(Strict):
 
     return_no: str = Field(min_length=1, max_length=64, description="Unique per sale.")
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
-    shortfall: Literal["reject", "purchase"] = Field(
+    shortfall: ReturnShortfall = Field(
         default="reject",
         description="If the balance can't cover the clawback: `reject` (409 "
         "`insufficient_points_for_return`) or `purchase` the shortfall as F points.",
@@ -189,8 +197,8 @@ _LIMITS = {"max_line_amount": "1000000.00", "max_receipt_amount": "5000000.00"}
 class SaleLimitsRead(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_LIMITS]})
 
-    max_line_amount: DecimalString = Field(description="The largest final amount of a line (CNY).")
-    max_receipt_amount: DecimalString = Field(
+    max_line_amount: PositiveMoney = Field(description="The largest final amount of a line (CNY).")
+    max_receipt_amount: PositiveMoney = Field(
         description="The largest final amount of a receipt (CNY)."
     )
 
@@ -198,11 +206,11 @@ class SaleLimitsRead(BaseModel):
 class SaleLimitsUpdate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [_LIMITS]})
 
-    max_line_amount: DecimalString = Field(
+    max_line_amount: PositiveMoney = Field(
         description="CNY, > 0 and ≤ 1000000000.00, 2 decimals. A sale with a line above it is "
         "422 `line_amount_over_limit`."
     )
-    max_receipt_amount: DecimalString = Field(
+    max_receipt_amount: PositiveMoney = Field(
         description="CNY, > 0 and ≤ 1000000000.00, 2 decimals. A sale whose lines total more is "
         "422 `receipt_amount_over_limit`."
     )

@@ -11,7 +11,10 @@ _EXAMPLE = {"code": "S01", "name": "Nanjing Road flagship", "time_zone": "Asia/S
 
 
 class StoreCreate(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+    # A code the demo tenant (`make run`) doesn't have yet, so that "Try it out" creates it.
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**_EXAMPLE, "code": "S03", "name": "Jing'an counter"}]}
+    )
 
     code: str = Field(
         pattern=STORE_CODE.pattern,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validat
 from app.domain.errors import N_, Invalid
 from app.domain.weights import DEFAULT_CV_THRESHOLD, Judgement, Method, Prefer, Tie, Weighting
 from app.schemas.common import DecimalString, JsonInt, Strict
+from app.schemas.enums import WeightingMethod
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 ExpertWeights = dict[Code, DecimalString]
@@ -109,7 +110,7 @@ class WeightsIn(Strict):
 
     model_config = ConfigDict(json_schema_extra={"examples": list(EXAMPLES.values())})
 
-    method: Method
+    method: WeightingMethod
     indicators: list[Code] = Field(
         min_length=1,
         max_length=100,

@@ -10,6 +10,7 @@ from decimal import Decimal
 from app.crypto import Vault
 from app.domain.access import Principal, Scope
 from app.domain.card_classes import ClassTerms, OverrideLevel, ShareOverride, Usage, Verification
+from app.domain.cards import CardNumberFormat
 from app.domain.discount_rules import RuleLine, RuleTerms
 from app.domain.pricing import Level
 from app.services import card_classes, cards, discount_rules, members
@@ -74,6 +75,13 @@ DEMO_CLASSES = [  # created in this order: each upgrades into an earlier one
     ),
 ]
 DEMO_MEMBER_REF = "DEMO-0001"
+_GOLD = dict(DEMO_CLASSES)["GOLD"]
+# The demo member's card: the GOLD class's first serial at S01. The seed issues it right after
+# it creates the class, so a fresh demo tenant always has this number (S01200000015, Luhn
+# check digit 5), which the OpenAPI examples use so that /docs' "Try it out" works on it.
+DEMO_CARD_NUMBER = CardNumberFormat(
+    _GOLD.prefix, _GOLD.serial_length, _GOLD.check_digit_length, _GOLD.suffix
+).compose("S01", _GOLD.serial_start)
 # The README's pricing example: GOLD members pay 0.88 for OLAY, stacking on promotions.
 DEMO_DISCOUNT_RULE = RuleTerms(
     level=Level.BRAND,

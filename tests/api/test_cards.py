@@ -189,6 +189,7 @@ async def test_verification_code_and_lockout(client, tenant):
         assert (await resolve(wrong)).status_code == 403
     locked = await resolve(code)  # even the right code waits out the lock
     assert locked.status_code == 429 and locked.json()["code"] == "card_locked"
+    assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60  # until the 15-minute lock ends
 
 
 @pytest.mark.parametrize("status_action", ["freeze", "report-lost", "cancel"])

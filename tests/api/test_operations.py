@@ -20,6 +20,7 @@ async def test_readyz_with_database_down():
         assert r.status_code == 503
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["code"] == "database_unavailable"
+        assert r.headers["Retry-After"] == "5"
         # A business call while the database is down is a 503 problem too, not a 500.
         r = await client.get("/v1/stores", headers=bearer("lk_whatever"))
         assert r.status_code == 503
@@ -35,6 +36,7 @@ async def test_readyz_with_database_down():
         r = await client.post("/v1/sales", json=sale, headers=bearer("lk_whatever"))
         assert r.status_code == 503
         assert r.json()["code"] == "database_unavailable"
+        assert r.headers["Retry-After"] == "5"  # the lane's problems carry it too
 
 
 async def test_readyz_before_migrations(server_url):

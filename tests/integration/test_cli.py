@@ -13,6 +13,7 @@ from sqlalchemy import make_url
 
 from app import cli
 from app.db import MIGRATION_LOCK_KEY, migration_head, plain_url
+from app.services.demo import DEMO_CARD_NUMBER
 from tests.conftest import scratch_database
 from tests.factories.cli import run
 
@@ -54,6 +55,7 @@ def test_seed_demo_is_idempotent_and_remembers_its_key(database_url, live_server
     card = re.search(r"GOLD card: (\S+)", first).group(1)
     tenant_id = re.search(r"demo tenant id: (\S+)", first).group(1)
     assert key in second and card in second  # same key, same card: nothing duplicated
+    assert card == DEMO_CARD_NUMBER  # the number the OpenAPI examples use
     assert tenant_id in second
     # The printed id is what create-key takes, and the key it makes is the demo tenant's.
     out = loyalty(database_url, "create-key", "--tenant", tenant_id, "--scopes", "pos")

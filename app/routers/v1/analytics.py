@@ -27,9 +27,9 @@ from app.schemas.analytics import (
     RfmMemberRead,
     RfmRunCreate,
     RfmRunRead,
-    Segment,
 )
 from app.schemas.common import Day, Page
+from app.schemas.enums import RfmSegment
 from app.services import analytics
 
 router = APIRouter(tags=["analytics"])
@@ -178,7 +178,7 @@ async def get_rfm_run(run_id: RunId, uow: Uow, who: Principal = ANALYSTS) -> Rfm
 async def list_rfm_run_members(
     run_id: RunId,
     uow: Uow,
-    segment: Annotated[Segment | None, Query(description="Only this segment.")] = None,
+    segment: Annotated[RfmSegment | None, Query(description="Only this segment.")] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     who: Principal = ANALYSTS,

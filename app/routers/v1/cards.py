@@ -3,7 +3,7 @@ from fastapi import APIRouter, Query, Request
 from app.domain.access import Principal, Scope
 from app.domain.card_lifecycle import CardAction
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import CardNumber, Cursor, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.cards import (
     CardClassSummary,
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/cards", tags=["cards"])
 
 ISSUERS = scoped(Scope.ADMIN, Scope.POS, Scope.APP)
 READERS = scoped(*Scope)
-NOT_FOUND = problems(404, examples={404: ("card_not_found", "No card S01GD0000427.")})
+NOT_FOUND = problems(404, examples={404: ("card_not_found", "No card S01200000015.")})
 TRANSITION = problems(
     409, examples={409: ("invalid_card_transition", "A lost card cannot be frozen.")}
 )
@@ -140,7 +140,7 @@ async def list_cards(
     description="Any scope.",
     responses=NOT_FOUND,
 )
-async def get_card(number: str, uow: Uow, who: Principal = READERS) -> CardRead:
+async def get_card(number: CardNumber, uow: Uow, who: Principal = READERS) -> CardRead:
     return CardRead.model_validate(await cards.get_card(uow, who, number))
 
 
@@ -152,7 +152,7 @@ async def get_card(number: str, uow: Uow, who: Principal = READERS) -> CardRead:
     responses=NOT_FOUND,
 )
 async def list_card_events(
-    number: str,
+    number: CardNumber,
     uow: Uow,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -167,7 +167,7 @@ async def list_card_events(
 
 def _status_route(action: CardAction, summary: str):
     async def change(
-        number: str,
+        number: CardNumber,
         uow: Uow,
         body: CardStatusChange | None = None,
         who: Principal = scoped(Scope.ADMIN, Scope.POS, Scope.APP),
@@ -203,7 +203,7 @@ _status_route(CardAction.CANCEL, "Cancel a card")
     responses={**BODY_ERRORS, **NOT_FOUND, **TRANSITION},
 )
 async def replace_card(
-    number: str,
+    number: CardNumber,
     request: Request,
     uow: Uow,
     body: CardReplace | None = None,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import CardNumber, Cursor, Limit, Uow, scoped
 from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
 from app.routers.openapi_docs import BODY_ERRORS, BUSY_NOTE, IDEMPOTENT_NOTE, problems
 from app.schemas.change_account import (
@@ -23,7 +23,7 @@ from app.services import change_account
 router = APIRouter(prefix="/cards", tags=["change account"])
 
 READERS = scoped(*Scope)
-CARD_NOT_FOUND = problems(404, examples={404: ("card_not_found", "No card S01GD0000427.")})
+CARD_NOT_FOUND = problems(404, examples={404: ("card_not_found", "No card S01200000015.")})
 ACCOUNT_NOTE = (
     "The account belongs to the card's member: a replacement card carries the balance. "
     "Amounts are CNY strings, > 0 with at most 2 decimals (else 422 `invalid_amount`). The "
@@ -57,7 +57,9 @@ def _movement(done) -> dict:
     "the balance; older ones via `.../change-account/entries`.",
     responses=CARD_NOT_FOUND,
 )
-async def get_change_account(number: str, uow: Uow, who: Principal = READERS) -> ChangeAccountRead:
+async def get_change_account(
+    number: CardNumber, uow: Uow, who: Principal = READERS
+) -> ChangeAccountRead:
     found = await change_account.get_account(uow, who, number)
     return ChangeAccountRead(
         card_number=found.card_number,
@@ -78,7 +80,7 @@ async def get_change_account(number: str, uow: Uow, who: Principal = READERS) ->
     responses=CARD_NOT_FOUND,
 )
 async def list_change_entries(
-    number: str,
+    number: CardNumber,
     uow: Uow,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -117,7 +119,7 @@ async def list_change_entries(
     },
 )
 async def create_change_deposit(
-    number: str,
+    number: CardNumber,
     body: ChangeMovementCreate,
     request: Request,
     uow: Uow,
@@ -160,7 +162,7 @@ async def create_change_deposit(
     },
 )
 async def create_change_spend(
-    number: str,
+    number: CardNumber,
     body: ChangeMovementCreate,
     request: Request,
     uow: Uow,

@@ -3,7 +3,7 @@ model calculator here; models fitted on the tenant's transactions join this rout
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -20,6 +20,7 @@ from app.schemas.clv_models import (
     ValueBreakdownRead,
 )
 from app.schemas.common import Page
+from app.schemas.enums import ClvQuadrant
 from app.services import clv_models
 
 router = APIRouter(prefix="/analytics/clv", tags=["analytics"])
@@ -216,7 +217,7 @@ async def list_clv_model_members(
     model_id: ModelId,
     uow: Uow,
     quadrant: Annotated[
-        Literal["vip", "improve", "maintain", "abandon"] | None,
+        ClvQuadrant | None,
         Query(description="Only this quadrant."),
     ] = None,
     cursor: Cursor = None,

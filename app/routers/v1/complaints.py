@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.domain.access import Principal, Scope
-from app.domain.complaints import Status, Step
+from app.domain.complaints import Step
 from app.domain.pagination import DEFAULT_LIMIT
 from app.routers.deps import Cursor, Limit, Uow, scoped
 from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
@@ -27,6 +27,7 @@ from app.schemas.complaints import (
     ComplaintRead,
     ComplaintSummaryRead,
 )
+from app.schemas.enums import ComplaintStatus
 from app.services import complaints
 
 router = APIRouter(tags=["voice of the customer"])
@@ -97,7 +98,7 @@ async def create_complaint(
 )
 async def list_complaints(
     uow: Uow,
-    status: Annotated[Status | None, Query(description="Only this status.")] = None,
+    status: Annotated[ComplaintStatus | None, Query(description="Only this status.")] = None,
     store_code: StoreFilter = None,
     member_id: Annotated[
         str | None, Query(min_length=1, max_length=64, description="Only this member's.")

@@ -15,7 +15,7 @@ from app.domain.csi import Quadrant
 from app.domain.pagination import DEFAULT_LIMIT
 from app.routers.deps import Cursor, Limit, Uow, scoped
 from app.routers.idempotency import created_or_replayed
-from app.routers.openapi_docs import BODY_ERRORS, problems
+from app.routers.openapi_docs import BODY_ERRORS, problems, ref, replayed
 from app.routers.v1.nps import PERIOD_NOTE, From, StoreFilter, To
 from app.routers.v1.weights import METHODS_NOTE
 from app.schemas.common import DecimalString, Page
@@ -51,15 +51,23 @@ def _now() -> datetime:
 
 @router.get(
     "/templates/acsi",
-    response_model=CsiModelCreate,
+    # The template is a create body: typed as that one schema, not as an output twin of it
+    # (`CsiModelCreate-Output`), so clients can post what they get.
+    response_model=None,
+    responses={
+        200: {
+            "description": "A model to post as is or adjusted.",
+            "content": {"application/json": {"schema": ref("CsiModelCreate")}},
+        }
+    },
     summary="The ACSI template: a ready-to-post model",
     description="Any scope. The American Customer Satisfaction Index's six variables "
     "(expectation, perceived quality, perceived value, satisfaction, complaints, loyalty) "
     "with indicators and questionnaire items on a 5-point scale, satisfaction `SAT` and "
     "loyalty `LOY` named for the quadrants. Adjust and `POST /v1/csi/models` it.",
 )
-async def get_acsi_template(who: Principal = scoped(*Scope)) -> CsiModelCreate:
-    return CsiModelCreate.model_validate(csi.template())
+async def get_acsi_template(who: Principal = scoped(*Scope)) -> dict:
+    return CsiModelCreate.model_validate(csi.template()).model_dump(mode="json")
 
 
 @router.post(
@@ -232,7 +240,7 @@ async def list_csi_weightings(
     "`answered_at`: sent again with the same content it answers the first with **200** and "
     "`Idempotent-Replayed: true`; with other content 409 `response_conflict`.",
     responses={
-        200: {"description": "The same response again: the first one."},
+        **replayed(CsiResponseRead, "The same response again: the first one."),
         **BODY_ERRORS,
         **MODEL_NOT_FOUND,
         **problems(

@@ -4,7 +4,7 @@ summary per store or month (a trend to plot)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -13,8 +13,9 @@ from app.domain.access import Principal, Scope
 from app.domain.nps import group_of
 from app.routers.deps import Uow, scoped
 from app.routers.idempotency import created_or_replayed
-from app.routers.openapi_docs import BODY_ERRORS, problems
+from app.routers.openapi_docs import BODY_ERRORS, problems, replayed
 from app.schemas.common import Day
+from app.schemas.enums import NpsGroupBy
 from app.schemas.nps import (
     NpsCalculate,
     NpsGroupRead,
@@ -83,7 +84,7 @@ async def calculate_nps(body: NpsCalculate, who: Principal = ANY) -> NpsRead:
     "the same answer sent again answers the first with **200** and `Idempotent-Replayed: "
     "true`; other content under the same reference is 409 `response_ref_conflict`.",
     responses={
-        200: {"description": "The same answer again (same `response_ref`): the first one."},
+        **replayed(NpsResponseRead, "The same answer again (same `response_ref`): the first one."),
         **BODY_ERRORS,
         **problems(
             409,
@@ -144,7 +145,7 @@ async def nps_summary(
     to: To = None,
     store_code: StoreFilter = None,
     group_by: Annotated[
-        Literal["store", "month"] | None, Query(description="Add a group per store or month.")
+        NpsGroupBy | None, Query(description="Add a group per store or month.")
     ] = None,
     who: Principal = ANALYSTS,
 ) -> NpsSummaryRead:

@@ -16,8 +16,8 @@ from app.schemas.common import Page
 from app.schemas.points import (
     AdjustmentCreate,
     AdjustmentRead,
-    EntryRead,
     ExpiryRunRead,
+    LedgerEntryRead,
     PointsRead,
     PurchaseCreate,
     PurchaseRead,
@@ -65,7 +65,7 @@ async def get_member_points(member_id: str, uow: Uow, who: Principal = READERS) 
 
 @router.get(
     "/members/{member_id}/points/entries",
-    response_model=Page[EntryRead],
+    response_model=Page[LedgerEntryRead],
     summary="A member's points ledger",
     description="Any scope. Newest first; `points` is signed. The ledger is append-only: a "
     "correction or a cancellation is a new entry.",
@@ -77,10 +77,10 @@ async def list_member_points_entries(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     who: Principal = READERS,
-) -> Page[EntryRead]:
+) -> Page[LedgerEntryRead]:
     page = await points.list_entries(uow, who, member_id, cursor, limit)
-    return Page[EntryRead](
-        items=[EntryRead.model_validate(e) for e in page.items], next_cursor=page.next_cursor
+    return Page[LedgerEntryRead](
+        items=[LedgerEntryRead.model_validate(e) for e in page.items], next_cursor=page.next_cursor
     )
 
 

@@ -23,7 +23,7 @@ from app.routers.idempotency import (
     run_once,
 )
 from app.routers.lanes import Answer
-from app.routers.openapi_docs import BODY_ERRORS, BUSY_NOTE, problems
+from app.routers.openapi_docs import BODY_ERRORS, BUSY_NOTE, problems, replayed
 from app.schemas.sales import ReturnCreate, ReturnRead, SaleCreate, SaleRead
 from app.services import sales
 from app.uow import UnitOfWork
@@ -38,7 +38,11 @@ REPLAY_NOTE = (
     "`{conflict}`. An `Idempotency-Key` is honoured too (the first response, refusals "
     "included, is replayed). " + BUSY_NOTE
 )
-StoreCode = Path(min_length=1, max_length=12)
+StoreCode = Path(
+    min_length=1,
+    max_length=12,
+    openapi_examples={"demo": {"summary": "A demo store", "value": "S01"}},
+)
 ReceiptNo = Path(min_length=1, max_length=64)
 
 
@@ -76,7 +80,7 @@ def _replayed(response: Response) -> Response:
     "may move the card up a tier (`tier_change`). "
     + REPLAY_NOTE.format(what="sale", key="receipt", conflict="receipt_conflict"),
     responses={
-        200: {"description": "The same sale again: the first response, replayed."},
+        **replayed(SaleRead, "The same sale again: the first response, replayed."),
         **IDEMPOTENCY_ERRORS,
         **BODY_ERRORS,
         **problems(
@@ -163,7 +167,7 @@ def _sale_json(body: dict) -> bytes:
     "An unknown sale is 404 `sale_not_found`. "
     + REPLAY_NOTE.format(what="return", key="return_no", conflict="return_conflict"),
     responses={
-        200: {"description": "The same return again: the first response, replayed."},
+        **replayed(ReturnRead, "The same return again: the first response, replayed."),
         **IDEMPOTENCY_ERRORS,
         **BODY_ERRORS,
         **problems(
