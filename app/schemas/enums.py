@@ -38,6 +38,8 @@ LifecycleStage = TypeAliasType(
     "LifecycleStage", Literal["exploration", "formation", "stability", "decline", "lost"]
 )
 ClvTimeUnit = TypeAliasType("ClvTimeUnit", Literal["day", "week", "month"])
+# A yes/no query parameter: exactly "true" or "false" (pydantic's bool would also take "on", "1").
+QueryFlag = TypeAliasType("QueryFlag", Literal["true", "false"])
 ImportJobStatus = TypeAliasType(
     "ImportJobStatus", Literal["running", "succeeded", "failed", "cancelled"]
 )

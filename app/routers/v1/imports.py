@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -15,6 +15,7 @@ from app.routers.deps import Cursor, Limit, Uow, UowFactory, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.routers.problems import STATUS_OF, problem_body, problem_response
 from app.schemas.common import Page
+from app.schemas.enums import QueryFlag
 from app.schemas.imports import (
     BadRowRead,
     ImportJobRead,
@@ -209,7 +210,7 @@ async def import_transactions(
         OnError, Query(description="`reject` (all or nothing) or `skip` (import the good rows).")
     ] = OnError.REJECT,
     wait: Annotated[
-        Literal["true", "false"],
+        QueryFlag,
         Query(description="`true`: import within the request, 201 with the report (small files)."),
     ] = "false",
     who: Principal = scoped(Scope.ADMIN),
