@@ -103,4 +103,4 @@ AUTH_ERRORS = problems(
     422,
     examples={400: ("duplicate_authorization", "Send the Authorization header once.")},
 )
-BODY_ERRORS = problems(400, 413)
+BODY_ERRORS = problems(400, 413, 415)

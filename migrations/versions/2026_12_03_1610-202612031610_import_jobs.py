@@ -51,6 +51,10 @@ def upgrade() -> None:
             "status IN ('running', 'succeeded', 'failed', 'cancelled')",
             name=op.f("ck_import_jobs_status_known"),
         ),
+        *(
+            sa.CheckConstraint(f"isfinite({column})", name=op.f(f"ck_import_jobs_{column}_finite"))
+            for column in ("created_at", "updated_at", "finished_at")
+        ),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_import_jobs_tenant_id_tenants")
         ),

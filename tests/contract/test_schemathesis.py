@@ -31,9 +31,9 @@ CHECKS = [
 @schema.parametrize()
 # Derandomised so that CI is reproducible; raise max_examples locally to dig deeper.
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-def test_api_keeps_its_contract(case, live_server):
+def test_api_keeps_its_contract(case, live_server, fuzzed_tenant):
     case.call_and_validate(
         base_url=live_server.url,
-        headers={"Authorization": f"Bearer {live_server.admin_key}"},
+        headers=fuzzed_tenant.headers,
         checks=CHECKS,
     )
