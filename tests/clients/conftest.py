@@ -8,6 +8,7 @@ into a cache outside the repository; the clients themselves are generated afresh
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -102,6 +103,20 @@ def _node_modules() -> Path:
         except OSError:  # another run installed it first
             shutil.rmtree(staging, ignore_errors=True)
     return target / "node_modules"
+
+
+@pytest.fixture(scope="session")
+def redocly_lint(tmp_path_factory) -> dict:
+    """What `redocly lint` (its recommended rules) reports on the committed document, as JSON."""
+    node = _node_or_skip()
+    work = tmp_path_factory.mktemp("redocly")
+    cli = _node_modules() / "@redocly" / "cli" / "bin" / "cli.js"
+    command = [node, str(cli), "lint", str(DOCUMENT), "--format", "json"]
+    # No telemetry or update check: stores' networks (and CI's) are closed.
+    env = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
+    done = run(command, cwd=work, env=env)
+    assert done.stdout.lstrip().startswith("{"), done.stdout + done.stderr
+    return json.loads(done.stdout[done.stdout.index("{") :])
 
 
 @pytest.fixture(scope="session")

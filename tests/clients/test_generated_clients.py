@@ -51,3 +51,16 @@ async def test_the_typescript_client_type_checks_and_runs_the_checkout_flow(
     flow = run(["node", "dist/flow.js"], cwd=work, env=env)
     assert flow.returncode == 0, flow.stdout + flow.stderr
     assert flow.stdout.strip() == "checkout flow ok"
+
+
+def test_redocly_finds_no_error_and_no_invalid_example(redocly_lint):
+    problems = [
+        (p["severity"], p["ruleId"], p["location"][0]["pointer"]) for p in redocly_lint["problems"]
+    ]
+    assert [p for p in problems if p[0] == "error"] == []
+    assert [p for p in problems if "example" in p[1]] == []
+    # The only warnings: the health probes answer no 4xx, which redocly asks every operation for.
+    assert sorted(p[2] for p in problems) == [
+        "#/paths/~1healthz/get/responses",
+        "#/paths/~1readyz/get/responses",
+    ]
