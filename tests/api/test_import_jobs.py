@@ -6,9 +6,8 @@ import asyncio
 import uuid
 
 import pytest
-from sqlalchemy import text
 
-from app.db import create_engine
+from tests.factories.database import sql
 from tests.factories.problems import assert_problem
 
 ISOLATION_COVERS = {
@@ -25,16 +24,6 @@ def rows(first: int, n: int) -> bytes:
     return b"".join(
         b"J%d,2025-03-01,10.00,R%d,S01\n" % (i % 50, i) for i in range(first, first + n)
     )
-
-
-async def sql(database_url, query, **params):
-    engine = create_engine(database_url, pool_size=1, max_overflow=0)
-    try:
-        async with engine.begin() as conn:
-            result = await conn.execute(text(query), params)
-            return result.all() if result.returns_rows else []
-    finally:
-        await engine.dispose()
 
 
 async def job_of(client, headers, location):

@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.factories.cards import GOLD
+
 pytest.register_assert_rewrite("tests.clients.python_flow")
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,17 +154,7 @@ async def checkout(live_server, tenant) -> Checkout:
     async with httpx.AsyncClient(base_url=live_server.url, headers=tenant.headers) as c:
         r = await c.post("/v1/stores", json={"code": "S01", "name": "Flagship"})
         assert r.status_code == 201, r.text
-        klass = {
-            "code": "GOLD",
-            "name": "Gold",
-            "usage": "member",
-            "prefix": "G",
-            "serial_length": 6,
-            "serial_start": 1,
-            "serial_end": 999999,
-            "default_discount_rate": "0.90",
-            "default_points_rate": "0.1",
-        }
+        klass = {**GOLD, "default_discount_rate": "0.90", "default_points_rate": "0.1"}
         r = await c.post("/v1/card-classes", json=klass)
         assert r.status_code == 201, r.text
         r = await c.post("/v1/members", json={"name": "王芳"})
