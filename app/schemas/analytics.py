@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Day, DecimalString, JsonInt, Strict
+from app.schemas.common import Day, DecimalString, IntId, JsonInt, Strict
 from app.schemas.enums import LifecycleStage, RfmMethod, RfmRunTrigger, RfmSegment
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
@@ -119,7 +119,7 @@ class RfmRunRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 42,
+                    "id": "42",
                     "as_of": "2026-10-31",
                     "trigger": "schedule",
                     "members_scored": 22623,
@@ -132,7 +132,7 @@ class RfmRunRead(BaseModel):
         },
     )
 
-    id: int
+    id: IntId
     as_of: dt.date
     trigger: RfmRunTrigger = Field(
         description="`schedule`: the monthly run (1st, 02:00 tenant time)."
@@ -160,10 +160,10 @@ class RfmMemberRead(BaseModel):
 
 class MemberRfmRead(RfmMemberRead):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{**_SCORE, "run_id": 42, "as_of": "2026-10-31"}]}
+        json_schema_extra={"examples": [{**_SCORE, "run_id": "42", "as_of": "2026-10-31"}]}
     )
 
-    run_id: int = Field(description="The tenant's latest RFM run.")
+    run_id: IntId = Field(description="The tenant's latest RFM run.")
     as_of: dt.date
 
 

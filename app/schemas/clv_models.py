@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Day, DecimalString, JsonInt, Strict
+from app.schemas.common import Day, DecimalString, IntId, JsonInt, Strict
 from app.schemas.enums import ClvQuadrant, ClvTimeUnit
 
 _FIT = {
@@ -22,7 +22,7 @@ _FIT = {
     "customers": 2357,
 }
 _MODEL = {
-    "id": 7,
+    "id": "7",
     "time_unit": "week",
     "calibration_end": "2026-09-30",
     "annual_discount_rate": "0.10",
@@ -133,7 +133,7 @@ class ThresholdsRead(BaseModel):
 class ClvModelRead(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_MODEL]})
 
-    id: int
+    id: IntId
     time_unit: ClvTimeUnit
     calibration_end: dt.date
     annual_discount_rate: DecimalString

@@ -22,6 +22,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from typing_extensions import TypeAliasType
 
 from app.domain.errors import N_
+from app.domain.ids import ID_PATTERN
 
 T = TypeVar("T")
 
@@ -168,6 +169,21 @@ SignedMoney = TypeAliasType(
         }
     ),
 )
+
+# Ids of rows the database numbers, as the README promises: opaque strings ("42"). Built
+# from the row's int (or from such a string, e.g. a stored response replayed).
+IntId = Annotated[
+    int,
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": ID_PATTERN,
+            "description": "An opaque id (a string of digits today; compare it whole).",
+            "examples": ["42"],
+        }
+    ),
+]
 
 # JSON integers and booleans as sent. FastAPI validates bodies in pydantic's lax Python mode,
 # which would take true for 1, 1.0 or "1" for an int, and "yes" or 1 for a bool.

@@ -10,7 +10,7 @@ from typing_extensions import TypeAliasType
 
 from app.domain.points import ExpiryKind
 from app.domain.points_rules import BirthdayScope
-from app.schemas.common import DecimalString, JsonInt, Strict
+from app.schemas.common import DecimalString, IntId, JsonInt, Strict
 from app.schemas.enums import PointsCategory, RedemptionPurpose, RedemptionStatus
 
 MAX_POINTS = 1_000_000_000
@@ -90,7 +90,7 @@ class RedemptionRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 1042,
+                    "id": "1042",
                     "member_id": _MEMBER,
                     "card_number": _CARD,
                     "points": 500,
@@ -105,7 +105,7 @@ class RedemptionRead(BaseModel):
         },
     )
 
-    id: int
+    id: IntId
     member_id: str
     card_number: str | None
     points: int
@@ -232,7 +232,7 @@ class LedgerEntryRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 88120,
+                    "id": "88120",
                     "category": "R",
                     "points": -500,
                     "source_type": "redemption",
@@ -244,7 +244,7 @@ class LedgerEntryRead(BaseModel):
         },
     )
 
-    id: int
+    id: IntId
     category: PointsCategory
     points: int = Field(description="Signed: R and X are negative (R positive on a cancel).")
     source_type: str = Field(

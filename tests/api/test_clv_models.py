@@ -297,7 +297,9 @@ async def test_unknown_models_scopes_and_isolation(client, tenant, other_tenant,
     assert_problem(
         await client.get(f"{MODELS}/999999999", headers=tenant.headers), 404, "clv_model_not_found"
     )
-    assert_problem(await client.get(f"{MODELS}/0", headers=tenant.headers), 422, "validation_error")
+    assert_problem(
+        await client.get(f"{MODELS}/0", headers=tenant.headers), 404, "clv_model_not_found"
+    )
     r = await client.get(
         f"{MODELS}/{model}/members", params={"cursor": "!!"}, headers=tenant.headers
     )
