@@ -10,7 +10,6 @@ voided, which ends it at once.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +19,7 @@ from app.domain import audit
 from app.domain.audit import FieldChange
 from app.domain.card_classes import rate_problem
 from app.domain.errors import Conflict, FieldError, Invalid, Message, Summary
+from app.domain.ids import parse_id
 from app.domain.money import decimal_places
 from app.domain.pricing import Level
 
@@ -27,8 +27,6 @@ MAX_ENTRIES = 5000
 MAX_TARGET_LENGTH = 64
 MAX_NOTE_LENGTH = 1000
 MAX_CLASS_CODE_LENGTH = 12
-MAX_ID = 2**63 - 1  # ids are BIGINT identities
-RULE_ID = re.compile(r"[0-9]{1,19}")
 
 
 class RuleStatus(StrEnum):
@@ -123,10 +121,7 @@ def terms_of(rule: DiscountRule) -> RuleTerms:
 
 def parse_rule_id(text: str) -> int | None:
     """Ids are opaque strings to clients; anything that is not one of ours matches nothing."""
-    if not RULE_ID.fullmatch(text):
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
+    return parse_id(text)
 
 
 # --- validation ----------------------------------------------------------------------------

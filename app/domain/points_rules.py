@@ -21,7 +21,6 @@ Decisions where the business rules are silent (each is tested):
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -45,8 +44,6 @@ MAX_CODES = 500
 MAX_CODE_LENGTH = 64
 MAX_WARM_POINTS = 1_000_000
 MAX_AMOUNT = Decimal("10000000000")
-MAX_ID = 2**63 - 1
-_ID = re.compile(r"[0-9]{1,19}")
 
 # The line attribute holding the code a condition at each level names.
 LINE_FIELD = {
@@ -57,14 +54,6 @@ LINE_FIELD = {
     Level.MID_CATEGORY: "mid_category",
     Level.MAJOR_CATEGORY: "major_category",
 }
-
-
-def parse_id(text: str) -> int | None:
-    """Ids are opaque strings to clients; anything that is not one of ours matches nothing."""
-    if not _ID.fullmatch(text):
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
 
 
 class BirthdayScope(StrEnum):

@@ -468,7 +468,7 @@ def _receipt_conflict(store_code: str, receipt_no: str, sale_id: int) -> Conflic
         "receipt_conflict",
         "Receipt {receipt_no} of store {store_code} was recorded with other content.",
         field="receipt_no",
-        extra={"sale_id": sale_id},
+        extra={"sale_id": str(sale_id)},
         receipt_no=receipt_no,
         store_code=store_code,
     )
@@ -724,7 +724,7 @@ def decide_return(
             "return_conflict",
             "Return {return_no} of this sale was recorded with other lines.",
             field="return_no",
-            extra={"return_id": context.recorded.id},
+            extra={"return_id": str(context.recorded.id)},
             return_no=request.return_no,
         )
         return replay(context.recorded, print_, conflict)

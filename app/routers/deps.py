@@ -54,6 +54,19 @@ CardNumber = Annotated[
 ]
 
 
+# The id of a row in a path, as a response gave it ("42"). Any string is taken: one that is
+# not an id of ours (not digits, 0, beyond BIGINT) names nothing, so the resource answers its
+# own 404 (e.g. `complaint_not_found`), as for an id that was never issued.
+IdPath = Annotated[
+    str,
+    Path(
+        description="The id, as the API gave it (an opaque string). One that names nothing of "
+        "yours, well formed or not, is the resource's 404.",
+        examples=["42"],
+    ),
+]
+
+
 def scoped(*scopes: Scope):
     """A dependency resolving the caller and requiring one of ``scopes`` (401 / 403)."""
     allowed = frozenset(scopes)

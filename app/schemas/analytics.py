@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Day, DecimalString, JsonInt, Strict
+from app.schemas.common import Day, DecimalString, IntId, JsonInt, Rate4, Strict
 from app.schemas.enums import LifecycleStage, RfmMethod, RfmRunTrigger, RfmSegment
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
@@ -119,7 +119,7 @@ class RfmRunRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 42,
+                    "id": "42",
                     "as_of": "2026-10-31",
                     "trigger": "schedule",
                     "members_scored": 22623,
@@ -132,7 +132,7 @@ class RfmRunRead(BaseModel):
         },
     )
 
-    id: int
+    id: IntId
     as_of: dt.date
     trigger: RfmRunTrigger = Field(
         description="`schedule`: the monthly run (1st, 02:00 tenant time)."
@@ -160,10 +160,10 @@ class RfmMemberRead(BaseModel):
 
 class MemberRfmRead(RfmMemberRead):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{**_SCORE, "run_id": 42, "as_of": "2026-10-31"}]}
+        json_schema_extra={"examples": [{**_SCORE, "run_id": "42", "as_of": "2026-10-31"}]}
     )
 
-    run_id: int = Field(description="The tenant's latest RFM run.")
+    run_id: IntId = Field(description="The tenant's latest RFM run.")
     as_of: dt.date
 
 
@@ -250,7 +250,7 @@ _LIFECYCLE = {
     "exploration_max_purchases": 1,
     "decline_after_days": 180,
     "trend_days": 180,
-    "decline_ratio": "0.5",
+    "decline_ratio": "0.5000",
     "stability_min_days": 365,
     "stability_min_purchases": 6,
 }
@@ -273,8 +273,8 @@ class LifecycleConfigUpdate(Strict):
     trend_days: JsonInt = Field(
         default=180, description="Length of the two windows whose spend is compared."
     )
-    decline_ratio: DecimalString = Field(
-        default=Decimal("0.5"),
+    decline_ratio: Rate4 = Field(
+        default=Decimal("0.5000"),  # as responses write it: one schema for both directions
         description="Spend of the last trend_days below this × the trend_days before: decline. "
         "Above 0, at most 1.",
     )

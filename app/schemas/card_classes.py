@@ -21,7 +21,15 @@ from app.domain.card_classes import (
     Usage,
     Verification,
 )
-from app.schemas.common import DecimalString, JsonBool, JsonInt, Money, Patch, PositiveMoney, Strict
+from app.schemas.common import (
+    JsonBool,
+    JsonInt,
+    Money,
+    Patch,
+    PositiveMoney,
+    Rate4,
+    Strict,
+)
 
 MAX_SERIAL = 10**MAX_SERIAL_LENGTH - 1
 
@@ -37,13 +45,13 @@ _CLASS_EXAMPLE = {
     "suffix": "",
     "validity_months": 24,
     "verification": "code",
-    "default_points_rate": "0.1",
-    "identity_points_multiple": "1",
-    "default_discount_rate": "0.9",
+    "default_points_rate": "0.1000",
+    "identity_points_multiple": "1.0000",
+    "default_discount_rate": "0.9000",
     "sharing_group": "STD",
     "receipt_open_threshold": "5000.00",
-    "stack_threshold_rate": "0.8",
-    "stack_rate": "0.95",
+    "stack_threshold_rate": "0.8000",
+    "stack_rate": "0.9500",
     "change_account_enabled": True,
     "change_account_limit": "100.00",
     "upgrade_to": "DIAMOND",
@@ -88,16 +96,16 @@ class _ClassFields(Strict):
         default=Verification.NONE,
         description="`none` (swipe only; the default) or `code` (a printed code is asked for).",
     )
-    default_points_rate: DecimalString = Field(
+    default_points_rate: Rate4 = Field(
         default=Decimal("0.1"),
         description='Points per 1 CNY of eligible spend; in [0, 100), 4 decimals. Default "0.1".',
     )
-    identity_points_multiple: DecimalString = Field(
+    identity_points_multiple: Rate4 = Field(
         default=Decimal("0"),
         description="Extra points as a multiple of base points (gold 1, diamond 2); in [0, 100), "
         '4 decimals. Default "0".',
     )
-    default_discount_rate: DecimalString = Field(
+    default_discount_rate: Rate4 = Field(
         default=Decimal("1"),
         description='Fraction paid when no discount rule matches, in (0, 1]. Default "1".',
     )
@@ -111,12 +119,12 @@ class _ClassFields(Strict):
         description="A receipt of this amount or more lets a walk-in open a card of this class "
         "(money >= 0). Default null: never offered.",
     )
-    stack_threshold_rate: DecimalString = Field(
+    stack_threshold_rate: Rate4 = Field(
         default=Decimal("0.8"),
         description="Stacking (折上折) applies when a promotion price is at least this fraction "
         'of the original, in (0, 1]. Default "0.8".',
     )
-    stack_rate: DecimalString = Field(
+    stack_rate: Rate4 = Field(
         default=Decimal("1"),
         description='Rate applied on top of a promotion price, in (0, 1]. Default "1".',
     )
@@ -182,13 +190,13 @@ class CardClassUpdate(Patch):
     suffix: str | None = Field(default=None, pattern=SUFFIX.pattern)
     validity_months: JsonInt | None = Field(default=None, ge=1, le=MAX_VALIDITY_MONTHS)
     verification: Verification | None = None
-    default_points_rate: DecimalString | None = None
-    identity_points_multiple: DecimalString | None = None
-    default_discount_rate: DecimalString | None = None
+    default_points_rate: Rate4 | None = None
+    identity_points_multiple: Rate4 | None = None
+    default_discount_rate: Rate4 | None = None
     sharing_group: str | None = Field(default=None, max_length=12)
     receipt_open_threshold: Money | None = None
-    stack_threshold_rate: DecimalString | None = None
-    stack_rate: DecimalString | None = None
+    stack_threshold_rate: Rate4 | None = None
+    stack_rate: Rate4 | None = None
     change_account_enabled: JsonBool | None = None
     change_account_limit: Money | None = None
     upgrade_to: str | None = Field(default=None, max_length=12)
@@ -221,13 +229,13 @@ class CardClassRead(BaseModel):
     suffix: str
     validity_months: int | None
     verification: Verification
-    default_points_rate: DecimalString
-    identity_points_multiple: DecimalString
-    default_discount_rate: DecimalString
+    default_points_rate: Rate4
+    identity_points_multiple: Rate4
+    default_discount_rate: Rate4
     sharing_group: str | None
     receipt_open_threshold: Money | None
-    stack_threshold_rate: DecimalString
-    stack_rate: DecimalString
+    stack_threshold_rate: Rate4
+    stack_rate: Rate4
     change_account_enabled: bool
     change_account_limit: Money
     upgrade_to: str | None
@@ -242,10 +250,10 @@ class CardClassRead(BaseModel):
 _GROUP_EXAMPLE = {
     "code": "STD",
     "name": "Standard split",
-    "store_share": "0.5",
+    "store_share": "0.5000",
     "overrides": [
-        {"level": "counter", "code": "COSMETICS", "store_share": "0.3"},
-        {"level": "brand", "code": "OLAY", "store_share": "0"},
+        {"level": "counter", "code": "COSMETICS", "store_share": "0.3000"},
+        {"level": "brand", "code": "OLAY", "store_share": "0.0000"},
     ],
 }
 
@@ -255,9 +263,7 @@ class ShareOverrideBody(Strict):
         description="`counter` or `brand`; a brand override beats a counter."
     )
     code: str = Field(min_length=1, max_length=64, description="The counter or brand code.")
-    store_share: DecimalString = Field(
-        description="Store's share for this counter or brand, in [0, 1]."
-    )
+    store_share: Rate4 = Field(description="Store's share for this counter or brand, in [0, 1].")
 
     def domain(self) -> ShareOverride:
         return ShareOverride(self.level, self.code, self.store_share)
@@ -276,7 +282,7 @@ class SharingGroupCreate(Strict):
         description="Immutable; 1-12 uppercase letters or digits.", pattern=GROUP_CODE.pattern
     )
     name: str = Field(min_length=1, max_length=200)
-    store_share: DecimalString = Field(
+    store_share: Rate4 = Field(
         description="The store's share of the member discount, in [0, 1]; the supplier bears "
         "the rest."
     )
@@ -289,7 +295,7 @@ class SharingGroupUpdate(Patch):
     )
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    store_share: DecimalString | None = None
+    store_share: Rate4 | None = None
     overrides: list[ShareOverrideBody] | None = Field(
         description=_OVERRIDES + " Replaces the whole list.", default=None, max_length=1000
     )
@@ -308,7 +314,7 @@ class ShareOverrideRead(BaseModel):
 
     level: OverrideLevel
     code: str
-    store_share: DecimalString
+    store_share: Rate4
 
 
 class SharingGroupRead(BaseModel):
@@ -327,7 +333,7 @@ class SharingGroupRead(BaseModel):
 
     code: str
     name: str
-    store_share: DecimalString
+    store_share: Rate4
     overrides: list[ShareOverrideRead]
     created_at: datetime
     updated_at: datetime

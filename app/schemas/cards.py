@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.card_lifecycle import CardStatus
-from app.schemas.common import Strict
+from app.schemas.common import IntId, Strict
 from app.schemas.enums import CardEventKind
 
 _CARD = {
@@ -84,7 +84,7 @@ class CardEventRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 7,
+                    "id": "7",
                     "kind": "status",
                     "from_value": "active",
                     "to_value": "frozen",
@@ -96,7 +96,7 @@ class CardEventRead(BaseModel):
         },
     )
 
-    id: int
+    id: IntId
     kind: CardEventKind
     from_value: str | None
     to_value: str

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Money, PositiveMoney, SignedMoney, Strict
+from app.schemas.common import IntId, Money, PositiveMoney, SignedMoney, Strict
 from app.schemas.enums import ChangeMovementKind
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
@@ -15,7 +15,7 @@ _AT = "2026-11-23T08:00:00Z"
 
 
 _ENTRY = {
-    "id": 5120,
+    "id": "5120",
     "card_number": _CARD,
     "amount": "-3.50",
     "kind": "sale_payment",
@@ -45,7 +45,7 @@ class ChangeMovementRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "entry_id": 5121,
+                    "entry_id": "5121",
                     "card_number": _CARD,
                     "member_id": _MEMBER,
                     "kind": "deposit",
@@ -57,7 +57,7 @@ class ChangeMovementRead(BaseModel):
         },
     )
 
-    entry_id: int = Field(description="The ledger entry this movement wrote.")
+    entry_id: IntId = Field(description="The ledger entry this movement wrote.")
     card_number: str
     member_id: str
     kind: ChangeMovementKind
@@ -69,7 +69,7 @@ class ChangeMovementRead(BaseModel):
 class ChangeEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_ENTRY]})
 
-    id: int
+    id: IntId
     card_number: str | None = Field(description="The card presented (the account is the member's).")
     amount: SignedMoney = Field(description="Signed: + stored or refunded, − spent or paid.")
     kind: ChangeMovementKind

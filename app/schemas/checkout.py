@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import DecimalString, Instant, JsonInt, Strict
+from app.schemas.common import DecimalString, Instant, JsonInt, Rate4, Strict, rate4
 
 _LINE = {
     "line_no": 1,
@@ -77,7 +77,7 @@ class RateSource(BaseModel):
 
 class QuotedLine(BaseModel):
     line_no: int
-    rate: DecimalString
+    rate: Rate4
     stackable: bool
     rate_source: RateSource | None = Field(description="null when the class default applied.")
     stacked: bool = Field(description="Whether the stack rate (折上折) was used.")
@@ -119,7 +119,7 @@ class QuoteResponse(BaseModel):
                     "lines": [
                         {
                             "line_no": 1,
-                            "rate": "0.88",
+                            "rate": "0.8800",
                             "stackable": True,
                             "rate_source": {"level": "brand", "rule_id": "42"},
                             "stacked": True,
@@ -183,7 +183,7 @@ def quote_json(result) -> bytes:
             "lines": [
                 {
                     "line_no": p.line_no,
-                    "rate": _money(p.rate),
+                    "rate": rate4(p.rate),
                     "stackable": p.stackable,
                     "rate_source": {"level": p.level.value, "rule_id": p.rule_id}
                     if p.level

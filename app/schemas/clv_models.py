@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Day, DecimalString, JsonInt, Strict
+from app.schemas.common import Day, DecimalString, IntId, JsonInt, Rate4, Rate6, Strict
 from app.schemas.enums import ClvQuadrant, ClvTimeUnit
 
 _FIT = {
@@ -22,12 +22,12 @@ _FIT = {
     "customers": 2357,
 }
 _MODEL = {
-    "id": 7,
+    "id": "7",
     "time_unit": "week",
     "calibration_end": "2026-09-30",
-    "annual_discount_rate": "0.10",
+    "annual_discount_rate": "0.100000",
     "horizon_periods": 52,
-    "gross_margin": "1",
+    "gross_margin": "1.0000",
     "customers": 2357,
     "bgnbd": _FIT,
     "gamma_gamma": {
@@ -80,13 +80,13 @@ class ClvModelCreate(Strict):
         description="Purchases up to the end of this day (tenant time zone) are fitted; today "
         "or earlier."
     )
-    annual_discount_rate: DecimalString = Field(
+    annual_discount_rate: Rate6 = Field(
         default=Decimal("0.10"), description="Compounded into a rate per period; 0 to 10."
     )
     horizon_periods: JsonInt = Field(
         default=52, description="Periods of the future value (CLV) and expected purchases."
     )
-    gross_margin: DecimalString = Field(
+    gross_margin: Rate4 = Field(
         default=Decimal("1"),
         description="Values are spend × this margin (1: spend), above 0 and at most 1.",
     )
@@ -133,12 +133,12 @@ class ThresholdsRead(BaseModel):
 class ClvModelRead(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_MODEL]})
 
-    id: int
+    id: IntId
     time_unit: ClvTimeUnit
     calibration_end: dt.date
-    annual_discount_rate: DecimalString
+    annual_discount_rate: Rate6
     horizon_periods: int
-    gross_margin: DecimalString
+    gross_margin: Rate4
     customers: int = Field(description="Members with a purchase up to calibration_end.")
     bgnbd: BgNbdRead
     gamma_gamma: GammaGammaRead

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
@@ -22,6 +23,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from typing_extensions import TypeAliasType
 
 from app.domain.errors import N_
+from app.domain.ids import ID_PATTERN
 
 T = TypeVar("T")
 
@@ -132,6 +134,32 @@ def _decimal_string(schema: dict) -> Any:
 
 DecimalString = _decimal_string({"pattern": DECIMAL_PATTERN, "examples": ["0.90"]})
 
+
+def fixed(places: int) -> Callable[[Decimal], str]:
+    """``value`` written with exactly ``places`` decimals (trailing zeros kept)."""
+    step = Decimal(1).scaleb(-places)
+    return lambda value: format(value.quantize(step), "f")
+
+
+rate4, rate6 = fixed(4), fixed(6)
+
+
+def _rate(write: Callable[[Decimal], str], example: str) -> Any:
+    return Annotated[
+        Decimal,
+        BeforeValidator(_decimal_from_string),
+        PlainSerializer(write, return_type=str),
+        WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN, "examples": [example]}),
+    ]
+
+
+# Rates, shares and multipliers a tenant sets (discount and points rates, the identity
+# multiple, store shares, k, the point price, a gross margin, the decline ratio) take up to 4
+# decimals, and responses always give all 4 ("0.9000"), in whatever form they were sent
+# ("0.9"). A CLV model's annual discount rate is stored to 6. README, "API conventions".
+Rate4 = _rate(rate4, "0.9000")
+Rate6 = _rate(rate6, "0.100000")
+
 # Amounts of CNY, as the domain takes them (app/domain/money.py: 2 decimals, below 10^12).
 # Documented by what they may be, each a named schema; validated like any DecimalString, so
 # a value out of range still gets the domain's own code (e.g. 422 `invalid_amount`).
@@ -168,6 +196,21 @@ SignedMoney = TypeAliasType(
         }
     ),
 )
+
+# Ids of rows the database numbers, as the README promises: opaque strings ("42"). Built
+# from the row's int (or from such a string, e.g. a stored response replayed).
+IntId = Annotated[
+    int,
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": ID_PATTERN,
+            "description": "An opaque id (a string of digits today; compare it whole).",
+            "examples": ["42"],
+        }
+    ),
+]
 
 # JSON integers and booleans as sent. FastAPI validates bodies in pydantic's lax Python mode,
 # which would take true for 1, 1.0 or "1" for an int, and "yes" or 1 for a bool.

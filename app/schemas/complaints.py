@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.complaints import Complaint, Status, Step
 from app.domain.voc import CODE_PATTERN
-from app.schemas.common import DecimalString, JsonBool, JsonInt, Strict
+from app.schemas.common import DecimalString, IntId, JsonBool, JsonInt, Strict
 from app.schemas.enums import ComplaintChannel, ComplaintSeverity, ComplaintStatus, ComplaintStep
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
@@ -161,7 +161,7 @@ class StepRead(BaseModel):
 
 
 _SUMMARY = {
-    "id": 8812,
+    "id": "8812",
     "member_id": _MEMBER,
     "store_code": "S01",
     "channel": "store",
@@ -186,7 +186,7 @@ _SUMMARY = {
 class ComplaintSummaryRead(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_SUMMARY]})
 
-    id: int
+    id: IntId
     member_id: str | None
     store_code: str | None
     channel: ComplaintChannel

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.csi import ACSI_TEMPLATE, ROOT, NodeSpec
-from app.schemas.common import DecimalString, Instant, JsonInt, Strict
+from app.schemas.common import DecimalString, Instant, IntId, JsonInt, Strict
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 _AT = "2026-11-23T08:00:00Z"
@@ -224,7 +224,7 @@ class CsiResponseRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 501,
+                    "id": "501",
                     "model_code": "STORE-2026",
                     "respondent_ref": "Q-2026-0001",
                     "member_id": _MEMBER,
@@ -237,7 +237,7 @@ class CsiResponseRead(BaseModel):
         }
     )
 
-    id: int
+    id: IntId
     model_code: str
     respondent_ref: str
     member_id: str | None

@@ -21,9 +21,9 @@ from app.domain.discount_rules import (
     RuleTerms,
 )
 from app.domain.pricing import Level
-from app.schemas.common import DecimalString, Instant, JsonBool, Patch, Strict
+from app.schemas.common import Instant, JsonBool, Patch, Rate4, Strict
 
-_ENTRY = {"target": "OLAY", "card_class": "GOLD", "rate": "0.8", "stackable": True}
+_ENTRY = {"target": "OLAY", "card_class": "GOLD", "rate": "0.8000", "stackable": True}
 _RULE = {
     "level": "brand",
     "effective_from": "2026-12-01T00:00:00+08:00",
@@ -75,7 +75,7 @@ class EntryBody(Strict):
     card_class: str = Field(
         min_length=1, max_length=MAX_CLASS_CODE_LENGTH, description="A card class code."
     )
-    rate: DecimalString = Field(
+    rate: Rate4 = Field(
         description="Fraction paid, in (0, 1], at most 4 decimals; replaces the class default."
     )
     stackable: JsonBool = Field(description="May stack on a running promotion (是否参加折上折).")
@@ -134,7 +134,7 @@ class DiscountRuleEntryRead(BaseModel):
 
     target: str
     card_class: str
-    rate: DecimalString
+    rate: Rate4
     stackable: bool
 
 

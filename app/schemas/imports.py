@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.imports import ImportFormat, OnError
-from app.schemas.common import Problem
+from app.schemas.common import IntId, Problem
 from app.schemas.enums import ImportJobStatus
 
 _BAD = {
@@ -29,7 +29,7 @@ class _ImportCounts(BaseModel):
     """What an import's report and its history entry both state, in this order; each states
     its id, duplicates and rejected in its own words."""
 
-    id: int
+    id: IntId
     format: ImportFormat
     on_error: OnError
     rows: int = Field(description="Data lines read (blank lines not counted).")
@@ -44,7 +44,7 @@ class ImportRead(_ImportCounts):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 12,
+                    "id": "12",
                     "format": "csv",
                     "on_error": "skip",
                     "rows": 1000000,
@@ -61,7 +61,7 @@ class ImportRead(_ImportCounts):
         }
     )
 
-    id: int = Field(description="The import's number.")
+    id: IntId = Field(description="The import's id.")
     duplicates: int = Field(
         description="Good rows not stored because the receipt is known: imported before, "
         "recorded as a sale through the API, or repeated in this file."
@@ -80,7 +80,7 @@ class ImportSummaryRead(_ImportCounts):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 12,
+                    "id": "12",
                     "format": "csv",
                     "on_error": "skip",
                     "rows": 1000000,
@@ -96,7 +96,7 @@ class ImportSummaryRead(_ImportCounts):
         }
     )
 
-    id: int = Field(description="The import's number, as `POST /v1/imports/transactions` gave.")
+    id: IntId = Field(description="The import's id, as `POST /v1/imports/transactions` gave.")
     duplicates: int = Field(description="Good rows not stored because the receipt was known.")
     rejected: int = Field(description="Bad rows skipped (`skip` only; their lines are not kept).")
     actor: str = Field(description="The name of the API key that ran the import.")
@@ -137,7 +137,7 @@ class ImportJobRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 7,
+                    "id": "7",
                     "status": "running",
                     "format": "csv",
                     "on_error": "skip",
@@ -159,7 +159,7 @@ class ImportJobRead(BaseModel):
         }
     )
 
-    id: int = Field(description="The job's number (not the import's: see `report.id`).")
+    id: IntId = Field(description="The job's id (not the import's: see `report.id`).")
     status: ImportJobStatus = Field(
         description="`running` until the import commits (`succeeded`, `report` set) or rolls "
         "back (`failed` with `problem`, or `cancelled`): a job that did not succeed imported "

@@ -9,7 +9,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.nps import Nps
-from app.schemas.common import DecimalString, Instant, JsonInt, Strict
+from app.schemas.common import DecimalString, Instant, IntId, JsonInt, Strict
 from app.schemas.enums import NpsGroup, NpsGroupBy
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
@@ -114,7 +114,7 @@ class NpsResponseRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 1201,
+                    "id": "1201",
                     "member_id": _MEMBER,
                     "store_code": "S01",
                     "score": 9,
@@ -128,7 +128,7 @@ class NpsResponseRead(BaseModel):
         }
     )
 
-    id: int
+    id: IntId
     member_id: str | None
     store_code: str | None
     score: int

@@ -10,7 +10,7 @@ from typing_extensions import TypeAliasType
 
 from app.domain.points import ExpiryKind
 from app.domain.points_rules import BirthdayScope
-from app.schemas.common import DecimalString, JsonInt, Strict
+from app.schemas.common import DecimalString, IntId, JsonInt, Rate4, Strict
 from app.schemas.enums import PointsCategory, RedemptionPurpose, RedemptionStatus
 
 MAX_POINTS = 1_000_000_000
@@ -90,7 +90,7 @@ class RedemptionRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 1042,
+                    "id": "1042",
                     "member_id": _MEMBER,
                     "card_number": _CARD,
                     "points": 500,
@@ -105,7 +105,7 @@ class RedemptionRead(BaseModel):
         },
     )
 
-    id: int
+    id: IntId
     member_id: str
     card_number: str | None
     points: int
@@ -232,7 +232,7 @@ class LedgerEntryRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 88120,
+                    "id": "88120",
                     "category": "R",
                     "points": -500,
                     "source_type": "redemption",
@@ -244,7 +244,7 @@ class LedgerEntryRead(BaseModel):
         },
     )
 
-    id: int
+    id: IntId
     category: PointsCategory
     points: int = Field(description="Signed: R and X are negative (R positive on a cancel).")
     source_type: str = Field(
@@ -280,14 +280,14 @@ class Expiry(Strict):
 _SETTINGS = {
     "expiry": {"kind": "rolling_months", "n": 24},
     "pending_days": 7,
-    "point_price": "0.01",
+    "point_price": "0.0100",
     "points_per_yuan": 100,
-    "birthday_multiplier": {"k": "2", "scope": "day"},
+    "birthday_multiplier": {"k": "2.0000", "scope": "day"},
 }
 
 
 class BirthdayMultiplierBody(Strict):
-    k: DecimalString = Field(description="Multiplier k, in [1, 100), up to 4 decimals.")
+    k: Rate4 = Field(description="Multiplier k, in [1, 100), up to 4 decimals.")
     scope: BirthdayScope = Field(
         description="`day`: on the member's birthday; `month`: all through the birthday's "
         "month — in the tenant's time zone (a 29 February birthday counts on 28 February in "
@@ -308,7 +308,7 @@ class PointsSettingsUpdate(Strict):
     pending_days: JsonInt = Field(
         default=0, ge=0, le=366, description="Days before points earned on a sale can be spent."
     )
-    point_price: DecimalString = Field(
+    point_price: Rate4 = Field(
         default=Decimal("0.01"),
         description="CNY per purchased (F) point, in [0, 1000), up to 4 decimals.",
     )
@@ -321,7 +321,7 @@ class PointsSettingsRead(BaseModel):
 
     expiry: Expiry
     pending_days: int
-    point_price: DecimalString
+    point_price: Rate4
     points_per_yuan: int
     birthday_multiplier: BirthdayMultiplierBody | None = Field(description=BIRTHDAY)
 

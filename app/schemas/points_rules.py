@@ -25,7 +25,7 @@ from app.domain.points_rules import (
     condition_json,
 )
 from app.domain.pricing import Level
-from app.schemas.common import DecimalString, Instant, JsonBool, JsonInt, Patch, Strict
+from app.schemas.common import DecimalString, Instant, JsonBool, JsonInt, Patch, Rate4, Strict
 from app.schemas.discount_rules import (
     ENTRIES,
     DiscountRuleCreate,
@@ -37,7 +37,7 @@ from app.schemas.discount_rules import (
 
 # --- points rules ----------------------------------------------------------------------------
 
-_ENTRY = {"target": "TOBACCO", "card_class": "GOLD", "rate": "0"}
+_ENTRY = {"target": "TOBACCO", "card_class": "GOLD", "rate": "0.0000"}
 _RULE = {
     "level": "minor_category",
     "effective_from": "2026-12-01T00:00:00+08:00",
@@ -69,7 +69,7 @@ POINTS_RATE = (
 class PointsEntryBody(EntryBody):
     model_config = ConfigDict(json_schema_extra={"examples": [_ENTRY]})
 
-    rate: DecimalString = Field(description=POINTS_RATE)
+    rate: Rate4 = Field(description=POINTS_RATE)
     stackable: JsonBool = Field(default=False, description="Ignored for points (stored as false).")
 
     def domain(self) -> RuleLine:
@@ -109,7 +109,7 @@ class PointsRuleSummaryRead(DiscountRuleSummaryRead):
 
 _EVENT = {
     "name": "Double points weekend",
-    "k": "2",
+    "k": "2.0000",
     "starts_at": "2026-12-05T00:00:00+08:00",
     "ends_at": "2026-12-07T00:00:00+08:00",
     "store_codes": ["S01"],
@@ -138,7 +138,7 @@ class EventCreate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [_EVENT]})
 
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
-    k: DecimalString = Field(description=K)
+    k: Rate4 = Field(description=K)
     starts_at: Instant = Field(description="Start (inclusive), with an offset.")
     ends_at: Instant = Field(description="End (exclusive), after starts_at.")
     store_codes: list[Code] = Field(default=[], max_length=MAX_CODES, description=STORES)
@@ -161,7 +161,7 @@ class EventUpdate(Patch):
     model_config = ConfigDict(json_schema_extra={"examples": [{"k": "3"}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH)
-    k: DecimalString | None = Field(default=None, description=K)
+    k: Rate4 | None = Field(default=None, description=K)
     starts_at: Instant | None = None
     ends_at: Instant | None = None
     store_codes: list[Code] | None = Field(default=None, max_length=MAX_CODES, description=STORES)
@@ -181,7 +181,7 @@ class EventRead(BaseModel):
 
     id: str
     name: str
-    k: DecimalString
+    k: Rate4
     starts_at: datetime
     ends_at: datetime
     store_codes: list[str]

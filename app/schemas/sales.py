@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.points import PaymentMethod
-from app.schemas.common import DecimalString, Instant, JsonInt, Money, PositiveMoney, Strict
+from app.schemas.common import DecimalString, Instant, IntId, JsonInt, Money, PositiveMoney, Strict
 from app.schemas.enums import ReturnShortfall
 
 _CODE = Field(default=None, min_length=1, max_length=64)
@@ -100,7 +100,7 @@ class SaleRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "sale_id": 1042,
+                    "sale_id": "1042",
                     "store_code": "S01",
                     "receipt_no": "S01-20261123-000042",
                     "member_id": "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10",
@@ -117,7 +117,7 @@ class SaleRead(BaseModel):
         }
     )
 
-    sale_id: int
+    sale_id: IntId
     store_code: str
     receipt_no: str
     member_id: str
@@ -166,9 +166,9 @@ class ReturnRead(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "return_id": 77,
+                    "return_id": "77",
                     "return_no": "RT-0001",
-                    "sale_id": 1042,
+                    "sale_id": "1042",
                     "points_clawed_back": {"A": 19, "B": 0, "C": 0, "E": 19},
                     "points_purchased": 0,
                     "money_due": "0.00",
@@ -179,9 +179,9 @@ class ReturnRead(BaseModel):
         }
     )
 
-    return_id: int
+    return_id: IntId
     return_no: str
-    sale_id: int
+    sale_id: IntId
     points_clawed_back: EarnedPoints
     points_purchased: int = Field(description="F points bought for the shortfall.")
     money_due: DecimalString = Field(

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validat
 
 from app.domain.errors import N_, Invalid
 from app.domain.weights import DEFAULT_CV_THRESHOLD, Judgement, Method, Prefer, Tie, Weighting
-from app.schemas.common import DecimalString, JsonInt, Strict
+from app.schemas.common import DecimalString, IntId, JsonInt, Strict
 from app.schemas.enums import WeightingMethod
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
@@ -262,7 +262,7 @@ class WeightingRead(WeightsRead):
         json_schema_extra={
             "examples": [
                 {
-                    "id": 41,
+                    "id": "41",
                     "node": "root",
                     "method": "direct",
                     "weights": {"EXP": "0.1000", "PQ": "0.3000", "SAT": "0.6000"},
@@ -274,7 +274,7 @@ class WeightingRead(WeightsRead):
         }
     )
 
-    id: int = Field(description="The weighting, kept for audit.")
+    id: IntId = Field(description="The weighting, kept for audit.")
     node: str = Field(description="The parent node whose children were weighed; `root`: the CSI.")
     inputs: dict = Field(description="The request as sent.")
     set_by: str = Field(description="Name of the API key that set the weights.")

@@ -20,6 +20,7 @@ from app.domain import lifecycle, rfm
 from app.domain.access import Principal
 from app.domain.audit import FieldChange
 from app.domain.errors import Invalid, NotFound
+from app.domain.ids import parse_id
 from app.domain.pagination import Page, id_cursor, id_page, member_cursor, page_of
 from app.domain.periods import day_end, day_start, local_date
 from app.domain.schedule import month_end_before
@@ -192,9 +193,10 @@ async def scheduled_rfm(uow: UnitOfWork, who: Principal, now: datetime) -> dict:
     return {"run_id": run.id, "as_of": run.as_of.isoformat(), "members_scored": run.members_scored}
 
 
-async def get_rfm_run(uow: UnitOfWork, who: Principal, run_id: int) -> RfmRun:
+async def get_rfm_run(uow: UnitOfWork, who: Principal, run_id: str) -> RfmRun:
+    key = parse_id(run_id)
     async with uow:
-        run = await uow.analytics.rfm_run(who.tenant_id, run_id)
+        run = None if key is None else await uow.analytics.rfm_run(who.tenant_id, key)
     if run is None:
         raise NotFound("rfm_run_not_found", "No RFM run {run_id}.", run_id=run_id)
     return run
@@ -223,7 +225,7 @@ def _segment(segment: str | None) -> str | None:
 async def rfm_run_members(
     uow: UnitOfWork,
     who: Principal,
-    run_id: int,
+    run_id: str,
     segment: str | None,
     cursor: str | None,
     limit: int,
@@ -231,9 +233,10 @@ async def rfm_run_members(
     segment = _segment(segment)
     after_id = member_cursor(cursor)
     async with uow:
-        if await uow.analytics.rfm_run(who.tenant_id, run_id) is None:
+        key = parse_id(run_id)
+        if key is None or await uow.analytics.rfm_run(who.tenant_id, key) is None:
             raise NotFound("rfm_run_not_found", "No RFM run {run_id}.", run_id=run_id)
-        rows = await uow.analytics.rfm_members(who.tenant_id, run_id, segment, after_id, limit)
+        rows = await uow.analytics.rfm_members(who.tenant_id, key, segment, after_id, limit)
     return page_of(rows, limit, lambda s: [s.member_id])
 
 
@@ -250,7 +253,7 @@ async def member_rfm(uow: UnitOfWork, who: Principal, member_id: str) -> RfmMemb
             "rfm_not_scored",
             "The member was not scored in the latest RFM run ({run_id}): no purchase in its "
             "window.",
-            extra={"run_id": run_id},
+            extra={"run_id": str(run_id)},
             run_id=run_id,
         )
     return found

@@ -19,6 +19,7 @@ import numpy as np
 from app.domain import clv
 from app.domain.access import Principal
 from app.domain.errors import Invalid, NotFound
+from app.domain.ids import parse_id
 from app.domain.pagination import Page, id_cursor, id_page, member_cursor, page_of
 from app.domain.periods import day_end, local_date
 from app.repositories.clv_models import QUADRANTS, ClvMember, ClvModel
@@ -156,9 +157,10 @@ async def create_model(
     return model
 
 
-async def get_model(uow: UnitOfWork, who: Principal, model_id: int) -> ClvModel:
+async def get_model(uow: UnitOfWork, who: Principal, model_id: str) -> ClvModel:
+    key = parse_id(model_id)
     async with uow:
-        model = await uow.clv_models.get(who.tenant_id, model_id)
+        model = None if key is None else await uow.clv_models.get(who.tenant_id, key)
     if model is None:
         raise NotFound("clv_model_not_found", "No CLV model {model_id}.", model_id=model_id)
     return model
@@ -176,7 +178,7 @@ async def list_models(
 async def model_members(
     uow: UnitOfWork,
     who: Principal,
-    model_id: int,
+    model_id: str,
     quadrant: str | None,
     cursor: str | None,
     limit: int,
@@ -190,7 +192,8 @@ async def model_members(
         )
     after_id = member_cursor(cursor)
     async with uow:
-        if await uow.clv_models.get(who.tenant_id, model_id) is None:
+        key = parse_id(model_id)
+        if key is None or await uow.clv_models.get(who.tenant_id, key) is None:
             raise NotFound("clv_model_not_found", "No CLV model {model_id}.", model_id=model_id)
-        rows = await uow.clv_models.members(who.tenant_id, model_id, quadrant, after_id, limit)
+        rows = await uow.clv_models.members(who.tenant_id, key, quadrant, after_id, limit)
     return page_of(rows, limit, lambda m: [m.member_id])

@@ -20,6 +20,7 @@ from app.domain import complaints as rules
 from app.domain.access import Principal
 from app.domain.complaints import Channel, Complaint, Severity, Status, Step
 from app.domain.errors import NotFound
+from app.domain.ids import parse_id
 from app.domain.pagination import Page, id_cursor, id_page
 from app.services import points
 from app.services.voc import check_refs, report_period
@@ -43,7 +44,7 @@ class Analytics:
     satisfied_share: Decimal | None
 
 
-def _missing(complaint_id: int) -> NotFound:
+def _missing(complaint_id: str) -> NotFound:
     return NotFound(
         "complaint_not_found", "No complaint {complaint_id}.", complaint_id=complaint_id
     )
@@ -76,9 +77,10 @@ async def create(
     return complaint
 
 
-async def get(uow: UnitOfWork, who: Principal, complaint_id: int) -> Complaint:
+async def get(uow: UnitOfWork, who: Principal, complaint_id: str) -> Complaint:
+    key = parse_id(complaint_id)
     async with uow:
-        found = await uow.complaints.get(who.tenant_id, complaint_id)
+        found = None if key is None else await uow.complaints.get(who.tenant_id, key)
     if found is None:
         raise _missing(complaint_id)
     return found
@@ -110,18 +112,19 @@ async def list_complaints(
 async def take_step(
     uow: UnitOfWork,
     who: Principal,
-    complaint_id: int,
+    complaint_id: str,
     step: Step,
     data: dict,
     now: datetime,
 ) -> Complaint:
     """Apply ``step`` with its data (inner: the caller's unit of work is open)."""
     tenant = who.tenant_id
-    complaint = await uow.complaints.get(tenant, complaint_id, lock=True)
+    key = parse_id(complaint_id)
+    complaint = None if key is None else await uow.complaints.get(tenant, key, lock=True)
     if complaint is None:
         raise _missing(complaint_id)
     approved = bool(data.get("approved", True))
-    status = rules.advance(complaint_id, complaint.status, step, approved=approved)
+    status = rules.advance(complaint.id, complaint.status, step, approved=approved)
     fields: dict = {"status": status.value}
     log = {k: v for k, v in data.items() if v is not None}
     if step is Step.NATURE:
@@ -145,7 +148,7 @@ async def take_step(
             who,
             member_id=complaint.member_id or "",
             points=complaint.compensation_points,
-            reason=f"Complaint {complaint_id} compensation",
+            reason=f"Complaint {complaint.id} compensation",
             now=now,
         )
         fields["adjustment_id"] = adjustment.id
@@ -156,9 +159,9 @@ async def take_step(
         }
     elif step is Step.EVALUATION:
         fields |= {"satisfaction": rules.check_satisfaction(data["satisfaction"]), "closed_at": now}
-    await uow.complaints.update(tenant, complaint_id, fields)
-    await uow.complaints.add_step(tenant, complaint_id, step.value, log, who.key_name, now)
-    updated = await uow.complaints.get(tenant, complaint_id)
+    await uow.complaints.update(tenant, complaint.id, fields)
+    await uow.complaints.add_step(tenant, complaint.id, step.value, log, who.key_name, now)
+    updated = await uow.complaints.get(tenant, complaint.id)
     assert updated is not None
     return updated
 

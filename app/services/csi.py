@@ -254,7 +254,7 @@ async def record_response(
                 "response_conflict",
                 "Respondent {respondent_ref} answered at {answered_at} with other content.",
                 field="respondent_ref",
-                extra={"response_id": response.id},
+                extra={"response_id": str(response.id)},
                 respondent_ref=respondent_ref,
                 answered_at=answered_at.astimezone(UTC).isoformat(),
             )

@@ -27,6 +27,7 @@ from typing import Any
 
 from app.domain.access import Principal
 from app.domain.errors import Conflict, DomainError, Invalid, NotFound
+from app.domain.ids import parse_id
 from app.domain.imports import ImportFormat, OnError
 from app.repositories.import_jobs import ImportJob
 from app.services.imports import ImportResult, Progress, import_transactions
@@ -265,20 +266,21 @@ async def _quietly(job: Coroutine[Any, Any, ImportResult]) -> None:
         await job
 
 
-async def get_job(uow: UnitOfWork, who: Principal, job_id: int, now: datetime) -> ImportJob:
+async def get_job(uow: UnitOfWork, who: Principal, job_id: str, now: datetime) -> ImportJob:
+    key = parse_id(job_id)
     async with uow:
-        job = await uow.import_jobs.get(who.tenant_id, job_id)
+        job = None if key is None else await uow.import_jobs.get(who.tenant_id, key)
         if job is None:
             raise NotFound("import_job_not_found", "No import job {job_id}.", job_id=job_id)
         if job.status == "running" and job.updated_at < now - STALE_AFTER:
-            await uow.import_jobs.fail_stale(who.tenant_id, job_id, now - STALE_AFTER, INTERRUPTED)
+            await uow.import_jobs.fail_stale(who.tenant_id, job.id, now - STALE_AFTER, INTERRUPTED)
             await uow.commit()
-            job = await uow.import_jobs.get(who.tenant_id, job_id)
+            job = await uow.import_jobs.get(who.tenant_id, job.id)
     assert job is not None
     return job
 
 
-async def cancel_job(uow: UnitOfWork, who: Principal, job_id: int, now: datetime) -> ImportJob:
+async def cancel_job(uow: UnitOfWork, who: Principal, job_id: str, now: datetime) -> ImportJob:
     """Ask a running job to stop (it does within about a second; the load step, if it has
     begun, first ends and is rolled back)."""
     job = await get_job(uow, who, job_id, now)
@@ -291,6 +293,6 @@ async def cancel_job(uow: UnitOfWork, who: Principal, job_id: int, now: datetime
             status=job.status,
         )
     async with uow:
-        await uow.import_jobs.request_cancel(who.tenant_id, job_id)
+        await uow.import_jobs.request_cancel(who.tenant_id, job.id)
         await uow.commit()
     return await get_job(uow, who, job_id, now)

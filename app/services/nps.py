@@ -83,7 +83,7 @@ async def record_response(
                 "response_ref_conflict",
                 "Answer {response_ref} was recorded with other content.",
                 field="response_ref",
-                extra={"response_id": response.id},
+                extra={"response_id": str(response.id)},
                 response_ref=response_ref,
             )
         await uow.commit()

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from app.domain.access import Principal
 from app.domain.audit import FieldChange, as_text
 from app.domain.errors import NotFound
+from app.domain.ids import parse_id
 from app.domain.pagination import Page, time_id_cursor, time_id_page
 from app.domain.points import ExpiryKind
 from app.domain.points_ledger import PointsSettings, points_settings
@@ -130,14 +131,17 @@ async def redeem(
 
 
 async def cancel_redemption(
-    uow: UnitOfWork, who: Principal, redemption_id: int, now: datetime
+    uow: UnitOfWork, who: Principal, redemption_id: str, now: datetime
 ) -> Redemption:
     """Give the points back to the lots they came from (positive R entries). Points whose
     lot has expired meanwhile expire again at once (X), as they would have."""
+    key = parse_id(redemption_id)
+    if key is None:
+        raise _no_redemption(redemption_id)
     async with uow.ledger() as store:
 
         async def read() -> RedemptionPoints:
-            found = await store.redemption(who.tenant_id, redemption_id, now)
+            found = await store.redemption(who.tenant_id, key, now)
             return RedemptionPoints(
                 tenant_id=who.tenant_id,
                 redemption=Redemption(**found.found) if found.found else None,
@@ -147,7 +151,7 @@ async def cancel_redemption(
             )
 
         return await decide_and_apply(
-            store, read, lambda context: decide_cancellation(context, redemption_id, now)
+            store, read, lambda context: decide_cancellation(context, key, now)
         )
 
 
@@ -210,14 +214,19 @@ async def list_entries(
     return time_id_page(rows, limit, lambda entry: entry.created_at)
 
 
-async def get_redemption(uow: UnitOfWork, who: Principal, redemption_id: int) -> Redemption:
+async def get_redemption(uow: UnitOfWork, who: Principal, redemption_id: str) -> Redemption:
+    key = parse_id(redemption_id)
     async with uow:
-        found = await uow.points.get_redemption(who.tenant_id, redemption_id)
+        found = None if key is None else await uow.points.get_redemption(who.tenant_id, key)
     if found is None:
-        raise NotFound(
-            "redemption_not_found", "No redemption {redemption_id}.", redemption_id=redemption_id
-        )
+        raise _no_redemption(redemption_id)
     return found
+
+
+def _no_redemption(redemption_id: str) -> NotFound:
+    return NotFound(
+        "redemption_not_found", "No redemption {redemption_id}.", redemption_id=redemption_id
+    )
 
 
 async def get_settings(uow: UnitOfWork, who: Principal) -> PointsSettings:

@@ -15,6 +15,7 @@ from app.crypto import Vault
 from app.domain.access import Principal
 from app.domain.discount_rules import RuleKind
 from app.domain.errors import NotFound
+from app.domain.ids import parse_id
 from app.domain.pagination import Page, id_cursor, id_page
 from app.domain.points_ledger import PointsSettings
 from app.domain.points_rules import (
@@ -29,7 +30,6 @@ from app.domain.points_rules import (
     check_warm_rule,
     needs_birthday,
     needs_member_groups,
-    parse_id,
 )
 from app.domain.pricing import RuleIndex
 from app.uow import UnitOfWork

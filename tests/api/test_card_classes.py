@@ -67,10 +67,10 @@ async def test_create_applies_documented_defaults(client, tenant):
     assert body["prefix"] == body["suffix"] == ""
     assert body["check_digit_length"] == 1
     assert body["validity_months"] is None and body["verification"] == "none"
-    assert body["default_points_rate"] == "0.1"
-    assert body["identity_points_multiple"] == "0"
-    assert body["default_discount_rate"] == "1"
-    assert (body["stack_threshold_rate"], body["stack_rate"]) == ("0.8", "1")
+    assert body["default_points_rate"] == "0.1000"  # rates: always 4 decimals
+    assert body["identity_points_multiple"] == "0.0000"
+    assert body["default_discount_rate"] == "1.0000"
+    assert (body["stack_threshold_rate"], body["stack_rate"]) == ("0.8000", "1.0000")
     assert body["change_account_enabled"] is False
     assert body["change_account_limit"] == "0.00"
     assert body["sharing_group"] is body["upgrade_to"] is body["upgrade_spend_12m"] is None
@@ -111,8 +111,15 @@ async def test_create_with_every_field_and_get(client, tenant):
     assert r.status_code == 201, r.text
     got = (await client.get("/v1/card-classes/GOLD", headers=tenant.headers)).json()
     money = {"receipt_open_threshold": "5000.00", "change_account_limit": "100.50"}
+    rates = {
+        "default_points_rate": "0.2000",
+        "identity_points_multiple": "1.0000",
+        "default_discount_rate": "0.9000",
+        "stack_threshold_rate": "0.8500",
+        "stack_rate": "0.9500",
+    }
     assert got == r.json()
-    assert {k: got[k] for k in full} == {**full, **money}
+    assert {k: got[k] for k in full} == {**full, **money, **rates}
 
 
 async def test_list_pages_by_code(client, tenant):
@@ -178,7 +185,7 @@ async def test_patch_merges_and_logs_each_changed_field_with_actor(client, tenan
     )
     assert r.status_code == 200, r.text
     assert r.json()["name"] == "Gold 2027"
-    assert r.json()["default_discount_rate"] == "0.88"
+    assert r.json()["default_discount_rate"] == "0.8800"
     assert r.json()["serial_end"] == 999999  # untouched
 
     log = await changes_of(client, tenant, "GOLD")
@@ -347,14 +354,16 @@ async def test_sharing_group_crud(client, tenant):
         "/v1/sharing-groups", json={**GROUP, "overrides": overrides}, headers=tenant.headers
     )
     assert r.status_code == 201, r.text
-    assert r.json()["overrides"] == overrides
-    assert r.json()["store_share"] == "0.5"
+    # Shares come back with their 4 decimals, whatever form was sent.
+    shares = [{**overrides[0], "store_share": "0.3000"}, {**overrides[1], "store_share": "0.0000"}]
+    assert r.json()["overrides"] == shares
+    assert r.json()["store_share"] == "0.5000"
 
     r = await client.post("/v1/sharing-groups", json=GROUP, headers=tenant.headers)
     assert r.status_code == 409 and r.json()["code"] == "sharing_group_exists"
 
     got = await client.get("/v1/sharing-groups/STD", headers=tenant.headers)
-    assert got.status_code == 200 and got.json()["overrides"] == overrides
+    assert got.status_code == 200 and got.json()["overrides"] == shares
 
     r = await client.patch(
         "/v1/sharing-groups/STD",
@@ -362,7 +371,7 @@ async def test_sharing_group_crud(client, tenant):
         headers=tenant.headers,
     )
     assert r.status_code == 200
-    assert (r.json()["store_share"], r.json()["overrides"]) == ("0.6", overrides[1:])
+    assert (r.json()["store_share"], r.json()["overrides"]) == ("0.6000", shares[1:])
     assert r.json()["name"] == "Standard"
 
     await client.post("/v1/sharing-groups", json={**GROUP, "code": "ALT"}, headers=tenant.headers)

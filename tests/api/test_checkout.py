@@ -54,9 +54,13 @@ async def test_counter_rule_beats_the_class_default(client, tenant):
     rule_id = await rule(client, tenant.headers, "counter", [("COSMETICS", "0.98", False)])
     q = await quote(client, tenant.headers, card, [line(1, counter="COSMETICS"), line(2)])
     first, second = q["lines"]
-    assert (first["rate"], first["final_amount"]) == ("0.98", "98.00")
+    assert (first["rate"], first["final_amount"]) == ("0.9800", "98.00")
     assert first["rate_source"] == {"level": "counter", "rule_id": rule_id}
-    assert (second["rate"], second["final_amount"], second["rate_source"]) == ("0.9", "90.00", None)
+    assert (second["rate"], second["final_amount"], second["rate_source"]) == (
+        "0.9000",
+        "90.00",
+        None,
+    )
     assert q["card"] == {"number": card, "class": "GOLD"} and q["currency"] == "CNY"
     assert q["totals"] == {
         "original_amount": "200.00",
@@ -84,11 +88,11 @@ async def test_olay_rules_by_approval_order_and_dates(client, tenant):
         q = await quote(client, tenant.headers, card, basket, at=at)
         return [(ln["rate"], (ln["rate_source"] or {}).get("rule_id")) for ln in q["lines"]]
 
-    assert await rates(day(10)) == [("0.9", None), ("0.9", None)]  # class default
-    assert await rates(day(12)) == [("0.9", first), ("0.9", None)]
-    assert await rates(day(16)) == [("0.8", second), ("0.8", second)]
+    assert await rates(day(10)) == [("0.9000", None), ("0.9000", None)]  # class default
+    assert await rates(day(12)) == [("0.9000", first), ("0.9000", None)]
+    assert await rates(day(16)) == [("0.8000", second), ("0.8000", second)]
     # The second document ends on the 20th (exclusive): Olay falls back to the first.
-    assert await rates(day(20)) == [("0.9", first), ("0.9", None)]
+    assert await rates(day(20)) == [("0.9000", first), ("0.9000", None)]
 
 
 async def test_stacked_discount_table_and_stacking_mode(client, tenant):
@@ -179,7 +183,7 @@ async def test_other_tenants_rules_and_cards_stay_theirs(client, tenant, other_t
     other_card = await setup(client, other_tenant.headers, prefix="H")
     await rule(client, other_tenant.headers, "brand", [("NIVEA", "0.5", False)])
     q = await quote(client, tenant.headers, card, [line(1)])
-    assert q["lines"][0]["rate"] == "0.9"
+    assert q["lines"][0]["rate"] == "0.9000"
     body = {"store_code": "S01", "card_number": other_card, "lines": [line(1)]}
     mine = await client.post("/v1/checkout/quote", json=body, headers=tenant.headers)
     assert mine.status_code in {404, 422}  # never priced with the other tenant's card
@@ -208,7 +212,7 @@ async def test_an_approval_reaches_every_worker_at_once(live_server):
             rs = await asyncio.gather(*[c.post("/v1/checkout/quote", json=body) for _ in range(30)])
             return {r.json()["lines"][0]["rate"] for r in rs}
 
-        assert await rates() == {"0.9"}  # both workers have cached the tenant's rules
+        assert await rates() == {"0.9000"}  # both workers have cached the tenant's rules
         doc = await c.post(
             "/v1/discount-rules",
             json={
@@ -219,6 +223,6 @@ async def test_an_approval_reaches_every_worker_at_once(live_server):
             },
         )
         await c.post(f"/v1/discount-rules/{doc.json()['id']}/approve")
-        assert await rates() == {"0.7"}
+        assert await rates() == {"0.7000"}
         await c.post(f"/v1/discount-rules/{doc.json()['id']}/void")
-        assert await rates() == {"0.9"}
+        assert await rates() == {"0.9000"}

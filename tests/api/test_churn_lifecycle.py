@@ -134,7 +134,7 @@ async def test_stages(client, tenant):
         "decline": 2,
         "lost": 1,
     }
-    assert got["config"]["decline_ratio"] == "0.5"
+    assert got["config"]["decline_ratio"] == "0.5000"
 
     members = (await client.get("/v1/members", params={"limit": 50}, headers=tenant.headers)).json()
     ids = {m["external_ref"]: m["id"] for m in members["items"]}

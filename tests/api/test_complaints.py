@@ -292,7 +292,8 @@ async def test_not_found_and_bad_ids(client, tenant):
     r = await step(client, tenant.headers, 999999999, "nature", status=404)
     assert r.json()["code"] == "complaint_not_found"
     r = await client.get("/v1/complaints/abc", headers=tenant.headers)
-    assert (r.status_code, r.json()["code"]) == (422, "validation_error")
+    assert (r.status_code, r.json()["code"]) == (404, "complaint_not_found")
+    assert r.json()["detail"] == "No complaint abc."
     r = await client.post("/v1/complaints/1/steps/escalation", json={}, headers=tenant.headers)
     assert r.status_code in (404, 405)
 
@@ -376,7 +377,7 @@ async def test_analytics(client, tenant, database_url):
             "closed_at = CAST(:c AS timestamptz) WHERE id = :id",
             r=datetime.fromisoformat(recorded),
             c=datetime.fromisoformat(closed) if closed else None,
-            id=cid,
+            id=int(cid),
         )
 
     async def figures(status=200, **params):

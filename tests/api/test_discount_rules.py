@@ -114,7 +114,8 @@ async def test_create_is_a_draft_and_reads_back(client, classes):
     assert doc["level"] == "brand" and doc["note"] == "Winter skin care"
     assert at(doc["effective_from"]) == at(body["effective_from"])
     assert at(doc["effective_to"]) == at(body["effective_to"])
-    assert [e["rate"] for e in doc["entries"]] == ["0.8", "0.75", "1"]  # in order, normalised
+    # In order, each rate with its 4 decimals.
+    assert [e["rate"] for e in doc["entries"]] == ["0.8000", "0.7500", "1.0000"]
     assert [(e["target"], e["card_class"], e["stackable"]) for e in doc["entries"]] == [
         ("OLAY", "GOLD", True),
         ("OLAY", "DIAMOND", False),
@@ -169,7 +170,8 @@ async def test_patch_edits_a_draft_and_replaces_entries(client, classes):
     assert r.status_code == 200, r.text
     assert r.json()["note"] is None
     assert at(r.json()["effective_to"]) == at(FUTURE)
-    assert r.json()["entries"] == new_entries
+    stored = [{**new_entries[0], "rate": "0.7000"}]  # the rate with its 4 decimals
+    assert r.json()["entries"] == stored
     assert r.json()["level"] == "brand"  # untouched
     assert r.json()["updated_at"] >= doc["updated_at"]
 
@@ -183,7 +185,7 @@ async def test_patch_edits_a_draft_and_replaces_entries(client, classes):
     r = await client.patch(
         f"/v1/discount-rules/{doc['id']}", json={"level": "product"}, headers=classes.headers
     )
-    assert r.status_code == 200 and r.json()["entries"] == new_entries
+    assert r.status_code == 200 and r.json()["entries"] == stored
     for body, field in (({"level": None}, "level"), ({"entries": None}, "entries")):
         r = await client.patch(
             f"/v1/discount-rules/{doc['id']}", json=body, headers=classes.headers

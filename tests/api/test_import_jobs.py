@@ -65,7 +65,7 @@ async def test_202_then_progress_then_the_report(client, tenant, database_url):
     [(count,)] = await sql(
         database_url,
         "SELECT count(*) FROM imported_transactions WHERE import_id = :i",
-        i=report["id"],
+        i=int(report["id"]),
     )
     assert count == 2000
     # The import is listed like a synchronous one; the same file again: all duplicates.
@@ -191,7 +191,7 @@ async def test_a_job_whose_process_died_is_failed(client, tenant, database_url):
         "UPDATE import_jobs SET status = 'running', report = NULL, finished_at = NULL, "
         "updated_at = now() - interval '1 minute' WHERE tenant_id = :t AND id = :i",
         t=uuid.UUID(tenant.id),
-        i=job["id"],
+        i=int(job["id"]),
     )
     stale = await job_of(client, tenant.headers, r.headers["location"])
     assert stale["status"] == "failed"

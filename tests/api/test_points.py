@@ -374,7 +374,8 @@ async def test_entries_are_paged_newest_first(client, tenant):
         await adjust(client, tenant.headers, member, n)
     seen = await entries_in_pages_of_two(client, tenant, member)
     assert [e["points"] for e in seen] == [5, 4, 3, 2, 1]
-    assert [e["id"] for e in seen] == sorted((e["id"] for e in seen), reverse=True)
+    # Ids are opaque strings to clients; these happen to be numbers, later ones higher.
+    assert [e["id"] for e in seen] == sorted((e["id"] for e in seen), key=int, reverse=True)
     entry = seen[0]
     assert set(entry) == {
         "id",
@@ -414,7 +415,7 @@ async def test_settings_default_and_replace(client, tenant):
     defaults = {
         "expiry": {"kind": "none", "n": None},
         "pending_days": 0,
-        "point_price": "0.01",
+        "point_price": "0.0100",
         "points_per_yuan": 100,
         "birthday_multiplier": None,
     }
@@ -427,8 +428,14 @@ async def test_settings_default_and_replace(client, tenant):
         "points_per_yuan": 50,
         "birthday_multiplier": {"k": "2.5", "scope": "month"},
     }
-    assert await put_settings(client, tenant.headers, **wanted) == wanted
-    assert (await client.get("/v1/settings/points", headers=tenant.headers)).json() == wanted
+    # Given back with the 4 decimals of a price per point and of k, as sent or not.
+    given = {
+        **wanted,
+        "point_price": "0.0200",
+        "birthday_multiplier": {"k": "2.5000", "scope": "month"},
+    }
+    assert await put_settings(client, tenant.headers, **wanted) == given
+    assert (await client.get("/v1/settings/points", headers=tenant.headers)).json() == given
     assert await put_settings(client, tenant.headers) == defaults
     for body, code in [
         ({"expiry": {"kind": "rolling_months", "n": 0}}, "invalid_expiry"),

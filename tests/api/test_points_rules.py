@@ -53,8 +53,8 @@ async def test_points_rule_life_cycle_and_change_log(client, tenant):
     draft = await points_rule(client, h, "brand", [("OLAY", "0.2"), ("CIG", "0")], approve=False)
     assert (draft["status"], draft["level"]) == ("draft", "brand")
     assert [(e["target"], e["rate"], e["stackable"]) for e in draft["entries"]] == [
-        ("OLAY", "0.2", False),
-        ("CIG", "0", False),
+        ("OLAY", "0.2000", False),
+        ("CIG", "0.0000", False),
     ]
     rid = draft["id"]
     r = await client.patch(f"/v1/points-rules/{rid}", json={"note": "n"}, headers=h)
@@ -114,10 +114,14 @@ async def test_discount_rules_still_refuse_points_rates(client, tenant):
 async def test_multiplier_event_crud_and_validation(client, tenant):
     h = tenant.headers
     created = await event(client, h, "2", store_codes=["S01"])
-    assert (created["k"], created["store_codes"], created["card_classes"]) == ("2", ["S01"], [])
+    assert (created["k"], created["store_codes"], created["card_classes"]) == (
+        "2.0000",
+        ["S01"],
+        [],
+    )
     eid = created["id"]
     r = await client.patch(f"/v1/points/multiplier-events/{eid}", json={"k": "3.5"}, headers=h)
-    assert r.status_code == 200 and r.json()["k"] == "3.5"
+    assert r.status_code == 200 and r.json()["k"] == "3.5000"
     got = (await client.get(f"/v1/points/multiplier-events/{eid}", headers=h)).json()
     assert got == r.json()
     items = (await client.get("/v1/points/multiplier-events", headers=h)).json()["items"]
@@ -196,7 +200,7 @@ async def test_other_tenant_sees_and_changes_nothing(client, tenant, other_tenan
     ] == "draft"
     assert (await client.get(f"/v1/points/multiplier-events/{ev['id']}", headers=h)).json()[
         "k"
-    ] == "2"
+    ] == "2.0000"
     assert (await client.get(f"/v1/points/warm-rules/{wr['id']}", headers=h)).json()["points"] == 10
     assert len((await client.get("/v1/points/warm-rules", headers=h)).json()["items"]) == 1
 

@@ -298,7 +298,9 @@ async def test_run_refusals(client, tenant):
         404,
         "rfm_run_not_found",
     )
-    assert_problem(await client.get(f"{RUNS}/abc", headers=tenant.headers), 422, "validation_error")
+    assert_problem(
+        await client.get(f"{RUNS}/abc", headers=tenant.headers), 404, "rfm_run_not_found"
+    )
     done = await run(client, tenant.headers)
     assert done["members_scored"] == 0  # nothing bought: an empty snapshot
     for params, field in [({"segment": "vip"}, "segment"), ({"cursor": "!!"}, "cursor")]:

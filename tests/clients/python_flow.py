@@ -17,6 +17,7 @@ from loyalty_client.api.checkout import quote_basket
 from loyalty_client.api.points import (
     create_points_redemption,
     get_member_points,
+    get_points_redemption,
     list_member_points_entries,
 )
 from loyalty_client.api.sales import create_sale
@@ -96,6 +97,11 @@ def run(base_url: str, key: str, store: str, card: str, member: str, receipt: st
     assert redemption.status_code == 201, redemption.content
     assert isinstance(redemption.parsed, RedemptionRead), redemption.parsed
     assert (redemption.parsed.points, str(redemption.parsed.purpose)) == (5, "gift")
+    # Ids are opaque strings: the one given names the redemption in a path as it is.
+    redemption_id = redemption.parsed.id
+    assert isinstance(redemption_id, str) and redemption_id.isdigit(), redemption_id
+    again = get_points_redemption.sync_detailed(redemption_id, client=client)
+    assert isinstance(again.parsed, RedemptionRead) and again.parsed.id == redemption_id
     after = get_member_points.sync_detailed(member, client=client).parsed
     assert after is not None and not isinstance(after, Problem) and after.balance == 4
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
 from app.domain.rfm import RfmMethod
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import Cursor, IdPath, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.analytics import (
     ChurnRead,
@@ -35,7 +35,6 @@ from app.services import analytics
 router = APIRouter(tags=["analytics"])
 
 ANALYSTS = scoped(Scope.ANALYTICS, Scope.ADMIN)
-RunId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The run's id.")]
 RUN_NOT_FOUND = problems(404, examples={404: ("rfm_run_not_found", "No RFM run 42.")})
 SOURCE = (
     "Purchases are the sales recorded through `POST /v1/sales` net of their returns (a receipt "
@@ -163,7 +162,7 @@ async def list_rfm_runs(
     description="Scopes: `analytics`, `admin`. The run's date, settings and segment counts.",
     responses=RUN_NOT_FOUND,
 )
-async def get_rfm_run(run_id: RunId, uow: Uow, who: Principal = ANALYSTS) -> RfmRunRead:
+async def get_rfm_run(run_id: IdPath, uow: Uow, who: Principal = ANALYSTS) -> RfmRunRead:
     return RfmRunRead.model_validate(await analytics.get_rfm_run(uow, who, run_id))
 
 
@@ -176,7 +175,7 @@ async def get_rfm_run(run_id: RunId, uow: Uow, who: Principal = ANALYSTS) -> Rfm
     responses=RUN_NOT_FOUND,
 )
 async def list_rfm_run_members(
-    run_id: RunId,
+    run_id: IdPath,
     uow: Uow,
     segment: Annotated[RfmSegment | None, Query(description="Only this segment.")] = None,
     cursor: Cursor = None,

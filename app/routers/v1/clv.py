@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from app.domain import clv
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import Cursor, IdPath, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.clv import RetentionClvCreate, RetentionClvRead, ScheduleRowRead
 from app.schemas.clv_models import (
@@ -86,7 +86,6 @@ async def calculate_retention_clv(
 
 # --- models fitted on the tenant's purchases (stored) ---------------------------------------------
 
-ModelId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The model's id.")]
 MODEL_NOT_FOUND = problems(404, examples={404: ("clv_model_not_found", "No CLV model 7.")})
 CURSOR_ERROR = problems(
     422, examples={422: ("invalid_cursor", "The cursor is not one this API issued.")}
@@ -198,7 +197,7 @@ async def list_clv_models(
     "quadrant cuts used.",
     responses=MODEL_NOT_FOUND,
 )
-async def get_clv_model(model_id: ModelId, uow: Uow, who: Principal = ANALYSTS) -> ClvModelRead:
+async def get_clv_model(model_id: IdPath, uow: Uow, who: Principal = ANALYSTS) -> ClvModelRead:
     return _model(await clv_models.get_model(uow, who, model_id))
 
 
@@ -214,7 +213,7 @@ async def get_clv_model(model_id: ModelId, uow: Uow, who: Principal = ANALYSTS) 
     responses=MODEL_NOT_FOUND,
 )
 async def list_clv_model_members(
-    model_id: ModelId,
+    model_id: IdPath,
     uow: Uow,
     quadrant: Annotated[
         ClvQuadrant | None,

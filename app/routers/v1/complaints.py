@@ -10,12 +10,12 @@ FastAPI must see each one's body type as an object, not a name."""
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.domain.access import Principal, Scope
 from app.domain.complaints import Step
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import Cursor, IdPath, Limit, Uow, scoped
 from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.routers.v1.nps import PERIOD_NOTE, From, StoreFilter, To
@@ -34,7 +34,6 @@ router = APIRouter(tags=["voice of the customer"])
 
 HANDLERS = scoped(Scope.ADMIN, Scope.POS)
 READERS = scoped(Scope.ADMIN, Scope.POS, Scope.ANALYTICS)
-ComplaintId = Path(ge=1, le=2**63 - 1, description="The complaint's id.")
 NOT_FOUND = problems(404, examples={404: ("complaint_not_found", "No complaint 8812.")})
 OUT_OF_ORDER = problems(
     409,
@@ -128,9 +127,7 @@ async def list_complaints(
     description="Scopes: `admin`, `pos`, `analytics`. With every step done: who, when, data.",
     responses=NOT_FOUND,
 )
-async def get_complaint(
-    uow: Uow, complaint_id: Annotated[int, ComplaintId], who: Principal = READERS
-) -> ComplaintRead:
+async def get_complaint(uow: Uow, complaint_id: IdPath, who: Principal = READERS) -> ComplaintRead:
     return ComplaintRead.of(await complaints.get(uow, who, complaint_id))
 
 
@@ -174,7 +171,7 @@ def _step_endpoint(step: Step, body_type: type, who_dep) -> None:
     summary, what = _STEP_DOCS[step]
 
     async def endpoint(
-        complaint_id: Annotated[int, ComplaintId],
+        complaint_id: IdPath,
         body: body_type,  # type: ignore[valid-type]
         request: Request,
         uow: Uow,

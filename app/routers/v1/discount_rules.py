@@ -2,7 +2,7 @@ from fastapi import APIRouter
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import Cursor, IdPath, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.routers.rule_filters import ClassFilter, LevelFilter, StatusFilter, TargetFilter
 from app.schemas.common import ChangeRead, Page
@@ -105,7 +105,7 @@ async def list_discount_rules(
     description=f"{READ_SCOPES} With its entries.",
     responses=NOT_FOUND,
 )
-async def get_discount_rule(rule_id: str, uow: Uow, who: Principal = READ) -> DiscountRuleRead:
+async def get_discount_rule(rule_id: IdPath, uow: Uow, who: Principal = READ) -> DiscountRuleRead:
     return DiscountRuleRead.of(await discount_rules.get_discount_rule(uow, who, rule_id))
 
 
@@ -121,7 +121,7 @@ async def get_discount_rule(rule_id: str, uow: Uow, who: Principal = READ) -> Di
     responses={**BODY_ERRORS, **NOT_FOUND, **NOT_DRAFT, **INVALID},
 )
 async def update_discount_rule(
-    rule_id: str, body: DiscountRuleUpdate, uow: Uow, who: Principal = ADMIN
+    rule_id: IdPath, body: DiscountRuleUpdate, uow: Uow, who: Principal = ADMIN
 ) -> DiscountRuleRead:
     updated = await discount_rules.update_discount_rule(uow, who, rule_id, body.changes())
     return DiscountRuleRead.of(updated)
@@ -147,7 +147,9 @@ async def update_discount_rule(
         ),
     },
 )
-async def approve_discount_rule(rule_id: str, uow: Uow, who: Principal = ADMIN) -> DiscountRuleRead:
+async def approve_discount_rule(
+    rule_id: IdPath, uow: Uow, who: Principal = ADMIN
+) -> DiscountRuleRead:
     return DiscountRuleRead.of(await discount_rules.approve_discount_rule(uow, who, rule_id))
 
 
@@ -166,7 +168,7 @@ async def approve_discount_rule(rule_id: str, uow: Uow, who: Principal = ADMIN) 
         ),
     },
 )
-async def void_discount_rule(rule_id: str, uow: Uow, who: Principal = ADMIN) -> DiscountRuleRead:
+async def void_discount_rule(rule_id: IdPath, uow: Uow, who: Principal = ADMIN) -> DiscountRuleRead:
     return DiscountRuleRead.of(await discount_rules.void_discount_rule(uow, who, rule_id))
 
 
@@ -180,7 +182,7 @@ async def void_discount_rule(rule_id: str, uow: Uow, who: Principal = ADMIN) -> 
     responses=NOT_FOUND,
 )
 async def list_discount_rule_changes(
-    rule_id: str,
+    rule_id: IdPath,
     uow: Uow,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.domain.access import Principal, Scope
 from app.domain.imports import ImportFormat, OnError, percent
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, UowFactory, scoped
+from app.routers.deps import Cursor, IdPath, Limit, Uow, UowFactory, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.routers.problems import STATUS_OF, problem_body, problem_response
 from app.schemas.common import Page
@@ -73,9 +73,6 @@ JOB_DOC = (
     "`duplicates`; at the end `report` (the synchronous answer) or `problem` (the problem "
     "the synchronous import would have answered, e.g. `invalid_rows`). "
 )
-
-
-JobId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The job's id.")]
 
 
 def _location(job_id: int) -> str:
@@ -235,7 +232,7 @@ async def import_transactions(
         return JSONResponse(body, status_code=201, headers=location)
     tasks = request.app.state.import_tasks
     await import_jobs.run_in_background(new_uow, tasks, who, job.id, request.stream(), **run)
-    job = await import_jobs.get_job(uow, who, job.id, _now())
+    job = await import_jobs.get_job(uow, who, str(job.id), _now())
     return JSONResponse(_job(job).model_dump(mode="json"), status_code=202, headers=location)
 
 
@@ -249,7 +246,7 @@ async def import_transactions(
     responses=problems(404, examples={404: ("import_job_not_found", "No import job 7.")}),
 )
 async def get_import_job(
-    job_id: JobId, uow: Uow, who: Principal = scoped(Scope.ADMIN)
+    job_id: IdPath, uow: Uow, who: Principal = scoped(Scope.ADMIN)
 ) -> ImportJobRead:
     return _job(await import_jobs.get_job(uow, who, job_id, _now()))
 
@@ -275,7 +272,7 @@ async def get_import_job(
     ),
 )
 async def cancel_import_job(
-    job_id: JobId, uow: Uow, who: Principal = scoped(Scope.ADMIN)
+    job_id: IdPath, uow: Uow, who: Principal = scoped(Scope.ADMIN)
 ) -> ImportJobRead:
     return _job(await import_jobs.cancel_job(uow, who, job_id, _now()))
 

@@ -5,11 +5,11 @@ transaction, retried on serialization failures)."""
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import Cursor, IdPath, Limit, Uow, scoped
 from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
 from app.routers.openapi_docs import BODY_ERRORS, BUSY_NOTE, IDEMPOTENT_NOTE, problems
 from app.schemas.common import Page
@@ -29,7 +29,6 @@ from app.services import points
 router = APIRouter(tags=["points"])
 
 READERS = scoped(*Scope)
-RedemptionId = Path(ge=1, le=2**63 - 1, description="The redemption's id.")
 
 MEMBER_NOT_FOUND = problems(404, examples={404: ("member_not_found", "No member with id 3f1c….")})
 REDEMPTION_NOT_FOUND = problems(404, examples={404: ("redemption_not_found", "No redemption 7.")})
@@ -154,7 +153,7 @@ async def create_points_redemption(
     responses=REDEMPTION_NOT_FOUND,
 )
 async def get_points_redemption(
-    uow: Uow, redemption_id: int = RedemptionId, who: Principal = READERS
+    uow: Uow, redemption_id: IdPath, who: Principal = READERS
 ) -> RedemptionRead:
     return RedemptionRead.model_validate(await points.get_redemption(uow, who, redemption_id))
 
@@ -179,7 +178,7 @@ async def get_points_redemption(
 async def cancel_points_redemption(
     request: Request,
     uow: Uow,
-    redemption_id: int = RedemptionId,
+    redemption_id: IdPath,
     idempotency_key: IdempotencyKeyHeader = None,
     who: Principal = scoped(Scope.ADMIN, Scope.POS),
 ) -> Response:

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import Cursor, IdPath, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.common import Page
 from app.schemas.points_rules import (
@@ -79,7 +79,7 @@ async def list_multiplier_events(
     description=READ_SCOPES,
     responses=NO_EVENT,
 )
-async def get_multiplier_event(event_id: str, uow: Uow, who: Principal = READ) -> EventRead:
+async def get_multiplier_event(event_id: IdPath, uow: Uow, who: Principal = READ) -> EventRead:
     return EventRead.of(await svc.get_event(uow, who, event_id))
 
 
@@ -92,7 +92,7 @@ async def get_multiplier_event(event_id: str, uow: Uow, who: Principal = READ) -
     responses={**BODY_ERRORS, **NO_EVENT, **EVENT_INVALID},
 )
 async def update_multiplier_event(
-    event_id: str, body: EventUpdate, uow: Uow, who: Principal = ADMIN
+    event_id: IdPath, body: EventUpdate, uow: Uow, who: Principal = ADMIN
 ) -> EventRead:
     return EventRead.of(await svc.update_event(uow, who, event_id, body.changes()))
 
@@ -105,7 +105,7 @@ async def update_multiplier_event(
     description="Scope: `admin`. Recorded sales keep the k they earned with.",
     responses=NO_EVENT,
 )
-async def delete_multiplier_event(event_id: str, uow: Uow, who: Principal = ADMIN) -> Response:
+async def delete_multiplier_event(event_id: IdPath, uow: Uow, who: Principal = ADMIN) -> Response:
     await svc.delete_event(uow, who, event_id)
     return Response(status_code=204)
 
@@ -142,7 +142,7 @@ async def list_warm_rules(
     description=READ_SCOPES,
     responses=NO_WARM,
 )
-async def get_warm_rule(rule_id: str, uow: Uow, who: Principal = READ) -> WarmRead:
+async def get_warm_rule(rule_id: IdPath, uow: Uow, who: Principal = READ) -> WarmRead:
     return WarmRead.of(await svc.get_warm(uow, who, rule_id))
 
 
@@ -155,7 +155,7 @@ async def get_warm_rule(rule_id: str, uow: Uow, who: Principal = READ) -> WarmRe
     responses={**BODY_ERRORS, **NO_WARM, **WARM_INVALID},
 )
 async def update_warm_rule(
-    rule_id: str, body: WarmUpdate, uow: Uow, who: Principal = ADMIN
+    rule_id: IdPath, body: WarmUpdate, uow: Uow, who: Principal = ADMIN
 ) -> WarmRead:
     return WarmRead.of(await svc.update_warm(uow, who, rule_id, body.changes()))
 
@@ -168,6 +168,6 @@ async def update_warm_rule(
     description="Scope: `admin`. Recorded sales keep the points they earned.",
     responses=NO_WARM,
 )
-async def delete_warm_rule(rule_id: str, uow: Uow, who: Principal = ADMIN) -> Response:
+async def delete_warm_rule(rule_id: IdPath, uow: Uow, who: Principal = ADMIN) -> Response:
     await svc.delete_warm(uow, who, rule_id)
     return Response(status_code=204)

@@ -8,7 +8,7 @@ from app.domain.discount_rules import (
     RuleKind,
 )
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import Cursor, IdPath, Limit, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.routers.rule_filters import ClassFilter, LevelFilter, StatusFilter, TargetFilter
 from app.schemas.common import ChangeRead, Page
@@ -115,7 +115,7 @@ async def list_points_rules(
     description=f"{READ_SCOPES} With its entries.",
     responses=NOT_FOUND,
 )
-async def get_points_rule(rule_id: str, uow: Uow, who: Principal = READ) -> PointsRuleRead:
+async def get_points_rule(rule_id: IdPath, uow: Uow, who: Principal = READ) -> PointsRuleRead:
     return PointsRuleRead.of(await rules.get_discount_rule(uow, who, rule_id, POINTS))
 
 
@@ -130,7 +130,7 @@ async def get_points_rule(rule_id: str, uow: Uow, who: Principal = READ) -> Poin
     responses={**BODY_ERRORS, **NOT_FOUND, **NOT_DRAFT, **INVALID},
 )
 async def update_points_rule(
-    rule_id: str, body: PointsRuleUpdate, uow: Uow, who: Principal = ADMIN
+    rule_id: IdPath, body: PointsRuleUpdate, uow: Uow, who: Principal = ADMIN
 ) -> PointsRuleRead:
     updated = await rules.update_discount_rule(uow, who, rule_id, body.changes(), POINTS)
     return PointsRuleRead.of(updated)
@@ -155,7 +155,7 @@ async def update_points_rule(
         ),
     },
 )
-async def approve_points_rule(rule_id: str, uow: Uow, who: Principal = ADMIN) -> PointsRuleRead:
+async def approve_points_rule(rule_id: IdPath, uow: Uow, who: Principal = ADMIN) -> PointsRuleRead:
     return PointsRuleRead.of(await rules.approve_discount_rule(uow, who, rule_id, POINTS))
 
 
@@ -173,7 +173,7 @@ async def approve_points_rule(rule_id: str, uow: Uow, who: Principal = ADMIN) ->
         ),
     },
 )
-async def void_points_rule(rule_id: str, uow: Uow, who: Principal = ADMIN) -> PointsRuleRead:
+async def void_points_rule(rule_id: IdPath, uow: Uow, who: Principal = ADMIN) -> PointsRuleRead:
     return PointsRuleRead.of(await rules.void_discount_rule(uow, who, rule_id, POINTS))
 
 
@@ -186,7 +186,7 @@ async def void_points_rule(rule_id: str, uow: Uow, who: Principal = ADMIN) -> Po
     responses=NOT_FOUND,
 )
 async def list_points_rule_changes(
-    rule_id: str,
+    rule_id: IdPath,
     uow: Uow,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,

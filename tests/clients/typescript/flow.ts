@@ -93,6 +93,13 @@ const redemption = await client.POST("/v1/points/redemptions", {
 assert.equal(redemption.response.status, 201);
 assert.ok(redemption.data);
 assert.deepEqual([redemption.data.points, redemption.data.purpose], [5, "gift"]);
+// Ids are opaque strings: the one given names the redemption in a path as it is.
+const redemptionId: string = redemption.data.id;
+assert.match(redemptionId, /^[0-9]+$/);
+const fetched = await client.GET("/v1/points/redemptions/{redemption_id}", {
+  params: { path: { redemption_id: redemptionId } },
+});
+assert.equal(fetched.data?.id, redemptionId);
 const after = await client.GET("/v1/members/{member_id}/points", memberPath);
 assert.equal(after.data?.balance, 4);
 
