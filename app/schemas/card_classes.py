@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.card_classes import (
     CLASS_CODE,
@@ -25,7 +26,7 @@ from app.schemas.common import DecimalString, JsonBool, JsonInt, Money, Patch, P
 
 MAX_SERIAL = 10**MAX_SERIAL_LENGTH - 1
 
-_CLASS_EXAMPLE = {
+_CLASS_EXAMPLE: JsonDict = {
     "code": "GOLD",
     "name": "Gold card",
     "usage": "member",
@@ -239,12 +240,13 @@ class CardClassRead(BaseModel):
 
 # --- sharing groups ------------------------------------------------------------------------
 
-_GROUP_EXAMPLE = {
+_OVERRIDE_EXAMPLE: JsonDict = {"level": "counter", "code": "COSMETICS", "store_share": "0.3"}
+_GROUP_EXAMPLE: JsonDict = {
     "code": "STD",
     "name": "Standard split",
     "store_share": "0.5",
     "overrides": [
-        {"level": "counter", "code": "COSMETICS", "store_share": "0.3"},
+        _OVERRIDE_EXAMPLE,
         {"level": "brand", "code": "OLAY", "store_share": "0"},
     ],
 }
@@ -303,7 +305,7 @@ class SharingGroupUpdate(Patch):
 
 class ShareOverrideRead(BaseModel):
     model_config = ConfigDict(
-        from_attributes=True, json_schema_extra={"examples": [_GROUP_EXAMPLE["overrides"][0]]}
+        from_attributes=True, json_schema_extra={"examples": [_OVERRIDE_EXAMPLE]}
     )
 
     level: OverrideLevel

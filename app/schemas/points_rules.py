@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.discount_rules import MAX_ENTRIES, RuleLine
 from app.domain.points_rules import (
@@ -37,14 +38,14 @@ from app.schemas.discount_rules import (
 
 # --- points rules ----------------------------------------------------------------------------
 
-_ENTRY = {"target": "TOBACCO", "card_class": "GOLD", "rate": "0"}
-_RULE = {
+_ENTRY: JsonDict = {"target": "TOBACCO", "card_class": "GOLD", "rate": "0"}
+_RULE: JsonDict = {
     "level": "minor_category",
     "effective_from": "2026-12-01T00:00:00+08:00",
     "note": "No points on tobacco",
     "entries": [_ENTRY, {**_ENTRY, "card_class": "DIAMOND"}],
 }
-_READ = {
+_READ: JsonDict = {
     "id": "43",
     "status": "draft",
     "approved_at": None,
@@ -59,7 +60,7 @@ _READ = {
         {**_ENTRY, "card_class": "DIAMOND", "stackable": False},
     ],
 }
-_SUMMARY = {**{k: v for k, v in _READ.items() if k != "entries"}, "entry_count": 2}
+_SUMMARY: JsonDict = {**{k: v for k, v in _READ.items() if k != "entries"}, "entry_count": 2}
 POINTS_RATE = (
     "Points per CNY of eligible amount, in [0, 100), at most 4 decimals; 0 excludes the target "
     "(e.g. tobacco). Replaces the class's default_points_rate."
@@ -107,7 +108,7 @@ class PointsRuleSummaryRead(DiscountRuleSummaryRead):
 
 # --- multiplier events -----------------------------------------------------------------------
 
-_EVENT = {
+_EVENT: JsonDict = {
     "name": "Double points weekend",
     "k": "2",
     "starts_at": "2026-12-05T00:00:00+08:00",
@@ -116,7 +117,7 @@ _EVENT = {
     "card_classes": [],
     "member_groups": [],
 }
-_EVENT_READ = {
+_EVENT_READ: JsonDict = {
     "id": "7",
     **_EVENT,
     "starts_at": "2026-12-04T16:00:00Z",
@@ -197,7 +198,7 @@ class EventRead(BaseModel):
 
 # --- warm rules ------------------------------------------------------------------------------
 
-_WARM = {
+_WARM: JsonDict = {
     "name": "Birthday gift",
     "points": 200,
     "condition": {"kind": "birthday", "scope": "day"},
@@ -205,7 +206,7 @@ _WARM = {
     "ends_at": None,
     "active": True,
 }
-_WARM_READ = {
+_WARM_READ: JsonDict = {
     "id": "9",
     **_WARM,
     "created_at": "2026-11-23T08:00:00Z",
