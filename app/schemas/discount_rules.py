@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
@@ -168,7 +169,7 @@ class DiscountRuleSummaryRead(_RuleHeader):
     entry_count: int = Field(description="Entries of the document (get it for the entries).")
 
     @classmethod
-    def of(cls, rule: RuleSummary) -> DiscountRuleSummaryRead:
+    def of(cls, rule: RuleSummary) -> Self:
         return cls.model_validate({**asdict(rule), "id": str(rule.id)})
 
 
@@ -178,5 +179,5 @@ class DiscountRuleRead(_RuleHeader):
     entries: list[DiscountRuleEntryRead]
 
     @classmethod
-    def of(cls, rule: DiscountRule) -> DiscountRuleRead:
+    def of(cls, rule: DiscountRule) -> Self:
         return cls.model_validate({**asdict(rule), "id": str(rule.id)})
