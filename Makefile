@@ -50,6 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The domain suite on the other Pythons first, so the whole suite's summary ends the output.
 test: lint test-pythons

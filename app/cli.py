@@ -182,7 +182,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             elif single:
                 Multiprocess(config, sockets=[sock]).run()
             else:
-                Multiprocess(config, sockets=[workers.Listener(args.host, args.port)]).run()
+                # Not a socket: each worker unpickles it into one (see app.workers.Listener).
+                listener = workers.Listener(args.host, args.port)
+                Multiprocess(config, sockets=[listener]).run()  # type: ignore[list-item]
 
 
 def listen(host: str, port: int) -> socket.socket:

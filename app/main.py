@@ -190,7 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         SecurityHeaders, hsts_max_age=settings.hsts_max_age, cacheable_prefix=DOCS_ASSETS + "/"
     )
-    app.openapi = lambda: _openapi(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented way
     return app
 
 
@@ -317,4 +317,5 @@ def _document_headers(schema: dict) -> None:
 def _route_templates(app: FastAPI) -> dict[str, str]:
     # The routes' effective contexts, as routing builds them (the OpenAPI document took
     # seconds to generate on a small machine).
-    return {c.name: c.path_format for c in iter_route_contexts(app.routes)}
+    contexts = iter_route_contexts(app.routes)
+    return {c.name: c.path_format for c in contexts if c.name and c.path_format is not None}

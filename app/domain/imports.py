@@ -33,7 +33,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -158,7 +158,7 @@ def check_field(column: str, value: str | None) -> str | None:
     return None
 
 
-def check_record(values: dict[str, str | None]) -> RowError | None:
+def check_record(values: Mapping[str, str | None]) -> RowError | None:
     """The first problem of a record (line 0: the caller sets it)."""
     for column in COLUMNS:
         reason = check_field(column, values.get(column))
@@ -250,6 +250,7 @@ def _parse_lines(
             errors.append(error)
             out.append(placeholder)
         else:
+            assert line is not None  # a line, an error or neither (blank)
             out.append(line)
     return Parsed(("\n".join(out) + "\n").encode(), rows, errors)
 

@@ -374,7 +374,7 @@ class AnalyticsRepository:
         time_zone: str,
         recent_from: datetime,
         previous_from: datetime,
-    ) -> tuple[int, tuple[np.ndarray, ...]]:
+    ) -> tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """(members not erased, arrays of purchases, recency, tenure, recent and previous
         spend in fen) over the members with purchases."""
         conn = await driver_connection(self.session)
@@ -394,8 +394,10 @@ class AnalyticsRepository:
             "SELECT count(*) FROM members WHERE tenant_id = $1 AND erased_at IS NULL",
             uuid.UUID(tenant_id),
         )
-        arrays = tuple(np.asarray(row[i], dtype=np.int64) for i in range(1, 6))
-        return members, arrays
+        purchases, recency, tenure, recent, previous = (
+            np.asarray(row[i], dtype=np.int64) for i in range(1, 6)
+        )
+        return members, (purchases, recency, tenure, recent, previous)
 
     async def member_history(
         self,

@@ -85,6 +85,7 @@ class ImportJobRepository:
             )
             .returning(ImportJobRow)
         )
+        assert row is not None  # INSERT ... RETURNING gives the row
         return _job(row)
 
     async def get(self, tenant_id: str, job_id: int) -> ImportJob | None:

@@ -250,7 +250,7 @@ def http_problem(exc: HTTPException, method: str = "", path: str = "") -> tuple[
         detail = Text("No route matches {method} {path}.", method=method, path=path)
     elif detail == HTTPStatus(exc.status_code).phrase:
         detail = _title(exc.status_code)  # translated like the title
-    return exc.status_code, problem_body(exc.status_code, code, detail), exc.headers or {}
+    return exc.status_code, problem_body(exc.status_code, code, detail), dict(exc.headers or {})
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -259,9 +259,10 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
+    # Starlette types every handler as taking any Exception, though it calls each with its own.
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
 
 
 class UnexpectedErrorMiddleware:

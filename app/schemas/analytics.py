@@ -6,12 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.schemas.common import Day, DecimalString, IntId, JsonInt, Rate4, Strict
 from app.schemas.enums import LifecycleStage, RfmMethod, RfmRunTrigger, RfmSegment
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
-_CONFIG = {
+_CONFIG: JsonDict = {
     "method": "thresholds",
     "window_days": 730,
     "r_days": [30, 90, 180, 365],
@@ -19,7 +20,7 @@ _CONFIG = {
     "m_amounts": ["500", "1000", "3000", "5000"],
     "high_score": 3,
 }
-_SEGMENTS = {
+_SEGMENTS: JsonDict = {
     "important_value": 1204,
     "important_develop": 310,
     "important_keep": 822,
@@ -29,7 +30,7 @@ _SEGMENTS = {
     "general_keep": 3002,
     "general_win_back": 8770,
 }
-_SCORE = {
+_SCORE: JsonDict = {
     "member_id": _MEMBER,
     "member_ref": "C000123",
     "recency_days": 12,
@@ -245,7 +246,7 @@ class ChurnRead(BaseModel):
 
 # --- lifecycle ----------------------------------------------------------------------------------
 
-_LIFECYCLE = {
+_LIFECYCLE: JsonDict = {
     "lost_after_days": 365,
     "exploration_max_purchases": 1,
     "decline_after_days": 180,

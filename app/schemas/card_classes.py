@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.card_classes import (
     CLASS_CODE,
@@ -33,7 +34,7 @@ from app.schemas.common import (
 
 MAX_SERIAL = 10**MAX_SERIAL_LENGTH - 1
 
-_CLASS_EXAMPLE = {
+_CLASS_EXAMPLE: JsonDict = {
     "code": "GOLD",
     "name": "Gold card",
     "usage": "member",
@@ -247,12 +248,13 @@ class CardClassRead(BaseModel):
 
 # --- sharing groups ------------------------------------------------------------------------
 
-_GROUP_EXAMPLE = {
+_OVERRIDE_EXAMPLE: JsonDict = {"level": "counter", "code": "COSMETICS", "store_share": "0.3000"}
+_GROUP_EXAMPLE: JsonDict = {
     "code": "STD",
     "name": "Standard split",
     "store_share": "0.5000",
     "overrides": [
-        {"level": "counter", "code": "COSMETICS", "store_share": "0.3000"},
+        _OVERRIDE_EXAMPLE,
         {"level": "brand", "code": "OLAY", "store_share": "0.0000"},
     ],
 }
@@ -309,7 +311,7 @@ class SharingGroupUpdate(Patch):
 
 class ShareOverrideRead(BaseModel):
     model_config = ConfigDict(
-        from_attributes=True, json_schema_extra={"examples": [_GROUP_EXAMPLE["overrides"][0]]}
+        from_attributes=True, json_schema_extra={"examples": [_OVERRIDE_EXAMPLE]}
     )
 
     level: OverrideLevel

@@ -3,12 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.card_lifecycle import CardStatus
 from app.schemas.common import IntId, Strict
 from app.schemas.enums import CardEventKind
 
-_CARD = {
+_CARD: JsonDict = {
     "number": "S01200000015",
     "card_class": "GOLD",
     "store_code": "S01",

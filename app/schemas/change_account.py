@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.schemas.common import IntId, Money, PositiveMoney, SignedMoney, Strict
 from app.schemas.enums import ChangeMovementKind
@@ -14,7 +15,7 @@ _CARD = "S01200000015"
 _AT = "2026-11-23T08:00:00Z"
 
 
-_ENTRY = {
+_ENTRY: JsonDict = {
     "id": "5120",
     "card_number": _CARD,
     "amount": "-3.50",

@@ -4,10 +4,11 @@ import json
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.schemas.common import DecimalString, Instant, JsonInt, Rate4, Strict, rate4
 
-_LINE = {
+_LINE: JsonDict = {
     "line_no": 1,
     "sku": "6901",
     "major_category": "10",

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic.config import JsonDict
 
 from app.schemas.common import DecimalString, JsonInt, Strict
 from app.schemas.enums import RetentionConvention
@@ -22,7 +23,7 @@ DecimalResult = Annotated[
 ]
 
 
-_SEED = {
+_SEED: JsonDict = {
     "annual_spend": "2000.00",
     "gross_margin": "0.5",
     "retention": "0.8",
@@ -67,7 +68,7 @@ class RetentionClvCreate(Strict):
     )
 
 
-_ROW = {
+_ROW: JsonDict = {
     "year": 1,
     "margin": "1000.00",
     "survival": "1.0000000000",

@@ -6,11 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.schemas.common import Day, DecimalString, IntId, JsonInt, Rate4, Rate6, Strict
 from app.schemas.enums import ClvQuadrant, ClvTimeUnit
 
-_FIT = {
+_FIT: JsonDict = {
     "r": 0.243,
     "alpha": 4.414,
     "a": 0.793,
@@ -21,7 +22,7 @@ _FIT = {
     "message": "Optimization terminated successfully.",
     "customers": 2357,
 }
-_MODEL = {
+_MODEL: JsonDict = {
     "id": "7",
     "time_unit": "week",
     "calibration_end": "2026-09-30",

@@ -123,13 +123,16 @@ def _decimal_from_string(value: object) -> Decimal:
 
 # Money, rates and quantities travel as JSON strings ("0.90") so no client parses them as
 # binary floats. Range and precision rules belong to the domain, which reports the field.
+_DECIMAL_IN = BeforeValidator(_decimal_from_string)
+_DECIMAL_OUT = PlainSerializer(lambda d: format(d, "f"), return_type=str)
+
+
+def _string_schema(schema: dict) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", **schema})
+
+
 def _decimal_string(schema: dict) -> Any:
-    return Annotated[
-        Decimal,
-        BeforeValidator(_decimal_from_string),
-        PlainSerializer(lambda d: format(d, "f"), return_type=str),
-        WithJsonSchema({"type": "string", **schema}),
-    ]
+    return Annotated[Decimal, _DECIMAL_IN, _DECIMAL_OUT, _string_schema(schema)]
 
 
 DecimalString = _decimal_string({"pattern": DECIMAL_PATTERN, "examples": ["0.90"]})
@@ -163,38 +166,54 @@ Rate6 = _rate(rate6, "0.100000")
 # Amounts of CNY, as the domain takes them (app/domain/money.py: 2 decimals, below 10^12).
 # Documented by what they may be, each a named schema; validated like any DecimalString, so
 # a value out of range still gets the domain's own code (e.g. 422 `invalid_amount`).
+# Spelled out, not _decimal_string(), so that type checkers read them as Decimal.
 MONEY_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
 POSITIVE_MONEY_PATTERN = r"^([1-9][0-9]{0,11}(\.[0-9]{1,2})?|0\.([1-9][0-9]?|0[1-9]))$"
 SIGNED_MONEY_PATTERN = r"^-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
 Money = TypeAliasType(
     "Money",
-    _decimal_string(
-        {
-            "pattern": MONEY_PATTERN,
-            "description": "CNY ≥ 0 with at most 2 decimals, as a string.",
-            "examples": ["12.40"],
-        }
-    ),
+    Annotated[
+        Decimal,
+        _DECIMAL_IN,
+        _DECIMAL_OUT,
+        _string_schema(
+            {
+                "pattern": MONEY_PATTERN,
+                "description": "CNY ≥ 0 with at most 2 decimals, as a string.",
+                "examples": ["12.40"],
+            }
+        ),
+    ],
 )
 PositiveMoney = TypeAliasType(
     "PositiveMoney",
-    _decimal_string(
-        {
-            "pattern": POSITIVE_MONEY_PATTERN,
-            "description": "CNY > 0 with at most 2 decimals, as a string.",
-            "examples": ["12.40"],
-        }
-    ),
+    Annotated[
+        Decimal,
+        _DECIMAL_IN,
+        _DECIMAL_OUT,
+        _string_schema(
+            {
+                "pattern": POSITIVE_MONEY_PATTERN,
+                "description": "CNY > 0 with at most 2 decimals, as a string.",
+                "examples": ["12.40"],
+            }
+        ),
+    ],
 )
 SignedMoney = TypeAliasType(
     "SignedMoney",
-    _decimal_string(
-        {
-            "pattern": SIGNED_MONEY_PATTERN,
-            "description": "CNY with at most 2 decimals, negative for money out, as a string.",
-            "examples": ["-0.60"],
-        }
-    ),
+    Annotated[
+        Decimal,
+        _DECIMAL_IN,
+        _DECIMAL_OUT,
+        _string_schema(
+            {
+                "pattern": SIGNED_MONEY_PATTERN,
+                "description": "CNY with at most 2 decimals, negative for money out, as a string.",
+                "examples": ["-0.60"],
+            }
+        ),
+    ],
 )
 
 # Ids of rows the database numbers, as the README promises: opaque strings ("42"). Built

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
 from app.domain.complaints import Complaint, Status, Step
 from app.domain.voc import CODE_PATTERN
@@ -160,7 +161,7 @@ class StepRead(BaseModel):
     at: datetime
 
 
-_SUMMARY = {
+_SUMMARY: JsonDict = {
     "id": "8812",
     "member_id": _MEMBER,
     "store_code": "S01",
@@ -276,7 +277,7 @@ class ComplaintAnalyticsRead(BaseModel):
                     "to": "2026-11-30",
                     "store_code": None,
                     "total": 3,
-                    "by_status": {s.value: 0 for s in Status} | {"closed": 2, "recorded": 1},
+                    "by_status": {**{s.value: 0 for s in Status}, "closed": 2, "recorded": 1},
                     "by_category": {"price": 1, "product_quality": 2},
                     "closed": 2,
                     "median_hours_to_close": "30.00",

@@ -7,13 +7,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.csi import ACSI_TEMPLATE, ROOT, NodeSpec
 from app.schemas.common import DecimalString, Instant, IntId, JsonInt, Strict
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 _AT = "2026-11-23T08:00:00Z"
-_SMALL = {
+_SMALL: JsonDict = {
     "code": "STORE-2026",
     "name": "Store satisfaction 2026",
     "scale_points": 5,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.discount_rules import (
     MAX_CLASS_CODE_LENGTH,
@@ -23,15 +25,15 @@ from app.domain.discount_rules import (
 from app.domain.pricing import Level
 from app.schemas.common import Instant, JsonBool, Patch, Rate4, Strict
 
-_ENTRY = {"target": "OLAY", "card_class": "GOLD", "rate": "0.8000", "stackable": True}
-_RULE = {
+_ENTRY: JsonDict = {"target": "OLAY", "card_class": "GOLD", "rate": "0.8000", "stackable": True}
+_RULE: JsonDict = {
     "level": "brand",
     "effective_from": "2026-12-01T00:00:00+08:00",
     "effective_to": "2027-01-01T00:00:00+08:00",
     "note": "Winter skin care",
     "entries": [_ENTRY, {**_ENTRY, "target": "LOREAL"}],
 }
-_STATE = {
+_STATE: JsonDict = {
     "id": "42",
     "status": "draft",
     "approved_at": None,
@@ -40,13 +42,13 @@ _STATE = {
     "updated_at": "2026-11-23T08:00:00Z",
 }
 # Times read back in UTC.
-_READ = {
+_READ: JsonDict = {
     **_STATE,
     **_RULE,
     "effective_from": "2026-11-30T16:00:00Z",
     "effective_to": "2026-12-31T16:00:00Z",
 }
-_SUMMARY = {**{k: v for k, v in _READ.items() if k != "entries"}, "entry_count": 2}
+_SUMMARY: JsonDict = {**{k: v for k, v in _READ.items() if k != "entries"}, "entry_count": 2}
 
 LEVEL = (
     "Level of every target: `major_category` (大类) < `mid_category` (中类) < `minor_category` "
@@ -167,7 +169,7 @@ class DiscountRuleSummaryRead(_RuleHeader):
     entry_count: int = Field(description="Entries of the document (get it for the entries).")
 
     @classmethod
-    def of(cls, rule: RuleSummary) -> DiscountRuleSummaryRead:
+    def of(cls, rule: RuleSummary) -> Self:
         return cls.model_validate({**asdict(rule), "id": str(rule.id)})
 
 
@@ -177,5 +179,5 @@ class DiscountRuleRead(_RuleHeader):
     entries: list[DiscountRuleEntryRead]
 
     @classmethod
-    def of(cls, rule: DiscountRule) -> DiscountRuleRead:
+    def of(cls, rule: DiscountRule) -> Self:
         return cls.model_validate({**asdict(rule), "id": str(rule.id)})

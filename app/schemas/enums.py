@@ -20,7 +20,7 @@ from app.domain.weights import Method
 def _named(name: str, enum: type[StrEnum]) -> Any:
     """A domain enum under its API name: the domain's names are read in their module
     (``complaints.Status``), the document's in one global namespace."""
-    return TypeAliasType(name, enum)  # type: ignore[misc]
+    return TypeAliasType(name, enum)
 
 
 ApiKeyScope = _named("ApiKeyScope", Scope)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.imports import ImportFormat, OnError
 from app.schemas.common import IntId, Problem
 from app.schemas.enums import ImportJobStatus
 
-_BAD = {
+_BAD: JsonDict = {
     "line": 17,
     "field": "amount",
     "reason": "amount is negative: import each receipt's net amount (≥ 0)",

@@ -1,10 +1,11 @@
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.config import JsonDict
 
 from app.schemas.common import DecimalString
 
-_CHANGE = {
+_CHANGE: JsonDict = {
     "card_number": "S01100000016",
     "member_id": "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10",
     "from_class": "NORMAL",

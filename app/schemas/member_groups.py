@@ -6,12 +6,13 @@ import datetime as dt
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.members import Gender
 from app.schemas.common import Day, DecimalString, JsonInt, Patch, Strict
 from app.schemas.enums import GroupRankingBy, MemberGroupStatus, RfmSegment
 
-_CRITERIA = {
+_CRITERIA: JsonDict = {
     "attributes": {
         "genders": ["female"],
         "age": {"min": 25, "max": 40},
@@ -29,7 +30,7 @@ _CRITERIA = {
     },
     "ranking": {"by": "amount", "top": 500},
 }
-_GROUP = {
+_GROUP: JsonDict = {
     "code": "VIP-BEAUTY",
     "name": "Beauty VIPs in Shanghai",
     "criteria": _CRITERIA,

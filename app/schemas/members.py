@@ -4,6 +4,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
 from app.domain.members import Gender
 from app.schemas.common import Day, JsonBool, Patch, Strict
@@ -15,7 +16,7 @@ PHONE_RULE = (
     "is stored as its 11 digits; any other number must be E.164 (`+` and 8-15 digits)."
 )
 
-_EXAMPLE = {
+_EXAMPLE: JsonDict = {
     "external_ref": "CRM-000123",
     "name": "王芳",
     "phone": "+86 138-1234-5678",

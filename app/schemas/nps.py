@@ -7,13 +7,14 @@ import datetime as dt
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.nps import Nps
 from app.schemas.common import DecimalString, Instant, IntId, JsonInt, Strict
 from app.schemas.enums import NpsGroup, NpsGroupBy
 
 _MEMBER = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
-_FIGURES = {
+_FIGURES: JsonDict = {
     "nps": "0.00",
     "n": 100,
     "promoters": 30,

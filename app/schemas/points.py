@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.config import JsonDict
 from typing_extensions import TypeAliasType
 
 from app.domain.points import ExpiryKind
@@ -192,7 +193,7 @@ class NextExpiryRead(BaseModel):
     points: int
 
 
-_POINTS = {
+_POINTS: JsonDict = {
     "member_id": _MEMBER,
     "balance": 1450,
     "available": 1250,
@@ -277,7 +278,7 @@ class Expiry(Strict):
     n: JsonInt | None = Field(default=None, ge=0, le=1200)
 
 
-_SETTINGS = {
+_SETTINGS: JsonDict = {
     "expiry": {"kind": "rolling_months", "n": 24},
     "pending_days": 7,
     "point_price": "0.0100",

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.discount_rules import MAX_ENTRIES, RuleLine
 from app.domain.points_rules import (
@@ -37,14 +38,14 @@ from app.schemas.discount_rules import (
 
 # --- points rules ----------------------------------------------------------------------------
 
-_ENTRY = {"target": "TOBACCO", "card_class": "GOLD", "rate": "0.0000"}
-_RULE = {
+_ENTRY: JsonDict = {"target": "TOBACCO", "card_class": "GOLD", "rate": "0.0000"}
+_RULE: JsonDict = {
     "level": "minor_category",
     "effective_from": "2026-12-01T00:00:00+08:00",
     "note": "No points on tobacco",
     "entries": [_ENTRY, {**_ENTRY, "card_class": "DIAMOND"}],
 }
-_READ = {
+_READ: JsonDict = {
     "id": "43",
     "status": "draft",
     "approved_at": None,
@@ -59,7 +60,7 @@ _READ = {
         {**_ENTRY, "card_class": "DIAMOND", "stackable": False},
     ],
 }
-_SUMMARY = {**{k: v for k, v in _READ.items() if k != "entries"}, "entry_count": 2}
+_SUMMARY: JsonDict = {**{k: v for k, v in _READ.items() if k != "entries"}, "entry_count": 2}
 POINTS_RATE = (
     "Points per CNY of eligible amount, in [0, 100), at most 4 decimals; 0 excludes the target "
     "(e.g. tobacco). Replaces the class's default_points_rate."
@@ -79,7 +80,9 @@ class PointsEntryBody(EntryBody):
 class PointsRuleCreate(DiscountRuleCreate):
     model_config = ConfigDict(json_schema_extra={"examples": [_RULE]})
 
-    entries: list[PointsEntryBody] = Field(
+    # Narrows the base's field: pydantic validates a subclass's own field (list invariance
+    # guards writes through the base type, which no caller does).
+    entries: list[PointsEntryBody] = Field(  # type: ignore[assignment]
         min_length=1, max_length=MAX_ENTRIES, description=ENTRIES
     )
 
@@ -89,7 +92,7 @@ class PointsRuleUpdate(DiscountRuleUpdate):
         json_schema_extra={"examples": [{"note": "Tobacco and lottery"}, {"entries": [_ENTRY]}]}
     )
 
-    entries: list[PointsEntryBody] | None = Field(
+    entries: list[PointsEntryBody] | None = Field(  # type: ignore[assignment]  # as above
         default=None,
         min_length=1,
         max_length=MAX_ENTRIES,
@@ -107,7 +110,7 @@ class PointsRuleSummaryRead(DiscountRuleSummaryRead):
 
 # --- multiplier events -----------------------------------------------------------------------
 
-_EVENT = {
+_EVENT: JsonDict = {
     "name": "Double points weekend",
     "k": "2.0000",
     "starts_at": "2026-12-05T00:00:00+08:00",
@@ -116,7 +119,7 @@ _EVENT = {
     "card_classes": [],
     "member_groups": [],
 }
-_EVENT_READ = {
+_EVENT_READ: JsonDict = {
     "id": "7",
     **_EVENT,
     "starts_at": "2026-12-04T16:00:00Z",
@@ -197,7 +200,7 @@ class EventRead(BaseModel):
 
 # --- warm rules ------------------------------------------------------------------------------
 
-_WARM = {
+_WARM: JsonDict = {
     "name": "Birthday gift",
     "points": 200,
     "condition": {"kind": "birthday", "scope": "day"},
@@ -205,7 +208,7 @@ _WARM = {
     "ends_at": None,
     "active": True,
 }
-_WARM_READ = {
+_WARM_READ: JsonDict = {
     "id": "9",
     **_WARM,
     "created_at": "2026-11-23T08:00:00Z",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.pricing import StackingMode
 from app.schemas.common import Strict
 
-_EXAMPLE = {"stacking_mode": "threshold"}
+_EXAMPLE: JsonDict = {"stacking_mode": "threshold"}
 STACKING_MODE = (
     "How a stackable member rate combines with a running promotion (折上折, 会员控制参数 E3): "
     "`threshold` (the default) applies the class's stack_rate to the promotion price when "

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.points import PaymentMethod
 from app.schemas.common import DecimalString, Instant, IntId, JsonInt, Money, PositiveMoney, Strict
 from app.schemas.enums import ReturnShortfall
 
 _CODE = Field(default=None, min_length=1, max_length=64)
-_LINE = {
+_LINE: JsonDict = {
     "line_no": 1,
     "sku": "6901",
     "major_category": "10",
@@ -18,7 +19,7 @@ _LINE = {
     "qty": "2",
     "final_amount": "388.00",
 }
-_SALE = {
+_SALE: JsonDict = {
     "store_code": "S01",
     "receipt_no": "S01-20261123-000042",
     "card_number": "S01200000015",
@@ -191,7 +192,7 @@ class ReturnRead(BaseModel):
     balance: int
 
 
-_LIMITS = {"max_line_amount": "1000000.00", "max_receipt_amount": "5000000.00"}
+_LIMITS: JsonDict = {"max_line_amount": "1000000.00", "max_receipt_amount": "5000000.00"}
 
 
 class SaleLimitsRead(BaseModel):

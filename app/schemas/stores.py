@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.stores import STORE_CODE
 from app.schemas.common import Patch, Strict
 
-_EXAMPLE = {"code": "S01", "name": "Nanjing Road flagship", "time_zone": "Asia/Shanghai"}
+_EXAMPLE: JsonDict = {"code": "S01", "name": "Nanjing Road flagship", "time_zone": "Asia/Shanghai"}
 
 
 class StoreCreate(Strict):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic.config import JsonDict
 
 from app.domain.errors import N_, Invalid
 from app.domain.weights import DEFAULT_CV_THRESHOLD, Judgement, Method, Prefer, Tie, Weighting
@@ -16,7 +17,7 @@ from app.schemas.enums import WeightingMethod
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 ExpertWeights = dict[Code, DecimalString]
 
-EXAMPLES = {
+EXAMPLES: dict[str, JsonDict] = {
     "expert_average": {
         "method": "expert_average",
         "indicators": ["A", "B", "C"],

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Protocol, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from app.domain import churn as churn_rules
@@ -87,7 +87,14 @@ async def _replace_settings(
     await uow.commit()
 
 
-Config = TypeVar("Config")
+class _Settings(Protocol):
+    def __init__(self) -> None: ...
+
+    @classmethod
+    def from_json(cls, data: dict) -> Self: ...
+
+
+Config = TypeVar("Config", bound=_Settings)
 
 
 async def _stored(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypedDict
 
 from app.crypto import Vault
 from app.domain.access import Principal, Scope
@@ -22,7 +23,15 @@ DEMO_STORES = [
     ("S02", "Xujiahui mall counter", "Asia/Shanghai"),
     ("B01", "Beijing Wangfujing", "Asia/Shanghai"),
 ]
-_SERIALS = {"serial_length": 7, "serial_start": 1, "serial_end": 9_999_999}
+
+
+class _Serials(TypedDict):
+    serial_length: int
+    serial_start: int
+    serial_end: int
+
+
+_SERIALS = _Serials(serial_length=7, serial_start=1, serial_end=9_999_999)
 DEMO_CLASSES = [  # created in this order: each upgrades into an earlier one
     (
         "DIAMOND",
@@ -107,9 +116,9 @@ async def seed(uow: UnitOfWork, vault: Vault, remembered_key: str | None) -> Dem
             if await uow.stores.get(tenant.id, code) is None:
                 await uow.stores.add(tenant.id, code, name, zone)
         principal = await uow.reads.principal(remembered_key) if remembered_key else None
-        if principal is not None and principal.tenant_id == tenant.id:
-            key = remembered_key
-        else:
+        works = principal is not None and principal.tenant_id == tenant.id
+        key = remembered_key if works else None
+        if key is None:
             key = (await issue_key(uow, tenant.id, "demo", (Scope.ADMIN,))).secret
         has_group = await uow.sharing_groups.get(tenant.id, "STD") is not None
         missing = [

@@ -170,6 +170,7 @@ class _Feed:
             yield self._parse(block)
 
     def _parse(self, block: bytes) -> bytes:
+        assert self.parser is not None  # copy() comes after start()
         parsed = self.parser.parse(block, self._next_line)
         self._next_line += block.count(b"\n") + 1
         self.report.rows += parsed.rows

@@ -95,7 +95,12 @@ CURSOR_ERROR = problems(
 def _rate(value: Decimal) -> Decimal:
     """A stored rate without the column's padding, at least 2 decimals: 0.100000 → 0.10."""
     trimmed = value.normalize()
-    return trimmed if trimmed.as_tuple().exponent < -2 else trimmed.quantize(Decimal("0.01"))
+    exponent = trimmed.as_tuple().exponent  # a str only for NaN and infinities, never stored
+    return (
+        trimmed
+        if isinstance(exponent, int) and exponent < -2
+        else trimmed.quantize(Decimal("0.01"))
+    )
 
 
 def _model(m) -> ClvModelRead:

@@ -8,9 +8,10 @@ No ``from __future__ import annotations`` here: the step endpoints are built in 
 FastAPI must see each one's body type as an object, not a name."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 
 from app.domain.access import Principal, Scope
 from app.domain.complaints import Step
@@ -167,7 +168,7 @@ _STEP_DOCS = {
 }
 
 
-def _step_endpoint(step: Step, body_type: type, who_dep) -> None:
+def _step_endpoint(step: Step, body_type: type[BaseModel], who_dep) -> None:
     summary, what = _STEP_DOCS[step]
 
     async def endpoint(
@@ -180,7 +181,7 @@ def _step_endpoint(step: Step, body_type: type, who_dep) -> None:
     ) -> Response:
         async def operation(tx):
             done = await complaints.take_step(
-                tx, who, complaint_id, step, body.model_dump(), _now()
+                tx, who, complaint_id, step, cast(BaseModel, body).model_dump(), _now()
             )
             return 200, ComplaintRead.of(done).model_dump(mode="json")
 

@@ -225,13 +225,32 @@ async def import_transactions(
         uow, who, fmt=fmt, on_error=on_error, bytes_total=_size(request)
     )
     location = {"Location": _location(job.id)}
-    run = {"fmt": fmt, "on_error": on_error, "gzipped": encoding == "gzip", "now": _now()}
+    gzipped = encoding == "gzip"
     if wait == "true":
-        done = await import_jobs.run_job(new_uow, who, job.id, request.stream(), **run)
+        done = await import_jobs.run_job(
+            new_uow,
+            who,
+            job.id,
+            request.stream(),
+            fmt=fmt,
+            on_error=on_error,
+            gzipped=gzipped,
+            now=_now(),
+        )
         body = _report(done).model_dump(mode="json")
         return JSONResponse(body, status_code=201, headers=location)
     tasks = request.app.state.import_tasks
-    await import_jobs.run_in_background(new_uow, tasks, who, job.id, request.stream(), **run)
+    await import_jobs.run_in_background(
+        new_uow,
+        tasks,
+        who,
+        job.id,
+        request.stream(),
+        fmt=fmt,
+        on_error=on_error,
+        gzipped=gzipped,
+        now=_now(),
+    )
     job = await import_jobs.get_job(uow, who, str(job.id), _now())
     return JSONResponse(_job(job).model_dump(mode="json"), status_code=202, headers=location)
 

@@ -45,8 +45,9 @@ async def put_points_settings(
         pending_days=body.pending_days,
         point_price=body.point_price,
         points_per_yuan=body.points_per_yuan,
-        birthday_multiplier=body.birthday_multiplier
-        and (body.birthday_multiplier.k, body.birthday_multiplier.scope),
+        birthday_multiplier=None
+        if (birthday := body.birthday_multiplier) is None
+        else (birthday.k, birthday.scope),
     )
     return PointsSettingsRead.of(settings)
 
