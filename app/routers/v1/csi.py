@@ -219,8 +219,7 @@ async def set_csi_weights(
 
 @router.get(
     "/models/{code}/nodes/{node}/weights",
-    response_model=Page[WeightingRead],
-    response_model_exclude_none=True,
+    response_model=Page[WeightingRead],  # all fields: the last page's next_cursor is null
     summary="The weightings of a node's children (audit)",
     description="Scopes: `admin`, `analytics`. Every weighting ever set on the node, newest "
     "first (the first is in force): inputs as sent, weights, diagnostics, who and when. "
