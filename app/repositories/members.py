@@ -86,8 +86,12 @@ class MemberRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, tenant_id: str, fields: dict, vault: Vault) -> Member:
-        row = MemberRow(id=uuid.uuid4(), tenant_id=uuid.UUID(tenant_id))
+    async def add(
+        self, tenant_id: str, fields: dict, vault: Vault, member_id: str | None = None
+    ) -> Member:
+        row = MemberRow(
+            id=uuid.UUID(member_id) if member_id else uuid.uuid4(), tenant_id=uuid.UUID(tenant_id)
+        )
         _write(row, fields, vault)
         self.session.add(row)
         await self.session.flush()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +13,7 @@ from app.crypto import Vault
 from app.domain.access import Principal, Scope
 from app.domain.pagination import MAX_LIMIT
 from app.services.access import authenticate
-from app.services.demo import DEMO_CARD_NUMBER
+from app.services.demo import DEMO_CARD_NUMBER, DEMO_MEMBER_ID
 from app.uow import UnitOfWork
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer lk_…`")
@@ -52,6 +52,19 @@ CardNumber = Annotated[
         openapi_examples={"demo": {"summary": "The demo member's card", "value": DEMO_CARD_NUMBER}},
     ),
 ]
+
+MemberIdPath = Annotated[
+    str,
+    Path(
+        description="The member's id.",
+        openapi_examples={"demo": {"summary": "The demo member", "value": DEMO_MEMBER_ID}},
+    ),
+]
+
+
+def demo_code(value: str, summary: str) -> Any:
+    """A code in a path, pre-filled with one the demo tenant has (or its create example makes)."""
+    return Path(openapi_examples={"demo": {"summary": summary, "value": value}})
 
 
 # The id of a row in a path, as a response gave it ("42"). Any string is taken: one that is

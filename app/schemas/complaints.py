@@ -25,7 +25,8 @@ class ComplaintCreate(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {  # member_id left out: ids are the tenant's own (the demo's are random)
+                {
+                    "member_id": _MEMBER,
                     "channel": "store",
                     "store_code": "S01",
                     "category": "product_quality",

@@ -198,7 +198,8 @@ class CsiResponseCreate(Strict):
         json_schema_extra={
             "examples": [
                 {
-                    "respondent_ref": "Q-2026-0001",  # member_id left out: the demo's is random
+                    "respondent_ref": "Q-2026-0001",
+                    "member_id": _MEMBER,
                     "store_code": "S01",
                     "answered_at": "2026-11-23T10:00:00+08:00",
                     "answers": {"SAT1_1": 4, "LOY1_1": 5},

@@ -85,7 +85,8 @@ class NpsResponseCreate(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {  # member_id left out: ids are the tenant's own (the demo's are random)
+                {
+                    "member_id": _MEMBER,
                     "store_code": "S01",
                     "score": 9,
                     "answered_at": "2026-11-23T10:15:00+08:00",

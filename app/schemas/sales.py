@@ -19,9 +19,10 @@ _LINE: JsonDict = {
     "qty": "2",
     "final_amount": "388.00",
 }
+EXAMPLE_RECEIPT_NO = "S01-20261123-000042"  # also the returns path's example: that sale's
 _SALE: JsonDict = {
     "store_code": "S01",
-    "receipt_no": "S01-20261123-000042",
+    "receipt_no": EXAMPLE_RECEIPT_NO,
     "card_number": "S01200000015",
     "occurred_at": "2026-11-23T08:00:00Z",
     "lines": [_LINE],

@@ -1,10 +1,14 @@
 """The demo tenant `make run` serves: stores, a sharing group, three card classes that
 upgrade into each other, the brand discount rule of the README's pricing example, one member
-with a GOLD card, and an admin key."""
+with a GOLD card and points to redeem, a year of imported purchase history for a CLV model, and
+an admin key. The OpenAPI examples use its ids, so that /docs' "Try it out" works on it."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TypedDict
 
@@ -13,8 +17,9 @@ from app.domain.access import Principal, Scope
 from app.domain.card_classes import ClassTerms, OverrideLevel, ShareOverride, Usage, Verification
 from app.domain.cards import CardNumberFormat
 from app.domain.discount_rules import RuleLine, RuleTerms
+from app.domain.imports import ImportFormat, OnError
 from app.domain.pricing import Level
-from app.services import card_classes, cards, discount_rules, members
+from app.services import card_classes, cards, discount_rules, imports, members, points
 from app.services.access import ensure_demo_tenant, issue_key
 from app.uow import UnitOfWork
 
@@ -84,6 +89,13 @@ DEMO_CLASSES = [  # created in this order: each upgrades into an earlier one
     ),
 ]
 DEMO_MEMBER_REF = "DEMO-0001"
+DEMO_MEMBER_ID = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"  # fixed, for the examples' member_id
+DEMO_MEMBER_POINTS = 5000  # given once, when the seed creates her: the redemption examples'
+# A year of purchases up to HISTORY_END, the CLV model example's calibration end: the demo
+# member's few and 40 imported customers', drawn from a fixed seed (BG/NBD-like: a purchase
+# rate, a chance to drop out after each purchase, a spend level), a draw both fits converge on.
+HISTORY_START, HISTORY_END = date(2025, 10, 1), date(2026, 9, 30)
+_HISTORY_SEED, _HISTORY_CUSTOMERS = 2026, 40
 _GOLD = dict(DEMO_CLASSES)["GOLD"]
 # The demo member's card: the GOLD class's first serial at S01. The seed issues it right after
 # it creates the class, so a fresh demo tenant always has this number (S01200000015, Luhn
@@ -135,7 +147,53 @@ async def seed(uow: UnitOfWork, vault: Vault, remembered_key: str | None) -> Dem
     for code, terms in missing:
         await card_classes.create_card_class(uow, seeder, code, terms)
     await _demo_discount_rule(uow, seeder)
-    return DemoTenant(tenant.id, key, await _demo_card(uow, vault, seeder))
+    card_number = await _demo_card(uow, vault, seeder)
+    await _demo_history(uow, seeder)
+    return DemoTenant(tenant.id, key, card_number)
+
+
+def demo_history() -> list[tuple[str, str, str, str]]:
+    """(member_ref, occurred_at, amount, receipt_no) rows, the same on every call."""
+    rng = random.Random(_HISTORY_SEED)
+    rows = [  # the demo member's own, so that an RFM run scores her
+        (DEMO_MEMBER_REF, on, amount, f"{DEMO_MEMBER_REF}-{n}")
+        for n, (on, amount) in enumerate(
+            [("2026-03-08", "268.00"), ("2026-06-18", "459.00"), ("2026-09-12", "188.00")], 1
+        )
+    ]
+    for i in range(1, _HISTORY_CUSTOMERS + 1):
+        ref = f"DEMO-H{i:03d}"
+        day = rng.randrange(0, 200)
+        rate = rng.gammavariate(2.0, 1 / 40)  # purchases a day
+        drop = rng.betavariate(1.0, 3.0)
+        spend = rng.gammavariate(6.0, 40.0)
+        n = 0
+        while day <= (HISTORY_END - HISTORY_START).days:
+            n += 1
+            on = (HISTORY_START + timedelta(days=day)).isoformat()
+            rows.append((ref, on, f"{rng.gammavariate(3.0, spend / 3):.2f}", f"{ref}-{n}"))
+            if rng.random() < drop:
+                break
+            day += max(1, round(rng.expovariate(rate)))
+    return rows
+
+
+async def _demo_history(uow: UnitOfWork, seeder: Principal) -> None:
+    """Imports demo_history(); a second seed's rows are duplicates (same receipts): a no-op."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"member_ref,occurred_at,amount,receipt_no\n"
+        yield "".join(",".join(row) + "\n" for row in demo_history()).encode()
+
+    await imports.import_transactions(
+        uow,
+        seeder,
+        body(),
+        fmt=ImportFormat.CSV,
+        on_error=OnError.REJECT,
+        gzipped=False,
+        now=datetime.now(UTC),
+    )
 
 
 async def _demo_discount_rule(uow: UnitOfWork, seeder: Principal) -> None:
@@ -178,8 +236,17 @@ async def _demo_card(uow: UnitOfWork, vault: Vault, seeder: Principal) -> str | 
                 "tags": ["demo"],
                 "marketing_consent": True,
             },
+            member_id=DEMO_MEMBER_ID,
         )
         member_id = member.id
+        await points.adjust(
+            uow,
+            seeder,
+            member_id=member_id,
+            points=DEMO_MEMBER_POINTS,
+            reason="demo: a starting balance to redeem",
+            now=datetime.now(UTC),
+        )
     existing = await cards.list_cards(uow, seeder, member_id, None, 1)
     if existing.items:
         return existing.items[0].number

@@ -34,12 +34,13 @@ async def _today(uow: UnitOfWork, principal: Principal, fields: dict) -> date | 
 
 
 async def create_member(
-    uow: UnitOfWork, vault: Vault, principal: Principal, fields: dict
+    uow: UnitOfWork, vault: Vault, principal: Principal, fields: dict, member_id: str | None = None
 ) -> Member:
+    """``member_id`` fixes the new member's id (the demo seed's; the API always draws one)."""
     async with uow:
         today = await _today(uow, principal, fields)
         profile = rules.new_profile(fields, today, datetime.now(UTC))
-        member = await uow.members.add(principal.tenant_id, profile, vault)
+        member = await uow.members.add(principal.tenant_id, profile, vault, member_id)
         await uow.commit()
     return _view(principal, member)
 

@@ -413,7 +413,7 @@ async def test_weights_by_ahp_and_the_audit_trail(client, tenant):
         "/v1/csi/models/STORE/nodes/root/weights",
         cursor=page["next_cursor"],
     )
-    assert [w["method"] for w in rest["items"]] == ["ahp"]
+    assert [w["method"] for w in rest["items"]] == ["ahp"] and rest["next_cursor"] is None
     assert (await get(client, tenant.headers, "/v1/csi/models/STORE/nodes/PQ/weights"))[
         "items"
     ] == []

@@ -10,7 +10,7 @@ import jsonschema_rs
 
 from app.domain.cards import CardNumberFormat, verify_card_number
 from app.routers.problems import ERROR_CODES
-from app.services.demo import DEMO_CARD_NUMBER, DEMO_CLASSES, DEMO_STORES
+from app.services.demo import DEMO_CARD_NUMBER, DEMO_CLASSES, DEMO_MEMBER_ID, DEMO_STORES
 
 SCHEMAS = "#/components/schemas/"
 
@@ -137,7 +137,8 @@ def _example_values(document, keys):
 
 def test_examples_use_the_demo_tenant(openapi_document):
     """/docs pre-fills requests with the examples: on the demo tenant (`make run`) their
-    card numbers, stores and classes exist, and every card number has valid check digits."""
+    card numbers, stores, classes and member exist, and every card number has valid check
+    digits."""
     formats = {terms.prefix: terms for _, terms in DEMO_CLASSES}
     stores = {code for code, _, _ in DEMO_STORES}
     numbers = list(_example_values(openapi_document, {"card_number", "number", "replaced_by"}))
@@ -168,6 +169,14 @@ def test_examples_use_the_demo_tenant(openapi_document):
         assert code in stores, f"{where}: {code}"
     for where, _, code in _example_values(openapi_document, {"card_class", "upgrade_to"}):
         assert code in formats.keys() | {c for c, _ in DEMO_CLASSES}, f"{where}: {code}"
+    member_ids = list(_example_values(openapi_document, {"member_id"}))
+    assert member_ids
+    for where, _, member_id in member_ids:
+        assert member_id == DEMO_MEMBER_ID, where
+    for where, operation in operations(openapi_document):
+        for parameter in operation.get("parameters", ()):
+            if parameter["name"] == "member_id" and parameter["in"] == "path":
+                assert parameter["examples"]["demo"]["value"] == DEMO_MEMBER_ID, where
 
 
 def test_problem_code_is_the_enum_of_every_code(openapi_document):

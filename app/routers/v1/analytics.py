@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
 from app.domain.rfm import RfmMethod
-from app.routers.deps import Cursor, IdPath, Limit, Uow, scoped
+from app.routers.deps import Cursor, IdPath, Limit, MemberIdPath, Uow, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.analytics import (
     ChurnRead,
@@ -199,7 +199,9 @@ async def list_rfm_run_members(
         404, examples={404: ("rfm_not_scored", "The member was not scored in the latest run.")}
     ),
 )
-async def get_member_rfm(member_id: str, uow: Uow, who: Principal = ANALYSTS) -> MemberRfmRead:
+async def get_member_rfm(
+    member_id: MemberIdPath, uow: Uow, who: Principal = ANALYSTS
+) -> MemberRfmRead:
     s = await analytics.member_rfm(uow, who, member_id)
     return MemberRfmRead.model_validate(s)
 
@@ -343,7 +345,7 @@ async def get_lifecycle(uow: Uow, as_of: AsOf = None, who: Principal = ANALYSTS)
     },
 )
 async def get_member_lifecycle(
-    member_id: str, uow: Uow, as_of: AsOf = None, who: Principal = ANALYSTS
+    member_id: MemberIdPath, uow: Uow, as_of: AsOf = None, who: Principal = ANALYSTS
 ) -> MemberLifecycleRead:
     found = await analytics.member_lifecycle(uow, who, member_id, as_of, _now())
     h = found.history

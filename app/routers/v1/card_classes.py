@@ -1,8 +1,10 @@
+from typing import Annotated
+
 from fastapi import APIRouter, Response
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import Cursor, Limit, Uow, demo_code, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.card_classes import (
     CardClassCreate,
@@ -11,6 +13,9 @@ from app.schemas.card_classes import (
 )
 from app.schemas.common import ChangeRead, Page
 from app.services import card_classes
+
+ClassCode = Annotated[str, demo_code("SILVER", "The class the create example makes")]
+
 
 router = APIRouter(prefix="/card-classes", tags=["card classes"])
 
@@ -82,7 +87,7 @@ async def list_card_classes(
     description="Any scope.",
     responses=NOT_FOUND,
 )
-async def get_card_class(code: str, uow: Uow, who: Principal = ANY) -> CardClassRead:
+async def get_card_class(code: ClassCode, uow: Uow, who: Principal = ANY) -> CardClassRead:
     return CardClassRead.model_validate(await card_classes.get_card_class(uow, who, code))
 
 
@@ -99,7 +104,7 @@ async def get_card_class(code: str, uow: Uow, who: Principal = ANY) -> CardClass
     responses={**BODY_ERRORS, **NOT_FOUND, **IN_USE, **INVALID},
 )
 async def update_card_class(
-    code: str, body: CardClassUpdate, uow: Uow, who: Principal = ADMIN
+    code: ClassCode, body: CardClassUpdate, uow: Uow, who: Principal = ADMIN
 ) -> CardClassRead:
     updated = await card_classes.update_card_class(uow, who, code, body.changes())
     return CardClassRead.model_validate(updated)
@@ -123,7 +128,7 @@ async def update_card_class(
         ),
     },
 )
-async def delete_card_class(code: str, uow: Uow, who: Principal = ADMIN) -> Response:
+async def delete_card_class(code: ClassCode, uow: Uow, who: Principal = ADMIN) -> Response:
     await card_classes.delete_card_class(uow, who, code)
     return Response(status_code=204)
 
@@ -137,7 +142,11 @@ async def delete_card_class(code: str, uow: Uow, who: Principal = ADMIN) -> Resp
     responses=NOT_FOUND,
 )
 async def list_card_class_changes(
-    code: str, uow: Uow, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, who: Principal = ANY
+    code: ClassCode,
+    uow: Uow,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+    who: Principal = ANY,
 ) -> Page[ChangeRead]:
     page = await card_classes.list_card_class_changes(uow, who, code, cursor, limit)
     return ChangeRead.page(page)

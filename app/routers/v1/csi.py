@@ -38,8 +38,17 @@ router = APIRouter(prefix="/csi", tags=["voice of the customer"])
 ADMIN = scoped(Scope.ADMIN)
 ANALYSTS = scoped(Scope.ADMIN, Scope.ANALYTICS)
 SURVEYORS = scoped(Scope.ADMIN, Scope.POS, Scope.APP, Scope.PARTNER)
-ModelCode = Path(max_length=32, description="The model's code.")
-NodeCode = Path(max_length=32, description="A parent node's code; `root` for the CSI itself.")
+# Pre-filled with the model the create example makes, and its root.
+ModelCode = Path(
+    max_length=32,
+    description="The model's code.",
+    openapi_examples={"demo": {"summary": "The create example's model", "value": "STORE-2026"}},
+)
+NodeCode = Path(
+    max_length=32,
+    description="A parent node's code; `root` for the CSI itself.",
+    openapi_examples={"root": {"summary": "The CSI itself", "value": "root"}},
+)
 MODEL_NOT_FOUND = problems(
     404, examples={404: ("csi_model_not_found", "No CSI model with code STORE-2026.")}
 )
@@ -180,7 +189,16 @@ async def set_csi_weights(
         WeightsIn,
         Body(
             openapi_examples={
-                name: {"summary": name, "value": value} for name, value in EXAMPLES.items()
+                # First, so pre-filled: the root of the create example's model.
+                "root": {
+                    "summary": "direct, for the example model's root",
+                    "value": {
+                        "method": "direct",
+                        "indicators": ["SAT", "LOY"],
+                        "multiples": {"SAT": "2", "LOY": "1"},
+                    },
+                },
+                **{name: {"summary": name, "value": value} for name, value in EXAMPLES.items()},
             }
         ),
     ],
@@ -201,8 +219,7 @@ async def set_csi_weights(
 
 @router.get(
     "/models/{code}/nodes/{node}/weights",
-    response_model=Page[WeightingRead],
-    response_model_exclude_none=True,
+    response_model=Page[WeightingRead],  # all fields: the last page's next_cursor is null
     summary="The weightings of a node's children (audit)",
     description="Scopes: `admin`, `analytics`. Every weighting ever set on the node, newest "
     "first (the first is in force): inputs as sent, weights, diagnostics, who and when. "

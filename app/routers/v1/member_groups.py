@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import Cursor, Limit, Uow, demo_code, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.common import STORED, Page
 from app.schemas.member_groups import (
@@ -19,6 +20,9 @@ from app.schemas.member_groups import (
     MemberGroupUpdate,
 )
 from app.services import member_groups
+
+GroupCode = Annotated[str, demo_code("VIP-BEAUTY", "The group the create example makes")]
+
 
 router = APIRouter(prefix="/member-groups", tags=["member groups"])
 
@@ -112,7 +116,7 @@ async def list_member_groups(
     description="Scopes: `analytics`, `admin`. Its criteria, status and last generation.",
     responses=NOT_FOUND,
 )
-async def get_member_group(code: str, uow: Uow, who: Principal = WHO) -> MemberGroupRead:
+async def get_member_group(code: GroupCode, uow: Uow, who: Principal = WHO) -> MemberGroupRead:
     return _read(await member_groups.get_group(uow, who, code))
 
 
@@ -126,7 +130,7 @@ async def get_member_group(code: str, uow: Uow, who: Principal = WHO) -> MemberG
     responses={**BODY_ERRORS, **NOT_FOUND, **CRITERIA_ERRORS},
 )
 async def update_member_group(
-    code: str, body: MemberGroupUpdate, uow: Uow, who: Principal = WHO
+    code: GroupCode, body: MemberGroupUpdate, uow: Uow, who: Principal = WHO
 ) -> MemberGroupRead:
     group = await member_groups.update_group(
         uow,
@@ -152,7 +156,7 @@ async def update_member_group(
         **problems(409, examples={409: ("rfm_not_run", "RFM has not been run yet.")}),
     },
 )
-async def generate_member_group(code: str, uow: Uow, who: Principal = WHO) -> MemberGroupRead:
+async def generate_member_group(code: GroupCode, uow: Uow, who: Principal = WHO) -> MemberGroupRead:
     return _read(await member_groups.generate(uow, who, code, _now()))
 
 
@@ -166,7 +170,7 @@ async def generate_member_group(code: str, uow: Uow, who: Principal = WHO) -> Me
     responses=NOT_FOUND,
 )
 async def list_member_group_members(
-    code: str,
+    code: GroupCode,
     uow: Uow,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, VaultDep, scoped
+from app.routers.deps import Cursor, Limit, MemberIdPath, Uow, VaultDep, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.common import Page
 from app.schemas.members import PHONE_RULE, MemberCreate, MemberRead, MemberUpdate
@@ -94,7 +94,7 @@ async def list_members(
     responses=NOT_FOUND,
 )
 async def get_member(
-    member_id: str, uow: Uow, vault: VaultDep, who: Principal = READ
+    member_id: MemberIdPath, uow: Uow, vault: VaultDep, who: Principal = READ
 ) -> MemberRead:
     return MemberRead.model_validate(await members.get_member(uow, vault, who, member_id))
 
@@ -109,7 +109,7 @@ async def get_member(
     responses={**BODY_ERRORS, **NOT_FOUND, **ERASED, **INVALID_PHONE},
 )
 async def update_member(
-    member_id: str, body: MemberUpdate, uow: Uow, vault: VaultDep, who: Principal = CHANGE
+    member_id: MemberIdPath, body: MemberUpdate, uow: Uow, vault: VaultDep, who: Principal = CHANGE
 ) -> MemberRead:
     member = await members.update_member(uow, vault, who, member_id, body.fields())
     return MemberRead.model_validate(member)
@@ -126,5 +126,7 @@ async def update_member(
     "set. Erasing again changes nothing and also answers 204.",
     responses=NOT_FOUND,
 )
-async def delete_member(member_id: str, uow: Uow, vault: VaultDep, who: Principal = ERASE) -> None:
+async def delete_member(
+    member_id: MemberIdPath, uow: Uow, vault: VaultDep, who: Principal = ERASE
+) -> None:
     await members.erase_member(uow, vault, who, member_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, IdPath, Limit, Uow, scoped
+from app.routers.deps import Cursor, IdPath, Limit, MemberIdPath, Uow, scoped
 from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
 from app.routers.openapi_docs import BODY_ERRORS, BUSY_NOTE, IDEMPOTENT_NOTE, problems
 from app.schemas.common import Page
@@ -58,7 +58,9 @@ def _now() -> datetime:
         **problems(409, examples={409: ("busy", "The ledger is busy with concurrent changes.")}),
     },
 )
-async def get_member_points(member_id: str, uow: Uow, who: Principal = READERS) -> PointsRead:
+async def get_member_points(
+    member_id: MemberIdPath, uow: Uow, who: Principal = READERS
+) -> PointsRead:
     return PointsRead.of(await points.get_points(uow, who, member_id, _now()))
 
 
@@ -71,7 +73,7 @@ async def get_member_points(member_id: str, uow: Uow, who: Principal = READERS) 
     responses=MEMBER_NOT_FOUND,
 )
 async def list_member_points_entries(
-    member_id: str,
+    member_id: MemberIdPath,
     uow: Uow,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,

@@ -24,7 +24,7 @@ from app.routers.idempotency import (
 )
 from app.routers.lanes import Answer
 from app.routers.openapi_docs import BODY_ERRORS, BUSY_NOTE, problems, replayed
-from app.schemas.sales import ReturnCreate, ReturnRead, SaleCreate, SaleRead
+from app.schemas.sales import EXAMPLE_RECEIPT_NO, ReturnCreate, ReturnRead, SaleCreate, SaleRead
 from app.services import sales
 from app.uow import UnitOfWork
 
@@ -43,7 +43,11 @@ StoreCode = Path(
     max_length=12,
     openapi_examples={"demo": {"summary": "A demo store", "value": "S01"}},
 )
-ReceiptNo = Path(min_length=1, max_length=64)
+ReceiptNo = Path(
+    min_length=1,
+    max_length=64,
+    openapi_examples={"demo": {"summary": "The sale example's", "value": EXAMPLE_RECEIPT_NO}},
+)
 
 
 def _now() -> datetime:

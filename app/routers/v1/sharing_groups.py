@@ -1,12 +1,17 @@
+from typing import Annotated
+
 from fastapi import APIRouter
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import Cursor, Limit, Uow, demo_code, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.card_classes import SharingGroupCreate, SharingGroupRead, SharingGroupUpdate
 from app.schemas.common import Page
 from app.services import card_classes
+
+GroupCode = Annotated[str, demo_code("STD", "The demo sharing group")]
+
 
 router = APIRouter(prefix="/sharing-groups", tags=["sharing groups"])
 
@@ -82,7 +87,7 @@ async def list_sharing_groups(
     description="Any scope.",
     responses=NOT_FOUND,
 )
-async def get_sharing_group(code: str, uow: Uow, who: Principal = ANY) -> SharingGroupRead:
+async def get_sharing_group(code: GroupCode, uow: Uow, who: Principal = ANY) -> SharingGroupRead:
     return SharingGroupRead.model_validate(await card_classes.get_sharing_group(uow, who, code))
 
 
@@ -95,7 +100,7 @@ async def get_sharing_group(code: str, uow: Uow, who: Principal = ANY) -> Sharin
     responses={**BODY_ERRORS, **NOT_FOUND, **INVALID},
 )
 async def update_sharing_group(
-    code: str, body: SharingGroupUpdate, uow: Uow, who: Principal = ADMIN
+    code: GroupCode, body: SharingGroupUpdate, uow: Uow, who: Principal = ADMIN
 ) -> SharingGroupRead:
     group = await card_classes.update_sharing_group(uow, who, code, body.changes())
     return SharingGroupRead.model_validate(group)

@@ -1,12 +1,17 @@
+from typing import Annotated
+
 from fastapi import APIRouter
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
-from app.routers.deps import Cursor, Limit, Uow, scoped
+from app.routers.deps import Cursor, Limit, Uow, demo_code, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.common import Page
 from app.schemas.stores import StoreCreate, StoreRead, StoreUpdate
 from app.services import stores
+
+StoreCode = Annotated[str, demo_code("S01", "A demo store")]
+
 
 router = APIRouter(prefix="/stores", tags=["stores"])
 
@@ -53,7 +58,7 @@ async def list_stores(
     description="Any scope.",
     responses=NOT_FOUND,
 )
-async def get_store(code: str, uow: Uow, who: Principal = ANY) -> StoreRead:
+async def get_store(code: StoreCode, uow: Uow, who: Principal = ANY) -> StoreRead:
     return StoreRead.model_validate(await stores.get_store(uow, who, code))
 
 
@@ -64,5 +69,7 @@ async def get_store(code: str, uow: Uow, who: Principal = ANY) -> StoreRead:
     description="Scope: `admin`. Absent fields are left unchanged.",
     responses={**BODY_ERRORS, **NOT_FOUND},
 )
-async def update_store(code: str, body: StoreUpdate, uow: Uow, who: Principal = ADMIN) -> StoreRead:
+async def update_store(
+    code: StoreCode, body: StoreUpdate, uow: Uow, who: Principal = ADMIN
+) -> StoreRead:
     return StoreRead.model_validate(await stores.update_store(uow, who, code, body.changes()))
