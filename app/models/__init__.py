@@ -46,6 +46,16 @@ from app.models.pricing import (
 from app.models.sales import SaleReceiptRow, SaleReturnRow, SaleRow, SaleSettingsRow
 from app.models.spend import MemberSpendRow
 from app.models.tenancy import ApiKeyRow, StoreRow, TenantRow
+from app.models.vouchers import (
+    CampaignMemberRow,
+    CampaignRow,
+    RewardRow,
+    VoucherCodeRow,
+    VoucherRow,
+    VoucherRuleRow,
+    VoucherSettingsRow,
+    VoucherTemplateRow,
+)
 
 add_finite_checks(Base.metadata)  # every table is imported above
 
@@ -54,6 +64,8 @@ __all__ = [
     "ApiKeyRow",
     "AuditRow",
     "Base",
+    "CampaignMemberRow",
+    "CampaignRow",
     "CardClassRow",
     "CardEventRow",
     "CardNumberRow",
@@ -89,6 +101,7 @@ __all__ = [
     "PointsSettingsRow",
     "PricingSettingsRow",
     "PricingVersionRow",
+    "RewardRow",
     "RfmRunRow",
     "RfmScoreRow",
     "SaleReceiptRow",
@@ -99,5 +112,10 @@ __all__ = [
     "StoreRow",
     "TenantRow",
     "TransactionImportRow",
+    "VoucherCodeRow",
+    "VoucherRow",
+    "VoucherRuleRow",
+    "VoucherSettingsRow",
+    "VoucherTemplateRow",
     "WarmRuleRow",
 ]

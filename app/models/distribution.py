@@ -71,6 +71,8 @@ TABLES: dict[str, Placement] = {
     "rfm_scores": MEMBER,
     "sale_returns": MEMBER,
     "sales": MEMBER,
+    "campaign_members": MEMBER,
+    "vouchers": MEMBER,
     # the tenant's configuration
     "tenants": REFERENCE,
     "analytics_settings": REFERENCE,
@@ -94,6 +96,10 @@ TABLES: dict[str, Placement] = {
     "sharing_groups": REFERENCE,
     "stores": REFERENCE,
     "transaction_imports": REFERENCE,
+    "campaigns": REFERENCE,
+    "voucher_rules": REFERENCE,
+    "voucher_settings": REFERENCE,
+    "voucher_templates": REFERENCE,
     # the tenant's logs
     "audit_log": TENANT,
     "complaint_steps": TENANT,
@@ -103,10 +109,12 @@ TABLES: dict[str, Placement] = {
     "idempotency_keys": TENANT,
     "import_jobs": TENANT,
     "nps_responses": TENANT,
+    "rewards": TENANT,
     # the keys that are not the member, each with its member
     "card_numbers": Placement(Kind.LOOKUP, "number"),
     "member_refs": Placement(Kind.LOOKUP, "external_ref"),
     "sale_receipts": Placement(Kind.LOOKUP, "receipt_no"),
+    "voucher_codes": Placement(Kind.LOOKUP, "code"),
     # the coordinator's own
     "alembic_version": LOCAL,
 }

@@ -31,6 +31,17 @@ async def _execute(url: str, *statements: tuple[str, dict]) -> list[list[tuple]]
     return out
 
 
+# Migration 202612031700's tables, created with their checks.
+VOUCHER_TIMESTAMPS = {
+    "campaign_members": ("assigned_at",),
+    "campaigns": ("created_at", "ends_at", "last_issued_at", "starts_at", "updated_at"),
+    "rewards": ("created_at", "ends_at", "starts_at", "updated_at"),
+    "voucher_rules": ("created_at", "ends_at", "starts_at", "updated_at"),
+    "voucher_settings": ("updated_at",),
+    "voucher_templates": ("created_at", "updated_at", "valid_from", "valid_to"),
+    "vouchers": ("issued_at", "redeemed_at", "updated_at", "valid_from", "valid_to", "voided_at"),
+}
+
 def execute(url: str, *statements: str, **params) -> list[list[tuple]]:
     return asyncio.run(_execute(url, *((s, params) for s in statements)))
 
@@ -145,6 +156,7 @@ def test_repair_timestamps_repairs_then_validates(server_url):
         born_valid = {  # created with their (new) tables
             "ck_sale_settings_updated_at_finite",
             *(f"ck_import_jobs_{c}_finite" for c in ("created_at", "updated_at", "finished_at")),
+            *(f"ck_{t}_{c}_finite" for t, cs in VOUCHER_TIMESTAMPS.items() for c in cs),
         }
         assert checks and not any(v for name, v in checks.items() if name not in born_valid)
         with pytest.raises(IntegrityError, match="ck_stores_updated_at_finite"):
