@@ -43,6 +43,7 @@ from app.repositories.reads import HotReads
 from app.repositories.sales import SalesRepository
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
 from app.repositories.tiers import TierRepository
+from app.repositories.vouchers import VoucherRepository
 
 # constraint name -> (code, message, field)
 CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
@@ -153,6 +154,7 @@ class UnitOfWork:
     nps: NpsRepository
     csi: CsiRepository
     complaints: ComplaintRepository
+    vouchers: VoucherRepository
 
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], reader: ReaderPool | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -123,3 +123,41 @@ class Voucher:
     valid_to: datetime
     campaign: str | None = None
     redeemed_sale_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NewVoucher:
+    """A voucher to issue: its code is drawn by the caller (voucher_codes.new_code)."""
+
+    code: str
+    template: str
+    holder: str  # member id
+    valid_from: datetime
+    valid_to: datetime
+    source: Source
+    source_ref: str | None = None
+    campaign: str | None = None
+
+
+def validity(template: Template, issued_at: datetime) -> tuple[datetime, datetime]:
+    """A voucher's window: ``valid_days`` from its issue, else the template's window."""
+    if template.valid_days is not None:
+        return issued_at, issued_at + timedelta(days=template.valid_days)
+    assert template.valid_from is not None and template.valid_to is not None  # template_terms
+    return template.valid_from, template.valid_to
+
+
+@dataclass(frozen=True)
+class VoucherRule:
+    """返券: a sale earns vouchers of ``template``, one per full ``per_amount`` of eligible
+    amount (its covered lines' amount not paid with vouchers), at most ``max_per_receipt``."""
+
+    code: str
+    template: str
+    per_amount: Decimal
+    max_per_receipt: int | None = None
+    card_classes: frozenset[str] = frozenset()  # empty: any
+    stores: frozenset[str] = frozenset()  # empty: every store
+    scope: Scope = field(default_factory=Scope)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None

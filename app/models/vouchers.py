@@ -94,9 +94,7 @@ class VoucherRow(Base):
         CheckConstraint(
             "status IN ('issued', 'redeemed', 'expired', 'voided')", name="status_values"
         ),
-        CheckConstraint(
-            "source IN ('manual', 'campaign', 'sale', 'reward')", name="source_values"
-        ),
+        CheckConstraint("source IN ('manual', 'campaign', 'sale', 'reward')", name="source_values"),
         CheckConstraint("valid_to > valid_from", name="window"),
         CheckConstraint(
             "(status = 'redeemed') = (redeemed_at IS NOT NULL)", name="redeemed_stamped"
