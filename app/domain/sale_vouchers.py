@@ -101,17 +101,17 @@ def _refused(i: int, outcome: Outcome) -> Exception:
     if outcome.reason is Reason.ALREADY_USED:
         return Conflict(
             "voucher_already_redeemed",
-            "Voucher {code} has been used already.",
+            "Voucher {voucher} has been used already.",
             field=field,
-            code_=outcome.code,
+            voucher=outcome.code,
         )
     reason = outcome.reason.value if outcome.reason else "not_found"
     return Invalid(
         "voucher_not_applicable",
-        "Voucher {code} does not apply to this sale ({reason}).",
+        "Voucher {voucher} does not apply to this sale ({reason}).",
         field=field,
         extra={"reason": reason},
-        code_=outcome.code,
+        voucher=outcome.code,
         reason=reason,
     )
 
@@ -144,10 +144,10 @@ def sale_vouchers(
         if payment.amount != outcome.amount:
             raise Invalid(
                 "voucher_amount_mismatch",
-                "Voucher {code} takes {expected} CNY off this basket, not {amount}.",
+                "Voucher {voucher} takes {expected} CNY off this basket, not {amount}.",
                 field=f"payments[{i}].amount",
                 extra={"expected": str(outcome.amount)},
-                code_=outcome.code,
+                voucher=outcome.code,
                 expected=outcome.amount,
                 amount=payment.amount,
             )
