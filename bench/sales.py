@@ -448,9 +448,7 @@ def main() -> int:
         if "cash" in WORKLOAD:
             results["sales"] = measured("sales", url, "", partial(go, kinds=CASH_ONLY))
         if "voucher" in WORKLOAD:
-            pool = partial(
-                issue_vouchers, url, admin, members[0], VOUCHERS_PER_THREAD * WRK_THREADS
-            )
+            pool = partial(issue_vouchers, url, members[0], VOUCHERS_PER_THREAD * WRK_THREADS)
             results["voucher"] = measured(
                 "voucher", url, "V", partial(go, kinds=VOUCHER_ONLY, vouchers=pool)
             )
