@@ -76,13 +76,13 @@ class References:
 
 def _amount_problem(value: Decimal, *, positive: bool) -> str | Message | None:
     if not value.is_finite():
-        return "must be a finite number"
+        return N_("must be a finite number")
     if positive and not 0 < value < VALUE_LIMIT:
         return Message("must be > 0 and below {limit} CNY", limit=VALUE_LIMIT)
     if not 0 <= value < VALUE_LIMIT:
         return Message("must be ≥ 0 and below {limit} CNY", limit=VALUE_LIMIT)
     if decimal_places(value) > 2:
-        return "must have at most 2 decimal places"
+        return N_("must have at most 2 decimal places")
     return None
 
 
@@ -90,11 +90,11 @@ def _fraction_problem(value: Decimal, *, open_interval: bool) -> str | Message |
     """A rate (0 < rate < 1: a voucher that takes nothing off, or all, is no percent_off) or
     a share (0 ≤ share ≤ 1)."""
     if not value.is_finite():
-        return "must be a finite number"
+        return N_("must be a finite number")
     if open_interval and not 0 < value < 1:
-        return "must be greater than 0 and less than 1"
+        return N_("must be greater than 0 and less than 1")
     if not 0 <= value <= 1:
-        return "must be from 0 to 1"
+        return N_("must be from 0 to 1")
     if decimal_places(value) > RATE_PLACES:
         return Message("must have at most {places} decimal places", places=RATE_PLACES)
     return None
@@ -145,7 +145,9 @@ def template_terms(template: Template, known: References) -> Template:
             errors.append(FieldError(field, problem))
         return value is not None and problem is None
 
-    check(bool(TEMPLATE_CODE.fullmatch(t.code)), "code", "must be 1-32 of A-Z, a-z, 0-9, _ or -")
+    check(
+        bool(TEMPLATE_CODE.fullmatch(t.code)), "code", N_("must be 1-32 of A-Z, a-z, 0-9, _ or -")
+    )
     check(
         0 < len(t.name.strip()) <= MAX_NAME,
         "name",
@@ -155,18 +157,18 @@ def template_terms(template: Template, known: References) -> Template:
     min_spend_ok = amount("min_spend", t.min_spend, positive=False)
     amount("max_discount", t.max_discount, positive=True)
     if t.kind is Kind.PERCENT_OFF:
-        check(t.rate is not None, "rate", "is required for percent_off")
+        check(t.rate is not None, "rate", N_("is required for percent_off"))
         if t.rate is not None and (problem := _fraction_problem(t.rate, open_interval=True)):
             errors.append(FieldError("rate", problem))
-        check(t.face_value is None, "face_value", "is for amount_off and threshold_amount_off")
+        check(t.face_value is None, "face_value", N_("is for amount_off and threshold_amount_off"))
     else:
         check(
             t.face_value is not None, "face_value", Message("is required for {kind}", kind=t.kind)
         )
-        check(t.rate is None, "rate", "is for percent_off only")
-        check(t.max_discount is None, "max_discount", "is for percent_off only")
+        check(t.rate is None, "rate", N_("is for percent_off only"))
+        check(t.max_discount is None, "max_discount", N_("is for percent_off only"))
     if t.kind is Kind.THRESHOLD_AMOUNT_OFF:
-        check(t.min_spend is not None, "min_spend", "is required for threshold_amount_off")
+        check(t.min_spend is not None, "min_spend", N_("is required for threshold_amount_off"))
         if face_ok and min_spend_ok:
             assert t.face_value is not None and t.min_spend is not None
             check(
@@ -205,14 +207,14 @@ def template_terms(template: Template, known: References) -> Template:
             "valid_days",
             Message("must be 1-{max_valid_days}", max_valid_days=MAX_VALID_DAYS),
         )
-        check(window == (None, None), "valid_days", "give valid_days or valid_from/valid_to")
+        check(window == (None, None), "valid_days", N_("give valid_days or valid_from/valid_to"))
     elif window == (None, None):
-        errors.append(FieldError("valid_days", "give valid_days or valid_from/valid_to"))
+        errors.append(FieldError("valid_days", N_("give valid_days or valid_from/valid_to")))
     else:
-        check(t.valid_from is not None, "valid_from", "is required with valid_to")
-        check(t.valid_to is not None, "valid_to", "is required with valid_from")
+        check(t.valid_from is not None, "valid_from", N_("is required with valid_to"))
+        check(t.valid_to is not None, "valid_to", N_("is required with valid_from"))
         if t.valid_from is not None and t.valid_to is not None:
-            check(t.valid_to > t.valid_from, "valid_to", "must be after valid_from")
+            check(t.valid_to > t.valid_from, "valid_to", N_("must be after valid_from"))
 
     if t.per_member_limit is not None:
         check(
@@ -223,7 +225,11 @@ def template_terms(template: Template, known: References) -> Template:
     if t.store_share is not None:
         if problem := _fraction_problem(t.store_share, open_interval=False):
             errors.append(FieldError("store_share", problem))
-        check(t.sharing_group is None, "store_share", "give sharing_group or store_share, not both")
+        check(
+            t.sharing_group is None,
+            "store_share",
+            N_("give sharing_group or store_share, not both"),
+        )
     if t.sharing_group is not None:
         check(
             t.sharing_group in known.sharing_groups,
@@ -232,6 +238,9 @@ def template_terms(template: Template, known: References) -> Template:
         )
     refuse_any(errors, "invalid_voucher_template", N_("The voucher template"))
     return template
+
+
+FROZEN = N_("cannot change once vouchers were issued")
 
 
 def check_change(current: Template, new: Template, in_use: bool) -> None:
@@ -245,7 +254,7 @@ def check_change(current: Template, new: Template, in_use: bool) -> None:
             "template_in_use",
             "Template {code_name} has issued vouchers, so what they are worth ({value}) can no "
             "longer change.",
-            errors=[FieldError(f, "cannot change once vouchers were issued") for f in frozen],
+            errors=[FieldError(f, FROZEN) for f in frozen],
             code_name=current.code,
             value=", ".join(frozen),
         )

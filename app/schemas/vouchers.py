@@ -33,7 +33,9 @@ from app.schemas.common import (
 from app.schemas.enums import VoucherKind, VoucherScopeLevel, VoucherSource, VoucherStatus
 
 _AT = "2026-11-23T08:00:00Z"
-DEMO_MEMBER_ID = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"  # the demo tenant's (`make run`)
+# The demo tenant's (`make run`), so that /docs' "Try it out" runs as-is.
+DEMO_MEMBER_ID = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
+DEMO_CARD_NUMBER = "S01200000015"
 _CODE = "X7HF7N6SF9HPRK"  # a well-formed code (check character included)
 
 _TEMPLATE: JsonDict = {
@@ -110,7 +112,7 @@ STORE_SHARE = (
 )
 
 
-class TemplateCreate(Strict):
+class VoucherTemplateCreate(Strict):
     # A code the demo tenant (`make run`) doesn't have yet, so that "Try it out" creates it.
     model_config = ConfigDict(json_schema_extra={"examples": [_TEMPLATE]})
 
@@ -164,7 +166,7 @@ class TemplateCreate(Strict):
         )
 
 
-class TemplateUpdate(Patch):
+class VoucherTemplateUpdate(Patch):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -211,7 +213,7 @@ class TemplateUpdate(Patch):
     store_share: Rate4 | None = Field(default=None, description=STORE_SHARE)
 
 
-class TemplateRead(BaseModel):
+class VoucherTemplateRead(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{**_TEMPLATE, "created_at": _AT, "updated_at": _AT}],
@@ -240,7 +242,7 @@ class TemplateRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, t: TemplateRecord) -> TemplateRead:
+    def of(cls, t: TemplateRecord) -> VoucherTemplateRead:
         include, exclude = t.scope.as_json()
         return cls(
             code=t.code,
@@ -275,10 +277,11 @@ class VoucherCreate(Strict):
             "examples": [
                 {
                     "template": "WELCOME18",
-                    "member_id": DEMO_MEMBER_ID,
+                    "card_number": DEMO_CARD_NUMBER,
                     "reason": "complaint #8812: compensation",
                     "reference": "C-8812",
-                }
+                },
+                {"template": "WELCOME18", "member_id": DEMO_MEMBER_ID, "reason": "welcome gift"},
             ]
         }
     )
@@ -296,7 +299,7 @@ class VoucherCreate(Strict):
     )
 
 
-class VoidBody(Strict):
+class VoucherVoid(Strict):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"reason": "issued to the wrong member"}]}
     )
@@ -304,7 +307,18 @@ class VoidBody(Strict):
     reason: str = Field(min_length=1, max_length=200)
 
 
-class RedemptionRead(BaseModel):
+_REDEMPTION: JsonDict = {
+    "store_code": "S01",
+    "receipt_no": "R-20261123-0042",
+    "amount": "18.00",
+    "redeemed_at": _AT,
+    "sale_id": "42",
+}
+
+
+class VoucherRedemptionRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_REDEMPTION]})
+
     store_code: str | None
     receipt_no: str | None
     amount: Money | None = Field(description="The discount it gave (CNY).")
@@ -350,7 +364,7 @@ class VoucherRead(BaseModel):
     reference: str | None = Field(description="The issuer's reference (manual: as sent).")
     campaign: str | None
     issued_at: datetime
-    redemption: RedemptionRead | None = Field(description="The sale that used it, if any.")
+    redemption: VoucherRedemptionRead | None = Field(description="The sale that used it, if any.")
     voided_at: datetime | None
     void_reason: str | None
 
@@ -369,7 +383,7 @@ class VoucherRead(BaseModel):
             reference=v.reference,
             campaign=v.campaign,
             issued_at=v.issued_at,
-            redemption=RedemptionRead(
+            redemption=VoucherRedemptionRead(
                 store_code=r.store_code,
                 receipt_no=r.receipt_no,
                 amount=r.amount,
@@ -383,7 +397,7 @@ class VoucherRead(BaseModel):
         )
 
 
-class ExpiryRead(BaseModel):
+class VoucherExpiryRead(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"ran_at": _AT, "vouchers": 312}]})
 
     ran_at: datetime

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import text
-
-from app.db import create_engine
+from tests.factories.database import sql
 
 AMOUNT_OFF = {"name": "18 off", "kind": "amount_off", "face_value": "18.00", "valid_days": 30}
 
@@ -37,18 +35,9 @@ async def issue_voucher(client, tenant, template_code: str, member_id: str, **fi
     return r.json()
 
 
-async def _execute(database_url: str, statement: str, **params) -> None:
-    engine = create_engine(database_url, pool_size=1, max_overflow=0)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text(statement), params)
-    finally:
-        await engine.dispose()
-
-
 async def backdate(database_url: str, tenant_id: str, code: str, days: int) -> None:
     """Move the voucher's window ``days`` into the past (as if issued then)."""
-    await _execute(
+    await sql(
         database_url,
         "UPDATE vouchers SET valid_from = valid_from - make_interval(days => :d), "
         "valid_to = valid_to - make_interval(days => :d), "
@@ -61,7 +50,7 @@ async def backdate(database_url: str, tenant_id: str, code: str, days: int) -> N
 
 async def mark_redeemed(database_url: str, tenant_id: str, code: str) -> None:
     """What a sale paying with the voucher writes (the till is another module's)."""
-    await _execute(
+    await sql(
         database_url,
         "UPDATE vouchers SET status = 'redeemed', redeemed_at = now(), redeemed_store = 'S01', "
         "redeemed_receipt = 'R-1', redeemed_amount = 18.00, redeemed_sale_id = 7, "

@@ -10,7 +10,7 @@ from app.domain.pagination import DEFAULT_LIMIT
 from app.routers.deps import Cursor, Limit, Uow, demo_code, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.common import ChangeRead, Page
-from app.schemas.vouchers import TemplateCreate, TemplateRead, TemplateUpdate
+from app.schemas.vouchers import VoucherTemplateCreate, VoucherTemplateRead, VoucherTemplateUpdate
 from app.services import voucher_templates
 
 TemplateCode = Annotated[str, demo_code("WELCOME18", "The template the create example makes")]
@@ -53,7 +53,7 @@ RULES = (
 @router.post(
     "",
     status_code=201,
-    response_model=TemplateRead,
+    response_model=VoucherTemplateRead,
     summary="Create a voucher template",
     description=f"Scope: `admin`. The code is immutable. {RULES} Logged in the change log.",
     responses={
@@ -71,40 +71,44 @@ RULES = (
     },
 )
 async def create_voucher_template(
-    body: TemplateCreate, uow: Uow, who: Principal = ADMIN
-) -> TemplateRead:
-    return TemplateRead.of(await voucher_templates.create_template(uow, who, body.template()))
+    body: VoucherTemplateCreate, uow: Uow, who: Principal = ADMIN
+) -> VoucherTemplateRead:
+    return VoucherTemplateRead.of(
+        await voucher_templates.create_template(uow, who, body.template())
+    )
 
 
 @router.get(
     "",
-    response_model=Page[TemplateRead],
+    response_model=Page[VoucherTemplateRead],
     summary="List voucher templates",
     description="Any scope. Ordered by code; cursor-paginated.",
 )
 async def list_voucher_templates(
     uow: Uow, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, who: Principal = ANY
-) -> Page[TemplateRead]:
+) -> Page[VoucherTemplateRead]:
     page = await voucher_templates.list_templates(uow, who, cursor, limit)
-    return Page[TemplateRead](
-        items=[TemplateRead.of(t) for t in page.items], next_cursor=page.next_cursor
+    return Page[VoucherTemplateRead](
+        items=[VoucherTemplateRead.of(t) for t in page.items], next_cursor=page.next_cursor
     )
 
 
 @router.get(
     "/{code}",
-    response_model=TemplateRead,
+    response_model=VoucherTemplateRead,
     summary="Get a voucher template",
     description="Any scope.",
     responses=NOT_FOUND,
 )
-async def get_voucher_template(code: TemplateCode, uow: Uow, who: Principal = ANY) -> TemplateRead:
-    return TemplateRead.of(await voucher_templates.get_template(uow, who, code))
+async def get_voucher_template(
+    code: TemplateCode, uow: Uow, who: Principal = ANY
+) -> VoucherTemplateRead:
+    return VoucherTemplateRead.of(await voucher_templates.get_template(uow, who, code))
 
 
 @router.patch(
     "/{code}",
-    response_model=TemplateRead,
+    response_model=VoucherTemplateRead,
     summary="Update a voucher template",
     description="Scope: `admin`. Any field but the code; absent fields stay, `include` and "
     "`exclude` each replace their whole map, and the result is judged whole. "
@@ -115,10 +119,10 @@ async def get_voucher_template(code: TemplateCode, uow: Uow, who: Principal = AN
     responses={**BODY_ERRORS, **NOT_FOUND, **IN_USE, **INVALID},
 )
 async def update_voucher_template(
-    code: TemplateCode, body: TemplateUpdate, uow: Uow, who: Principal = ADMIN
-) -> TemplateRead:
+    code: TemplateCode, body: VoucherTemplateUpdate, uow: Uow, who: Principal = ADMIN
+) -> VoucherTemplateRead:
     updated = await voucher_templates.update_template(uow, who, code, body.changes())
-    return TemplateRead.of(updated)
+    return VoucherTemplateRead.of(updated)
 
 
 @router.delete(

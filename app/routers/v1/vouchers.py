@@ -16,7 +16,7 @@ from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, ru
 from app.routers.openapi_docs import BODY_ERRORS, IDEMPOTENT_NOTE, problems
 from app.schemas.common import Page
 from app.schemas.enums import VoucherStatus
-from app.schemas.vouchers import ExpiryRead, VoidBody, VoucherCreate, VoucherRead
+from app.schemas.vouchers import VoucherCreate, VoucherExpiryRead, VoucherRead, VoucherVoid
 from app.services import vouchers
 
 router = APIRouter(tags=["vouchers"])
@@ -180,7 +180,7 @@ async def get_voucher(code: VoucherCode, uow: Uow, who: Principal = ANY) -> Vouc
 )
 async def void_voucher(
     code: VoucherCode,
-    body: VoidBody,
+    body: VoucherVoid,
     request: Request,
     uow: Uow,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -198,16 +198,16 @@ async def void_voucher(
 
 @router.post(
     "/jobs/expire-vouchers",
-    response_model=ExpiryRead,
+    response_model=VoucherExpiryRead,
     tags=["jobs"],
     summary="Expire vouchers past their validity",
     description="Scope: `admin`. Every issued voucher of the tenant whose valid_to has passed "
     "becomes `expired`, in one set-based statement. It runs daily by itself (03:10 tenant "
     "time); safe to run any time (such vouchers are shown as expired already).",
 )
-async def expire_vouchers(uow: Uow, who: Principal = ISSUERS) -> ExpiryRead:
+async def expire_vouchers(uow: Uow, who: Principal = ISSUERS) -> VoucherExpiryRead:
     now = _now()
     async with uow:
         run = await vouchers.expire_vouchers(uow, who, now)
         await uow.commit()
-    return ExpiryRead(ran_at=now, vouchers=run["vouchers"])
+    return VoucherExpiryRead(ran_at=now, vouchers=run["vouchers"])
