@@ -258,21 +258,22 @@ class VoucherRepository:
         )
         return str(member) if member else None
 
-    async def member_exists(self, tenant_id: str, member_id: str, *, lock: bool = False) -> bool:
-        """False when there is no such member, or it was erased. ``lock`` holds the member
-        (FOR NO KEY UPDATE: rows referencing it may still be written) so that two issues to
-        one member count each other's vouchers."""
+    async def member_erased(
+        self, tenant_id: str, member_id: str, *, lock: bool = False
+    ) -> bool | None:
+        """None when there is no such member, else whether it was erased. ``lock`` holds the
+        member (FOR NO KEY UPDATE: rows referencing it may still be written) so that two
+        issues to one member count each other's vouchers."""
         member = as_uuid(member_id)
         if member is None:
-            return False
-        query = select(MemberRow.id).where(
-            MemberRow.tenant_id == as_uuid(tenant_id),
-            MemberRow.id == member,
-            MemberRow.erased_at.is_(None),
+            return None
+        query = select(MemberRow.erased_at).where(
+            MemberRow.tenant_id == as_uuid(tenant_id), MemberRow.id == member
         )
         if lock:
             query = query.with_for_update(key_share=True)
-        return await self.session.scalar(query) is not None
+        found = (await self.session.execute(query)).first()
+        return None if found is None else found.erased_at is not None
 
     async def held(self, tenant_id: str, member_id: str, template: str) -> int:
         """The member's vouchers of ``template``, voided ones aside."""

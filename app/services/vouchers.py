@@ -10,7 +10,7 @@ from datetime import datetime
 
 from app.domain.access import Principal
 from app.domain.audit import FieldChange
-from app.domain.errors import Invalid, NotFound
+from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.pagination import Page, page_of, time_code_cursor
 from app.domain.voucher_codes import new_code
 from app.domain.voucher_states import VoucherRecord, check_issue, holder_of, not_found, refuse_void
@@ -31,9 +31,13 @@ async def _holder(
     return holder_of(member_id, card_number, card_holder)
 
 
-def _no_member(member_id: str) -> Invalid:
+def _no_member(member_id: str, by_card: bool) -> Invalid:
+    """The member named (or the card's holder) does not exist."""
     return Invalid(
-        "member_not_found", "No member with id {member_id}.", field="member_id", member_id=member_id
+        "member_not_found",
+        "No member with id {member_id}.",
+        field="card_number" if by_card else "member_id",
+        member_id=member_id,
     )
 
 
@@ -60,8 +64,11 @@ async def issue_voucher(
             field="template",
             code_name=template,
         )
-    if not await uow.vouchers.member_exists(tenant, holder, lock=True):
-        raise _no_member(holder)
+    erased = await uow.vouchers.member_erased(tenant, holder, lock=True)
+    if erased is None:
+        raise _no_member(holder, card_number is not None)
+    if erased:
+        raise Conflict("member_erased", "This member's personal data has been erased.")
     held = await uow.vouchers.held(tenant, holder, found.code) if found.per_member_limit else 0
     valid_from, valid_to = validity(found, now)
     check_issue(found, held, valid_to, now)
@@ -116,7 +123,7 @@ async def list_vouchers(
     before = time_code_cursor(cursor)
     async with uow:
         holder = await _holder(uow, who, member_id, card_number)
-        if not await uow.vouchers.member_exists(who.tenant_id, holder):
+        if await uow.vouchers.member_erased(who.tenant_id, holder) is None:
             raise NotFound("member_not_found", "No member with id {member_id}.", member_id=holder)
         rows = await uow.vouchers.list_for_member(who.tenant_id, holder, status, now, before, limit)
     return page_of(rows, limit, lambda v: [v.issued_at.isoformat(), v.code])

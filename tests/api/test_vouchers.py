@@ -94,6 +94,19 @@ async def test_issue_refusals_are_clean(client, tenant):
         assert r.json()["errors"][0]["field"] == field
 
 
+async def test_an_erased_member_gets_no_voucher_but_keeps_its_list(client, tenant):
+    await create_template(client, tenant, "T")
+    member = await new_member(client, tenant)
+    kept = await issue_voucher(client, tenant, "T", member)
+    assert (await client.delete(f"/v1/members/{member}", headers=tenant.headers)).status_code == 204
+    r = await client.post(
+        "/v1/vouchers", json={"template": "T", "member_id": member}, headers=tenant.headers
+    )
+    assert r.status_code == 409 and r.json()["code"] == "member_erased"
+    listed = await client.get(f"/v1/vouchers?member_id={member}", headers=tenant.headers)
+    assert [v["code"] for v in listed.json()["items"]] == [kept["code"]]
+
+
 async def test_per_member_limit(client, tenant):
     await create_template(client, tenant, "ONCE", per_member_limit=2)
     member = await new_member(client, tenant)

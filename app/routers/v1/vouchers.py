@@ -60,7 +60,8 @@ def _now() -> datetime:
     "holder of `card_number`), e.g. a complaint's compensation or a welcome gift: a fresh "
     "code, valid for the template's valid_days from now or in its fixed window. Refused "
     "beyond the template's per_member_limit (409 `voucher_limit_reached`; voided vouchers "
-    "don't count) and when its fixed window is over (409 `voucher_template_ended`). `reason` "
+    "don't count), when its fixed window is over (409 `voucher_template_ended`) and for an "
+    "erased member (409 `member_erased`). `reason` "
     "is kept in the voucher's log with the key that issued it. "
     f"{IDEMPOTENT_NOTE}",
     responses={
