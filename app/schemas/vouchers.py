@@ -36,7 +36,7 @@ _AT = "2026-11-23T08:00:00Z"
 # The demo tenant's (`make run`), so that /docs' "Try it out" runs as-is.
 DEMO_MEMBER_ID = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"
 DEMO_CARD_NUMBER = "S01200000015"
-_CODE = "X7HF7N6SF9HPRK"  # a well-formed code (check character included)
+_CODE = "X7HF7N6SF9HPRS"  # a well-formed code (check character included)
 
 _TEMPLATE: JsonDict = {
     "code": "WELCOME18",

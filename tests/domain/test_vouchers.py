@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.errors import Conflict, Invalid
-from app.domain.voucher_codes import ALPHABET, BODY_LENGTH, LENGTH, canonical, is_valid, new_code
+from app.domain.voucher_codes import (
+    ALPHABET,
+    BODY_LENGTH,
+    LENGTH,
+    canonical,
+    check_character,
+    is_valid,
+    new_code,
+)
 from app.domain.voucher_states import check_issue, holder_of, shown_status
 from app.domain.voucher_templates import (
     References,
@@ -56,6 +64,25 @@ def test_any_adjacent_swap_is_refused(bits, i):
         return
     swapped = code[:i] + code[i + 1] + code[i] + code[i + 2 :]
     assert not is_valid(swapped)
+
+
+@given(BITS, st.integers(0, LENGTH - 1), st.integers(0, LENGTH - 1))
+def test_any_swap_at_any_distance_is_refused(bits, i, j):
+    code = new_code(bits)
+    if code[i] == code[j]:
+        return
+    swapped = list(code)
+    swapped[i], swapped[j] = swapped[j], swapped[i]
+    assert not is_valid("".join(swapped))
+
+
+def test_the_swap_luhn_mod_32_would_miss_is_refused():
+    """0 ↔ Z (0 ↔ 31) is Luhn mod 32's blind spot, as 09 ↔ 90 is Luhn mod 10's."""
+    for i in range(BODY_LENGTH - 1):
+        body = "0" * i + "0Z" + "0" * (BODY_LENGTH - i - 2)
+        code = body + check_character(body)
+        assert is_valid(code)
+        assert not is_valid(code[:i] + "Z0" + code[i + 2 :])
 
 
 def test_fresh_codes_differ():

@@ -29,10 +29,10 @@ VoucherCode = Annotated[
     Path(
         max_length=64,
         description="The voucher code as printed or typed: case, spaces and dashes don't matter.",
-        examples=["X7HF-7N6S-F9HP-RK"],
+        examples=["X7HF-7N6S-F9HP-RS"],
     ),
 ]
-NOT_FOUND = problems(404, examples={404: ("voucher_not_found", "No voucher X7HF7N6SF9HPRK.")})
+NOT_FOUND = problems(404, examples={404: ("voucher_not_found", "No voucher X7HF7N6SF9HPRS.")})
 MISTYPED = problems(
     422,
     examples={
@@ -173,7 +173,7 @@ async def get_voucher(code: VoucherCode, uow: Uow, who: Principal = ANY) -> Vouc
             examples={
                 409: (
                     "voucher_not_voidable",
-                    "Voucher X7HF7N6SF9HPRK is redeemed; only an issued voucher can be voided.",
+                    "Voucher X7HF7N6SF9HPRS is redeemed; only an issued voucher can be voided.",
                 )
             },
         ),
