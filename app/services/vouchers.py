@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.domain.access import Principal
-from app.domain.audit import FieldChange
+from app.domain.audit import Change, FieldChange
 from app.domain.errors import Conflict, Invalid, NotFound
-from app.domain.pagination import Page, page_of, time_code_cursor
+from app.domain.pagination import Page, id_cursor, id_page, page_of, time_code_cursor
 from app.domain.voucher_codes import new_code
 from app.domain.voucher_states import VoucherRecord, check_issue, holder_of, not_found, refuse_void
 from app.domain.vouchers import NewVoucher, Source, Status, validity
@@ -88,14 +88,10 @@ async def issue_voucher(
         ],
     )
     # Who issued it and why (a complaint's compensation, a welcome gift).
-    await uow.audit.write(
-        tenant,
-        SUBJECT,
-        code,
-        "issue",
-        who.key_name,
-        [FieldChange("status", None, Status.ISSUED.value), FieldChange("reason", None, reason)],
-    )
+    logged = [FieldChange("status", None, Status.ISSUED.value)]
+    if reason is not None:
+        logged.append(FieldChange("reason", None, reason))
+    await uow.audit.write(tenant, SUBJECT, code, "issue", who.key_name, logged)
     issued = await uow.vouchers.get(tenant, code)
     assert issued is not None  # written just now
     return issued
@@ -151,6 +147,19 @@ async def void_voucher(
         ],
     )
     return voided
+
+
+async def list_voucher_changes(
+    uow: UnitOfWork, who: Principal, code: str, cursor: str | None, limit: int
+) -> Page[Change]:
+    """Who issued or voided the voucher, when and why; newest first. A voucher issued by a
+    campaign, a sale or a reward has no entries (its source says where it came from)."""
+    before = id_cursor(cursor)
+    async with uow:
+        if await uow.vouchers.get(who.tenant_id, code) is None:
+            raise not_found(code)
+        rows = await uow.audit.read(who.tenant_id, SUBJECT, code, before, limit)
+    return id_page(rows, limit)
 
 
 async def expire_vouchers(uow: UnitOfWork, who: Principal, now: datetime) -> dict:

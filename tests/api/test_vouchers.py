@@ -27,6 +27,7 @@ ISOLATION_COVERS = {
     ("GET", "/v1/vouchers"),
     ("GET", "/v1/vouchers/{code}"),
     ("POST", "/v1/vouchers/{code}/void"),
+    ("GET", "/v1/vouchers/{code}/changes"),
     ("POST", "/v1/jobs/expire-vouchers"),
 }
 
@@ -210,6 +211,33 @@ async def test_list_is_newest_first_paged_and_filtered(client, tenant, database_
     assert r.status_code == 404 and r.json()["code"] == "member_not_found"
     r = await client.get(f"/v1/vouchers?member_id={member}&cursor=bogus", headers=tenant.headers)
     assert r.status_code == 422 and r.json()["code"] == "invalid_cursor"
+
+
+async def test_the_log_says_who_issued_and_voided_and_why(client, tenant, other_tenant):
+    await create_template(client, tenant, "T")
+    member = await new_member(client, tenant)
+    code = (await issue_voucher(client, tenant, "T", member, reason="complaint #8812"))["code"]
+    await client.post(
+        f"/v1/vouchers/{code}/void", json={"reason": "duplicate"}, headers=tenant.headers
+    )
+    r = await client.get(f"/v1/vouchers/{typed(code)}/changes", headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    log = [(e["action"], e["field"], e["old"], e["new"]) for e in r.json()["items"]]
+    assert sorted(log) == sorted(
+        [
+            ("issue", "status", None, "issued"),
+            ("issue", "reason", None, "complaint #8812"),
+            ("void", "status", "issued", "voided"),
+            ("void", "reason", None, "duplicate"),
+        ]
+    )
+    assert [e["action"] for e in r.json()["items"]][:2] == ["void", "void"]  # newest first
+    assert all(e["actor"] for e in r.json()["items"])
+    theirs = await client.get(f"/v1/vouchers/{code}/changes", headers=other_tenant.headers)
+    never = await client.get(f"/v1/vouchers/{new_code()}/changes", headers=tenant.headers)
+    assert theirs.status_code == never.status_code == 404
+    mistyped = await client.get(f"/v1/vouchers/{code[:-1]}/changes", headers=tenant.headers)
+    assert mistyped.status_code == 422
 
 
 async def test_void_once_and_only_an_issued_voucher(client, tenant, database_url):

@@ -29,6 +29,7 @@ EXPECTED_PROBLEMS = {
     ("GET", "/v1/vouchers"): "card_or_member_required",
     # A voucher's code is drawn at random when it is issued: the example's names none.
     ("GET", "/v1/vouchers/{code}"): "voucher_not_found",
+    ("GET", "/v1/vouchers/{code}/changes"): "voucher_not_found",
     ("POST", "/v1/vouchers/{code}/void"): "voucher_not_found",
     # The issue example gave a voucher of the template the create example made: in use now.
     ("DELETE", "/v1/voucher-templates/{code}"): "template_in_use",

@@ -14,7 +14,7 @@ from app.domain.vouchers import Status
 from app.routers.deps import Cursor, Limit, Uow, scoped
 from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
 from app.routers.openapi_docs import BODY_ERRORS, IDEMPOTENT_NOTE, problems
-from app.schemas.common import Page
+from app.schemas.common import ChangeRead, Page
 from app.schemas.enums import VoucherStatus
 from app.schemas.vouchers import VoucherCreate, VoucherExpiryRead, VoucherRead, VoucherVoid
 from app.services import vouchers
@@ -195,6 +195,26 @@ async def void_voucher(
         return 200, VoucherRead.of(voided, now).model_dump(mode="json")
 
     return await run_once(request, uow, who, idempotency_key, operation)
+
+
+@router.get(
+    "/vouchers/{code}/changes",
+    response_model=Page[ChangeRead],
+    summary="List a voucher's log",
+    description="Any scope. Who issued (`POST /v1/vouchers`) or voided the voucher, when and "
+    "why (`reason`): one entry per field, newest first, cursor-paginated. A voucher a "
+    f"campaign, a sale or a reward issued has no issue entry (its `source` says). {CODE_NOTE}",
+    responses={**NOT_FOUND, **MISTYPED},
+)
+async def list_voucher_changes(
+    code: VoucherCode,
+    uow: Uow,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+    who: Principal = ANY,
+) -> Page[ChangeRead]:
+    page = await vouchers.list_voucher_changes(uow, who, canonical(code), cursor, limit)
+    return ChangeRead.page(page)
 
 
 @router.post(
