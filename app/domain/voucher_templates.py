@@ -101,14 +101,14 @@ def _fraction_problem(value: Decimal, *, open_interval: bool) -> str | Message |
 
 
 def _codes_problems(field: str, codes: Iterable[str]) -> list[FieldError]:
-    listed = sorted(codes)
+    listed = list(codes)
     if len(listed) > MAX_LIST:
         return [FieldError(field, "at most {max_list} codes", max_list=MAX_LIST)]
-    return [
-        FieldError(f"{field}[{i}]", "must be 1-{max_target} characters", max_target=MAX_TARGET)
-        for i, code in enumerate(listed)
-        if not 0 < len(code.strip()) <= MAX_TARGET
-    ]
+    if not all(0 < len(code.strip()) <= MAX_TARGET for code in listed):
+        return [
+            FieldError(field, "each code must be 1-{max_target} characters", max_target=MAX_TARGET)
+        ]
+    return []
 
 
 def patched(current: Template, changes: Mapping[str, Any]) -> Template:
