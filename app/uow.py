@@ -58,6 +58,11 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
         N_("A sharing group with this code already exists."),
         "code",
     ),
+    "pk_voucher_templates": (
+        "voucher_template_exists",
+        N_("A voucher template with this code already exists."),
+        "code",
+    ),
     "uq_tenants_name": ("tenant_exists", N_("A tenant with this name already exists."), "name"),
     "pk_member_refs": (
         "member_exists",

@@ -171,7 +171,7 @@ class QuoteResponse(BaseModel):
                     "openable_card_classes": [],
                     "vouchers": [
                         {
-                            "code": "VCAVKMYZ6Y14G6",
+                            "code": "VCAVKMYZ6Y14GB",
                             "applied": True,
                             "amount": "18.00",
                             "reason": None,

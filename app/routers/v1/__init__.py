@@ -26,6 +26,8 @@ from app.routers.v1 import (
     settings,
     sharing_groups,
     stores,
+    voucher_templates,
+    vouchers,
     weights,
 )
 
@@ -55,3 +57,5 @@ router.include_router(csi.router)
 router.include_router(complaints.router)
 router.include_router(analytics.router)
 router.include_router(member_groups.router)
+router.include_router(voucher_templates.router)
+router.include_router(vouchers.router)
