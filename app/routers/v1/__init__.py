@@ -22,10 +22,12 @@ from app.routers.v1 import (
     points_earning,
     points_rules,
     points_settings,
+    rewards,
     sales,
     settings,
     sharing_groups,
     stores,
+    voucher_rules,
     weights,
 )
 
@@ -55,3 +57,5 @@ router.include_router(csi.router)
 router.include_router(complaints.router)
 router.include_router(analytics.router)
 router.include_router(member_groups.router)
+router.include_router(rewards.router)
+router.include_router(voucher_rules.router)
