@@ -7,11 +7,13 @@ are checked with the shapes, from the sets of known codes a read gave (``Referen
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
 
+from app.domain.audit import FieldChange, as_text
 from app.domain.errors import FieldError
 
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
@@ -75,3 +77,25 @@ def window_errors(starts_at: datetime | None, ends_at: datetime | None) -> list[
 def in_window(starts_at: datetime | None, ends_at: datetime | None, now: datetime) -> bool:
     """Whether ``now`` is in [starts_at, ends_at) (an open end is no bound)."""
     return (starts_at is None or starts_at <= now) and (ends_at is None or now < ends_at)
+
+
+def _log_text(value: object) -> str | None:
+    """As the change log keeps a value: lists and scopes as compact JSON."""
+    if isinstance(value, tuple):
+        return json.dumps(sorted(set(value)), ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, Mapping):
+        scope = {level: sorted(set(codes)) for level, codes in sorted(value.items()) if codes}
+        return json.dumps(scope, ensure_ascii=False, separators=(",", ":"))
+    return as_text(value)
+
+
+def changed_terms(before: object | None, after: object | None, terms: type) -> list[FieldChange]:
+    """One change-log entry per term of ``terms`` (a dataclass) that differs, the code aside
+    (it names the object)."""
+    out = []
+    for name in (f.name for f in fields(terms) if f.name != "code"):
+        old = _log_text(getattr(before, name)) if before is not None else None
+        new = _log_text(getattr(after, name)) if after is not None else None
+        if old != new:
+            out.append(FieldChange(name, old, new))
+    return out

@@ -138,9 +138,8 @@ class VoucherRuleRepository:
         assert row is not None  # locked by the caller
         return _rule(row)
 
-    async def delete(self, tenant_id: str, code: str) -> bool:
+    async def delete(self, tenant_id: str, code: str) -> None:
         r = VoucherRuleRow
-        deleted = await self.session.scalar(
-            delete(r).where(r.tenant_id == uuid.UUID(tenant_id), r.code == code).returning(r.code)
+        await self.session.execute(
+            delete(r).where(r.tenant_id == uuid.UUID(tenant_id), r.code == code)
         )
-        return deleted is not None

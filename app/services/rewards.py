@@ -14,8 +14,9 @@ from dataclasses import fields, replace
 from datetime import datetime
 
 from app.domain.access import Principal
+from app.domain.audit import Change
 from app.domain.errors import Conflict, NotFound
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
 from app.domain.rewards import (
     Exchange,
     Reward,
@@ -26,10 +27,12 @@ from app.domain.rewards import (
     out_of_stock,
 )
 from app.domain.voucher_codes import new_code
+from app.domain.voucher_terms import changed_terms
 from app.services.ledger import decide_and_apply
 from app.services.points import member_reader
 from app.uow import UnitOfWork
 
+SUBJECT = "reward"
 TERMS = tuple(f.name for f in fields(RewardTerms))
 
 
@@ -51,6 +54,13 @@ async def _check(uow: UnitOfWork, who: Principal, terms: RewardTerms) -> None:
     check_reward(terms, known)
 
 
+async def _log(
+    uow: UnitOfWork, who: Principal, action: str, before: Reward | None, after: Reward
+) -> None:
+    changes = changed_terms(before, after, RewardTerms)
+    await uow.audit.write(who.tenant_id, SUBJECT, after.code, action, who.key_name, changes)
+
+
 async def create_reward(uow: UnitOfWork, who: Principal, terms: RewardTerms) -> Reward:
     async with uow:
         await _check(uow, who, terms)
@@ -62,6 +72,7 @@ async def create_reward(uow: UnitOfWork, who: Principal, terms: RewardTerms) -> 
                 field="code",
                 reward=terms.code,
             )
+        await _log(uow, who, "create", None, created)
         await uow.commit()
     return created
 
@@ -87,9 +98,23 @@ async def update_reward(uow: UnitOfWork, who: Principal, code: str, changes: dic
         current = await _get(uow, who, code, lock=True)
         merged = replace(RewardTerms(**{name: getattr(current, name) for name in TERMS}), **changes)
         await _check(uow, who, merged)
+        if not changed_terms(current, merged, RewardTerms):
+            return current
         updated = await uow.rewards.save(who.tenant_id, merged)
+        await _log(uow, who, "update", current, updated)
         await uow.commit()
     return updated
+
+
+async def list_reward_changes(
+    uow: UnitOfWork, who: Principal, code: str, cursor: str | None, limit: int
+) -> Page[Change]:
+    """Newest first."""
+    before = id_cursor(cursor)
+    async with uow:
+        await _get(uow, who, code)
+        rows = await uow.audit.read(who.tenant_id, SUBJECT, code, before, limit)
+    return id_page(rows, limit)
 
 
 async def exchange(

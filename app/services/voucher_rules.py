@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 from app.domain.access import Principal
+from app.domain.audit import Change
 from app.domain.errors import Conflict, NotFound
-from app.domain.pagination import Page, decode_cursor, page_of
+from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
 from app.domain.voucher_rules import StoredVoucherRule, VoucherRuleTerms, check_voucher_rule
+from app.domain.voucher_terms import changed_terms
 from app.uow import UnitOfWork
 
+SUBJECT = "voucher_rule"
 TERMS = tuple(f.name for f in fields(VoucherRuleTerms))
 
 
@@ -41,6 +44,18 @@ async def _check(uow: UnitOfWork, who: Principal, terms: VoucherRuleTerms) -> No
     check_voucher_rule(terms, known)
 
 
+async def _log(
+    uow: UnitOfWork,
+    who: Principal,
+    action: str,
+    code: str,
+    before: StoredVoucherRule | None,
+    after: StoredVoucherRule | None,
+) -> None:
+    changes = changed_terms(before, after, VoucherRuleTerms)
+    await uow.audit.write(who.tenant_id, SUBJECT, code, action, who.key_name, changes)
+
+
 async def create_voucher_rule(
     uow: UnitOfWork, who: Principal, terms: VoucherRuleTerms
 ) -> StoredVoucherRule:
@@ -54,6 +69,7 @@ async def create_voucher_rule(
                 field="code",
                 rule=terms.code,
             )
+        await _log(uow, who, "create", terms.code, None, created)
         await uow.pricing.bump_pricing_version(who.tenant_id)
         await uow.commit()
     return created
@@ -78,14 +94,18 @@ async def list_voucher_rules(
 async def update_voucher_rule(
     uow: UnitOfWork, who: Principal, code: str, changes: dict
 ) -> StoredVoucherRule:
-    """Change any terms but the code (``active: false`` pauses the rule); checked whole."""
+    """Change any terms but the code (``active: false`` pauses the rule); checked whole. A
+    change that changes nothing writes nothing (and leaves the pricing version)."""
     async with uow:
         current = await _get(uow, who, code, lock=True)
         merged = replace(
             VoucherRuleTerms(**{name: getattr(current, name) for name in TERMS}), **changes
         )
         await _check(uow, who, merged)
+        if not changed_terms(current, merged, VoucherRuleTerms):
+            return current
         updated = await uow.voucher_rules.save(who.tenant_id, merged)
+        await _log(uow, who, "update", code, current, updated)
         await uow.pricing.bump_pricing_version(who.tenant_id)
         await uow.commit()
     return updated
@@ -94,7 +114,21 @@ async def update_voucher_rule(
 async def delete_voucher_rule(uow: UnitOfWork, who: Principal, code: str) -> None:
     """Vouchers the rule already earned stay as they are."""
     async with uow:
-        if not await uow.voucher_rules.delete(who.tenant_id, code):
-            raise _not_found(code)
+        current = await _get(uow, who, code, lock=True)
+        await uow.voucher_rules.delete(who.tenant_id, code)
+        await _log(uow, who, "delete", code, current, None)
         await uow.pricing.bump_pricing_version(who.tenant_id)
         await uow.commit()
+
+
+async def list_voucher_rule_changes(
+    uow: UnitOfWork, who: Principal, code: str, cursor: str | None, limit: int
+) -> Page[Change]:
+    """Newest first; still readable after the rule is deleted."""
+    before = id_cursor(cursor)
+    async with uow:
+        rows = await uow.audit.read(who.tenant_id, SUBJECT, code, before, limit)
+    # Every rule logs its creation, so an empty first page means no such rule ever existed.
+    if not rows and before is None:
+        raise _not_found(code)
+    return id_page(rows, limit)

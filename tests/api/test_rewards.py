@@ -21,6 +21,7 @@ ISOLATION_COVERS = {
     ("GET", "/v1/rewards/{code}"),
     ("PATCH", "/v1/rewards/{code}"),
     ("POST", "/v1/rewards/{code}/exchanges"),
+    ("GET", "/v1/rewards/{code}/changes"),
 }
 
 REWARDS = "/v1/rewards"
@@ -136,6 +137,26 @@ async def test_patch_merges_and_checks_the_whole(client, tenant, shop):
     r = await client.patch(f"{REWARDS}/CUP-18", json={"points": None}, headers=h)
     assert_problem(r, 422, "validation_error")
     r = await client.patch(f"{REWARDS}/NOPE", json={"points": 1}, headers=h)
+    assert_problem(r, 404, "reward_not_found")
+    r = await client.patch(
+        f"{REWARDS}/CUP-18", json={"card_classes": ["GOLD"], "points": 900}, headers=h
+    )
+    log = (await client.get(f"{REWARDS}/CUP-18/changes", headers=h)).json()["items"]
+    assert [(c["action"], c["field"], c["old"], c["new"]) for c in log] == [
+        ("update", "card_classes", "[]", '["GOLD"]'),
+        ("update", "active", "true", "false"),
+        ("update", "stock", "5", None),
+        ("update", "points", "1800", "900"),
+        ("create", "active", None, "true"),
+        ("create", "starts_at", None, "2026-01-01T00:00:00+00:00"),
+        ("create", "card_classes", None, "[]"),
+        ("create", "stock", None, "5"),
+        ("create", "points", None, "1800"),
+        ("create", "template", None, "CNY18"),
+        ("create", "name", None, "18 CNY voucher"),
+    ]
+    assert {c["actor"] for c in log} == {"admin"}
+    r = await client.get(f"{REWARDS}/NOPE/changes", headers=h)
     assert_problem(r, 404, "reward_not_found")
 
 
@@ -320,6 +341,8 @@ async def test_other_tenants_rewards_are_404_and_unlisted(
     r = await client.patch(f"{REWARDS}/CUP-18", json={"points": 1}, headers=theirs)
     assert_problem(r, 404, "reward_not_found")
     r = await exchange(client, theirs, member_id=shop["member"])
+    assert_problem(r, 404, "reward_not_found")
+    r = await client.get(f"{REWARDS}/CUP-18/changes", headers=theirs)
     assert_problem(r, 404, "reward_not_found")
     assert (await client.get(REWARDS, headers=theirs)).json()["items"] == []
     # The same code in another tenant is another reward, naming that tenant's template.

@@ -20,6 +20,7 @@ ISOLATION_COVERS = {
     ("GET", "/v1/voucher-rules/{code}"),
     ("PATCH", "/v1/voucher-rules/{code}"),
     ("DELETE", "/v1/voucher-rules/{code}"),
+    ("GET", "/v1/voucher-rules/{code}/changes"),
 }
 
 RULES = "/v1/voucher-rules"
@@ -163,6 +164,16 @@ async def test_patch_merges_checks_the_whole_and_bumps(client, tenant, shop, dat
     assert_problem(r, 422, "validation_error")
     r = await client.patch(f"{RULES}/NOPE", json={"active": True}, headers=h)
     assert_problem(r, 404, "voucher_rule_not_found")
+    r = await client.patch(f"{RULES}/EVERY200", json={"stores": ["S01", "S02", "S01"]}, headers=h)
+    assert r.status_code == 200, r.text  # the same stores: nothing to log
+    log = (await client.get(f"{RULES}/EVERY200/changes", headers=h)).json()["items"]
+    assert [(c["action"], c["field"], c["old"], c["new"]) for c in log[:4]] == [
+        ("update", "active", "true", "false"),
+        ("update", "include", '{"major_category":["COSMETICS"]}', "{}"),
+        ("update", "max_per_receipt", "5", None),
+        ("update", "per_amount", "200.00", "300.00"),
+    ]
+    assert log[4]["action"] == "create"
     assert await version(database_url, tenant.id) == before + 1
 
 
@@ -175,6 +186,15 @@ async def test_delete_removes_the_rule_and_bumps(client, tenant, shop, database_
     r = await client.get(f"{RULES}/EVERY200", headers=h)
     assert_problem(r, 404, "voucher_rule_not_found")
     r = await client.delete(f"{RULES}/EVERY200", headers=h)
+    assert_problem(r, 404, "voucher_rule_not_found")
+    log = (await client.get(f"{RULES}/EVERY200/changes", headers=h)).json()["items"]
+    assert [c["action"] for c in log] == ["delete"] * 11 + ["create"] * 11
+    assert {(c["field"], c["old"]) for c in log[:11]} >= {
+        ("stores", '["S01","S02"]'),
+        ("include", '{"major_category":["COSMETICS"]}'),
+        ("per_amount", "200.00"),
+    }
+    r = await client.get(f"{RULES}/NEVER/changes", headers=h)
     assert_problem(r, 404, "voucher_rule_not_found")
 
 
@@ -225,8 +245,13 @@ async def test_other_tenants_rules_are_404_and_unlisted(
 ):
     await create(client, tenant.headers)
     theirs = other_tenant.headers
-    for method, body in [("GET", None), ("PATCH", {"active": False}), ("DELETE", None)]:
-        r = await client.request(method, f"{RULES}/EVERY200", json=body, headers=theirs)
+    for method, path, body in [
+        ("GET", "", None),
+        ("PATCH", "", {"active": False}),
+        ("DELETE", "", None),
+        ("GET", "/changes", None),
+    ]:
+        r = await client.request(method, f"{RULES}/EVERY200{path}", json=body, headers=theirs)
         assert_problem(r, 404, "voucher_rule_not_found")
     assert (await client.get(RULES, headers=theirs)).json()["items"] == []
     # Their own rule may take the code, naming their own template, classes and stores.

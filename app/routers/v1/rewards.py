@@ -13,7 +13,7 @@ from app.domain.pagination import DEFAULT_LIMIT
 from app.routers.deps import Cursor, Limit, Uow, demo_code, scoped
 from app.routers.idempotency import IDEMPOTENCY_ERRORS, IdempotencyKeyHeader, run_once
 from app.routers.openapi_docs import BODY_ERRORS, BUSY_NOTE, IDEMPOTENT_NOTE, problems
-from app.schemas.common import Page
+from app.schemas.common import ChangeRead, Page
 from app.schemas.enums import QueryFlag
 from app.schemas.rewards import (
     RewardCreate,
@@ -70,7 +70,8 @@ def _flag(value: str | None) -> bool | None:
     status_code=201,
     response_model=RewardRead,
     summary="Offer a reward: a voucher for points (积分商城)",
-    description=f"Scope: `admin`. {VALIDATION} A code in use is 409 `reward_exists`.",
+    description=f"Scope: `admin`. {VALIDATION} A code in use is 409 `reward_exists`. "
+    "Logged in the change log.",
     responses={
         **BODY_ERRORS,
         **INVALID,
@@ -117,7 +118,7 @@ async def get_reward(code: RewardCode, uow: Uow, who: Principal = READ) -> Rewar
     summary="Change a reward",
     description="Scope: `admin`. Any terms but the code; absent fields stay as they are and "
     f"the result is checked whole. {VALIDATION} A new `stock` replaces what is left; "
-    "`active: false` withdraws the offer.",
+    "`active: false` withdraws the offer. Each changed term is logged.",
     responses={**BODY_ERRORS, **NOT_FOUND, **INVALID},
 )
 async def update_reward(
@@ -167,3 +168,22 @@ async def create_reward_exchange(
         return 201, RewardExchangeRead.of(done).model_dump(mode="json")
 
     return await run_once(request, uow, who, idempotency_key, operation)
+
+
+@router.get(
+    "/{code}/changes",
+    response_model=Page[ChangeRead],
+    summary="List a reward's change log",
+    description="Any scope. One entry per changed term (修改日志): who, when, old and new value "
+    "(lists as compact JSON); newest first, cursor-paginated. Exchanges are not changes: "
+    "they count in `exchanged`.",
+    responses=NOT_FOUND,
+)
+async def list_reward_changes(
+    code: RewardCode,
+    uow: Uow,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+    who: Principal = READ,
+) -> Page[ChangeRead]:
+    return ChangeRead.page(await rewards.list_reward_changes(uow, who, code, cursor, limit))

@@ -11,7 +11,7 @@ from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
 from app.routers.deps import Cursor, Limit, Uow, demo_code, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
-from app.schemas.common import Page
+from app.schemas.common import ChangeRead, Page
 from app.schemas.enums import QueryFlag
 from app.schemas.voucher_rules import VoucherRuleCreate, VoucherRuleRead, VoucherRuleUpdate
 from app.services import voucher_rules
@@ -69,7 +69,8 @@ def _flag(value: str | None) -> bool | None:
     description="Scope: `admin`. A sale earns one voucher of `template` per full `per_amount` "
     "of its eligible amount (the lines in scope, less what vouchers paid), at most "
     "`max_per_receipt`, for the card classes and stores listed (none: any), in the window, "
-    f"while active. {VALIDATION} A code in use is 409 `voucher_rule_exists`. {VERSION}",
+    f"while active. {VALIDATION} A code in use is 409 `voucher_rule_exists`. Logged in "
+    f"the change log. {VERSION}",
     responses={
         **BODY_ERRORS,
         **INVALID,
@@ -120,7 +121,7 @@ async def get_voucher_rule(code: RuleCode, uow: Uow, who: Principal = READ) -> V
     summary="Change a 返券 rule",
     description="Scope: `admin`. Any terms but the code; absent fields stay as they are (lists "
     f"and scopes given are replaced whole) and the result is checked whole. {VALIDATION} "
-    f"`active: false` pauses the rule. {VERSION}",
+    f"`active: false` pauses the rule. Each changed term is logged. {VERSION}",
     responses={**BODY_ERRORS, **NOT_FOUND, **INVALID},
 )
 async def update_voucher_rule(
@@ -137,9 +138,30 @@ async def update_voucher_rule(
     response_class=Response,
     summary="Delete a 返券 rule",
     description="Scope: `admin`. Sales stop earning by it; vouchers it already earned stay. "
-    f"To stop it for a while instead, set `active: false`. {VERSION}",
+    f"To stop it for a while instead, set `active: false`. Its change log stays readable. "
+    f"{VERSION}",
     responses=NOT_FOUND,
 )
 async def delete_voucher_rule(code: RuleCode, uow: Uow, who: Principal = ADMIN) -> Response:
     await voucher_rules.delete_voucher_rule(uow, who, code)
     return Response(status_code=204)
+
+
+@router.get(
+    "/{code}/changes",
+    response_model=Page[ChangeRead],
+    summary="List a 返券 rule's change log",
+    description="Any scope. One entry per changed term (修改日志): who, when, old and new value "
+    "(lists and scopes as compact JSON); newest first, cursor-paginated. Still available "
+    "after the rule is deleted.",
+    responses=NOT_FOUND,
+)
+async def list_voucher_rule_changes(
+    code: RuleCode,
+    uow: Uow,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+    who: Principal = READ,
+) -> Page[ChangeRead]:
+    page = await voucher_rules.list_voucher_rule_changes(uow, who, code, cursor, limit)
+    return ChangeRead.page(page)
