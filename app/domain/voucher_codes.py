@@ -47,11 +47,17 @@ def is_valid(code: str) -> bool:
     )
 
 
+def canonical_or_none(text: str) -> str | None:
+    """The code as stored, or None when ``text`` can't be one."""
+    code = text.upper().translate(_READ_AS)
+    return code if is_valid(code) else None
+
+
 def canonical(text: str, field: str = "code") -> str:
     """The code as stored, from what was typed; 422 ``invalid_voucher_code`` when it can't be
     one (wrong length, a character outside the alphabet, a wrong check character)."""
-    code = text.upper().translate(_READ_AS)
-    if not is_valid(code):
+    code = canonical_or_none(text)
+    if code is None:
         raise Invalid(
             "invalid_voucher_code",
             "{text} is not a voucher code (mistyped?).",

@@ -3,7 +3,7 @@
 A rule makes a sale earn vouchers of a template: one per full ``per_amount`` of the eligible
 amount (每满200返20: per_amount 200.00 and a template worth 20), at most ``max_per_receipt``,
 for the listed card classes and stores (none listed: any) and goods scope, in its window,
-while it is active. The sale sees the active rules as ``VoucherRule`` (app/domain/vouchers.py).
+while it is active. The sale loads the active rules as ``VoucherRule`` (app/domain/vouchers.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from app.domain.voucher_terms import (
     list_errors,
     window_errors,
 )
-from app.domain.vouchers import SCOPE_LEVELS, Scope, VoucherRule
+from app.domain.vouchers import SCOPE_LEVELS
 
 MAX_PER_AMOUNT = Decimal("9999999999.99")  # NUMERIC(12, 2)
 
@@ -88,18 +88,3 @@ def check_voucher_rule(terms: VoucherRuleTerms, known: References) -> None:
     errors += _scope_errors("exclude", terms.exclude)
     errors += window_errors(terms.starts_at, terms.ends_at)
     refuse_any(errors, "invalid_voucher_rule", N_("The voucher rule"))
-
-
-def sale_view(terms: VoucherRuleTerms) -> VoucherRule:
-    """The rule as the sale applies it."""
-    return VoucherRule(
-        code=terms.code,
-        template=terms.template,
-        per_amount=terms.per_amount,
-        max_per_receipt=terms.max_per_receipt,
-        card_classes=frozenset(terms.card_classes),
-        stores=frozenset(terms.stores),
-        scope=Scope.of(terms.include, terms.exclude),
-        starts_at=terms.starts_at,
-        ends_at=terms.ends_at,
-    )

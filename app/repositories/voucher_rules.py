@@ -10,9 +10,8 @@ from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.voucher_rules import StoredVoucherRule, VoucherRuleTerms, sale_view
+from app.domain.voucher_rules import StoredVoucherRule, VoucherRuleTerms
 from app.domain.voucher_terms import References
-from app.domain.vouchers import VoucherRule
 from app.models import CardClassRow, StoreRow, VoucherRuleRow, VoucherTemplateRow
 
 
@@ -103,16 +102,6 @@ class VoucherRuleRepository:
         )
         row = await self.session.scalar(query.with_for_update() if lock else query)
         return _rule(row) if row is not None else None
-
-    async def active(self, tenant_id: str) -> list[VoucherRule]:
-        """The tenant's active rules, as the sale applies them (it checks each one's window
-        at the sale's time: a till may record a sale late)."""
-        rows = await self.session.scalars(
-            select(VoucherRuleRow)
-            .where(VoucherRuleRow.tenant_id == uuid.UUID(tenant_id), VoucherRuleRow.active)
-            .order_by(VoucherRuleRow.code)
-        )
-        return [sale_view(_rule(row)) for row in rows]
 
     async def list(
         self, tenant_id: str, after: str | None, limit: int, active: bool | None

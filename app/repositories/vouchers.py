@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.vouchers import Kind, NewVoucher, Scope, Status, Template
-from app.models import VoucherCodeRow, VoucherRow, VoucherTemplateRow
+from app.domain.vouchers import Kind, NewVoucher, Scope, Status, Template, VoucherRule
+from app.models import VoucherCodeRow, VoucherRow, VoucherRuleRow, VoucherTemplateRow
 from app.repositories.tenancy import as_uuid
 
 
@@ -47,6 +47,28 @@ class VoucherRepository:
             .order_by(VoucherTemplateRow.code)
         )
         return [template_of(row) for row in rows]
+
+    async def rules(self, tenant_id: str) -> list[VoucherRule]:
+        """The tenant's active 返券 rules."""
+        rows = await self.session.scalars(
+            select(VoucherRuleRow)
+            .where(VoucherRuleRow.tenant_id == as_uuid(tenant_id), VoucherRuleRow.active)
+            .order_by(VoucherRuleRow.code)
+        )
+        return [
+            VoucherRule(
+                code=row.code,
+                template=row.template_code,
+                per_amount=row.per_amount,
+                max_per_receipt=row.max_per_receipt,
+                card_classes=frozenset(row.card_classes),
+                stores=frozenset(row.stores),
+                scope=Scope.of(row.include, row.exclude),
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+            )
+            for row in rows
+        ]
 
     async def issue(self, tenant_id: str, vouchers: Sequence[NewVoucher]) -> None:
         """Write ``vouchers`` (status issued). A code drawn twice is a 409 by its key, never a

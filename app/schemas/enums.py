@@ -14,6 +14,7 @@ from app.domain.access import Scope
 from app.domain.complaints import Channel, Severity, Status, Step
 from app.domain.points import Category
 from app.domain.rfm import SEGMENTS
+from app.domain.voucher_till import Reason
 from app.domain.weights import Method
 
 
@@ -58,3 +59,4 @@ CardEventKind = TypeAliasType("CardEventKind", Literal["issued", "status", "tier
 ReturnShortfall = TypeAliasType("ReturnShortfall", Literal["reject", "purchase"])
 GroupRankingBy = TypeAliasType("GroupRankingBy", Literal["amount", "count"])
 MemberGroupStatus = TypeAliasType("MemberGroupStatus", Literal["new", "generated", "stale"])
+VoucherReason = _named("VoucherReason", Reason)

@@ -1,7 +1,7 @@
 """返券 rules (docs/domain §12): a tenant's rules that make a sale earn vouchers.
 
 Every change bumps the tenant's pricing version in its own transaction: the sale reads the
-active rules (``uow.voucher_rules.active``) into the pricing snapshot it caches by that
+active rules (``uow.vouchers.rules``) into the pricing snapshot it caches by that
 version, so every worker applies a change from its next sale on.
 """
 

@@ -1,6 +1,6 @@
 """返券 rules through the HTTP API: create, read, list, change, delete; every bad field in one
 422; every change bumps the tenant's pricing version (the sale caches rules by it); and the
-active rules as the sale loads them (``uow.voucher_rules.active``)."""
+active rules as the sale loads them (``uow.vouchers.rules``)."""
 
 from decimal import Decimal
 
@@ -63,7 +63,7 @@ async def active_rules(database_url, tenant_id):
     try:
         uow = UnitOfWork(create_sessionmaker(engine))
         async with uow:
-            return await uow.voucher_rules.active(tenant_id)
+            return await uow.vouchers.rules(tenant_id)
     finally:
         await engine.dispose()
 

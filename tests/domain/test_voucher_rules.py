@@ -1,5 +1,5 @@
 """返券 rule terms (app/domain/voucher_rules.py): every bad field in one refusal, references
-included, and the rule as the sale applies it."""
+included."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from app.domain.errors import Invalid
-from app.domain.voucher_rules import VoucherRuleTerms, check_voucher_rule, sale_view
+from app.domain.voucher_rules import VoucherRuleTerms, check_voucher_rule
 from app.domain.voucher_terms import References
 from tests.domain.conftest import NOW
 
@@ -72,11 +72,3 @@ def test_per_amount_is_money_above_zero(amount):
     with pytest.raises(Invalid) as refused:
         check_voucher_rule(VoucherRuleTerms(**{**GOOD, "per_amount": Decimal(amount)}), KNOWN)
     assert [e.field for e in refused.value.errors] == ["per_amount"]
-
-
-def test_the_sale_sees_sets_and_a_scope():
-    rule = sale_view(VoucherRuleTerms(**GOOD))
-    assert rule.card_classes == frozenset({"GOLD"}) and rule.stores == frozenset({"S01"})
-    assert rule.scope.include == {"major_category": frozenset({"COSMETICS"})}
-    assert rule.scope.exclude["sku"] == frozenset({"SKU-1"})
-    assert (rule.per_amount, rule.max_per_receipt) == (Decimal("200.00"), 5)
