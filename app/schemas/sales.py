@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
@@ -246,7 +248,7 @@ class ReturnRead(BaseModel):
         default=None, description="The returned goods' share of the receipt's final amount."
     )
     voucher_deduction: DecimalString = Field(
-        default="0.00",
+        default=Decimal("0.00"),
         description="What the refund is reduced by for vouchers: with `voucher_on_return: "
         "deduct`, the part of the sale's vouchers that the rest of the receipt no longer "
         "earns; and the value of 返券 vouchers the return takes back that were already used.",
