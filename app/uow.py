@@ -40,9 +40,11 @@ from app.repositories.points import PointsRepository
 from app.repositories.points_rules import PointsRulesRepository
 from app.repositories.pricing import DiscountRuleRepository, PricingRepository
 from app.repositories.reads import HotReads
+from app.repositories.rewards import RewardRepository
 from app.repositories.sales import SalesRepository
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
 from app.repositories.tiers import TierRepository
+from app.repositories.voucher_rules import VoucherRuleRepository
 from app.repositories.vouchers import VoucherRepository
 
 # constraint name -> (code, message, field)
@@ -160,6 +162,8 @@ class UnitOfWork:
     csi: CsiRepository
     complaints: ComplaintRepository
     vouchers: VoucherRepository
+    voucher_rules: VoucherRuleRepository
+    rewards: RewardRepository
 
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], reader: ReaderPool | None = None

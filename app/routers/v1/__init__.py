@@ -22,12 +22,14 @@ from app.routers.v1 import (
     points_earning,
     points_rules,
     points_settings,
+    rewards,
     sales,
     settings,
     sharing_groups,
     stores,
     voucher_templates,
     vouchers,
+    voucher_rules,
     weights,
 )
 
@@ -59,3 +61,5 @@ router.include_router(analytics.router)
 router.include_router(member_groups.router)
 router.include_router(voucher_templates.router)
 router.include_router(vouchers.router)
+router.include_router(rewards.router)
+router.include_router(voucher_rules.router)
