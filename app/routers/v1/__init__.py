@@ -27,9 +27,9 @@ from app.routers.v1 import (
     settings,
     sharing_groups,
     stores,
+    voucher_rules,
     voucher_templates,
     vouchers,
-    voucher_rules,
     weights,
 )
 
