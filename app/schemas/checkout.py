@@ -171,7 +171,7 @@ class QuoteResponse(BaseModel):
                     "openable_card_classes": [],
                     "vouchers": [
                         {
-                            "code": "VCAVKMYZ6Y14GB",
+                            "code": "X7HF7N6SF9HPRS",
                             "applied": True,
                             "amount": "18.00",
                             "reason": None,

@@ -66,7 +66,7 @@ class SalePaymentIn(Strict):
         json_schema_extra={
             "examples": [
                 {"method": "bank_card", "amount": "370.00"},
-                {"method": "voucher", "voucher_code": "VCAVKMYZ6Y14GB", "amount": "18.00"},
+                {"method": "voucher", "voucher_code": "X7HF7N6SF9HPRS", "amount": "18.00"},
             ]
         }
     )

@@ -133,7 +133,9 @@ async def test_a_voucher_pays_a_sale_once_and_its_share_earns_no_points(
     assert r.json()["errors"][0]["field"] == "payments[0].amount"
     r = await client.post(
         "/v1/sales",
-        json=paid(card, "V-1", lines, {"X" + code[1:]: "18.00"}, 200),
+        json=paid(
+            card, "V-1", lines, {code[:-1] + ("0" if code[-1] != "0" else "1"): "18.00"}, 200
+        ),
         headers=tenant.headers,
     )
     assert r.status_code == 422 and r.json()["code"] == "invalid_voucher_code", r.text
