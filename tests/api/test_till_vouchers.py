@@ -5,9 +5,11 @@ restore them, sales earn 返券 and returns take it back, coupon cards get no me
 import asyncio
 import uuid
 from decimal import Decimal
+from types import SimpleNamespace
 
 import httpx
 
+from tests.factories.cards import GOLD
 from tests.factories.checkout import quote
 from tests.factories.database import sql
 from tests.factories.points import balance_of
@@ -42,11 +44,13 @@ async def test_a_quote_applies_a_voucher_pro_rata_and_explains_the_others(
     client, tenant, database_url
 ):
     member, card = await member_with_card(client, tenant.headers, default_discount_rate="1")
-    await template(database_url, tenant.id, "V18")
-    await template(database_url, tenant.id, "GOLDONLY", card_classes=["DIAMOND"])
-    await template(database_url, tenant.id, "S02ONLY", stores=["S02"])
-    await template(database_url, tenant.id, "BEAUTY", include={"counter": ["C07"]})
-    await template(database_url, tenant.id, "M300", kind="threshold_amount_off", min_spend="300.00")
+    await template(client, tenant, "V18")
+    silver = {**GOLD, "code": "SILVER", "prefix": "S"}
+    assert (await client.post("/v1/card-classes", json=silver, headers=tenant.headers)).is_success
+    await template(client, tenant, "GOLDONLY", card_classes=["SILVER"])
+    await template(client, tenant, "S02ONLY", stores=["S02"])
+    await template(client, tenant, "BEAUTY", include={"counter": ["C07"]})
+    await template(client, tenant, "M300", kind="threshold_amount_off", min_spend="300.00")
     good = await voucher(database_url, tenant.id, member, "V18")
     expired = await voucher(database_url, tenant.id, member, "V18", days=-0.5, starts_in_days=-2)
     later = await voucher(database_url, tenant.id, member, "V18", starts_in_days=1)
@@ -88,16 +92,16 @@ async def test_a_quote_applies_a_voucher_pro_rata_and_explains_the_others(
 
 async def test_percent_off_comes_first_and_can_break_a_threshold(client, tenant, database_url):
     member, card = await member_with_card(client, tenant.headers, default_discount_rate="1")
-    await template(database_url, tenant.id, "P9", kind="percent_off", face_value=None, rate="0.9")
+    await template(client, tenant, "P9", kind="percent_off", rate="0.9")
     await template(
-        database_url,
-        tenant.id,
+        client,
+        tenant,
         "M200",
         kind="threshold_amount_off",
         face_value="20.00",
         min_spend="200.00",
     )
-    await template(database_url, tenant.id, "V18", store_share="0.4")
+    await template(client, tenant, "V18", store_share="0.4")
     pct, threshold, cash = [
         await voucher(database_url, tenant.id, member, t) for t in ("P9", "M200", "V18")
     ]
@@ -122,7 +126,7 @@ async def test_a_voucher_pays_a_sale_once_and_its_share_earns_no_points(
     client, tenant, database_url
 ):
     member, card = await member_with_card(client, tenant.headers)
-    await template(database_url, tenant.id, "V18", store_share="0.5")
+    await template(client, tenant, "V18", store_share="0.5")
     code = await voucher(database_url, tenant.id, member, "V18")
     lines = [line(1, "1", "100.00"), line(2, "1", "100.00")]
 
@@ -168,8 +172,8 @@ async def test_a_voucher_pays_a_sale_once_and_its_share_earns_no_points(
 async def test_returns_keep_deduct_or_restore_the_voucher(client, tenant, database_url):
     member, card = await member_with_card(client, tenant.headers)
     await template(
-        database_url,
-        tenant.id,
+        client,
+        tenant,
         "M200",
         kind="threshold_amount_off",
         face_value="20.00",
@@ -217,10 +221,8 @@ async def test_returns_keep_deduct_or_restore_the_voucher(client, tenant, databa
 
 async def test_a_sale_earns_fanquan_and_a_return_takes_it_back(client, tenant, database_url):
     _, card = await member_with_card(client, tenant.headers)
-    await template(database_url, tenant.id, "V20", face_value="20.00")
-    await rule(
-        database_url, tenant.id, "R200", template_code="V20", per_amount="200.00", max_per_receipt=2
-    )
+    await template(client, tenant, "V20", face_value="20.00")
+    await rule(client, tenant, "R200", template="V20", per_amount="200.00", max_per_receipt=2)
     lines = [line(1, "1", "300.00"), line(2, "1", "150.00"), line(3, "1", "100.00")]
     done = await post_sale(client, tenant.headers, sale_body(card, "F-1", lines))
     earned = [v["code"] for v in done["vouchers_earned"]]
@@ -256,8 +258,8 @@ async def test_a_coupon_card_holds_vouchers_but_gets_no_member_price_nor_points(
     _, card = await member_with_card(
         client, tenant.headers, usage="coupon", default_discount_rate="0.9"
     )
-    await template(database_url, tenant.id, "V20", face_value="20.00")
-    await rule(database_url, tenant.id, "R200", template_code="V20", per_amount="200.00")
+    await template(client, tenant, "V20", face_value="20.00")
+    await rule(client, tenant, "R200", template="V20", per_amount="200.00")
     q = await quote(client, tenant.headers, card, [goods(1, "200.00")])
     assert q["lines"][0]["final_amount"] == "200.00" and q["points_preview"]["total"] == 0
     done = await post_sale(client, tenant.headers, sale_body(card, "C-1", [line(1, "1", "200.00")]))
@@ -267,7 +269,7 @@ async def test_a_coupon_card_holds_vouchers_but_gets_no_member_price_nor_points(
 async def test_other_tenants_codes_are_unknown_here(client, tenant, other_tenant, database_url):
     _, card = await member_with_card(client, tenant.headers)
     theirs_member, _ = await member_with_card(client, other_tenant.headers)
-    await template(database_url, other_tenant.id, "V18")
+    await template(client, other_tenant, "V18")
     theirs = await voucher(database_url, other_tenant.id, theirs_member, "V18")
     q = await quote(client, tenant.headers, card, [goods(1, "100.00")], vouchers=[theirs])
     assert q["vouchers"][0]["reason"] == "not_found"
@@ -310,7 +312,7 @@ async def test_one_voucher_in_twenty_racing_sales_is_redeemed_once(live_server, 
             await sql(database_url, "SELECT tenant_id FROM members WHERE id = :m", m=cards[0][0])
         )[0][0]
         template_code = "B" + uuid.uuid4().hex[:8].upper()
-        await template(database_url, str(tenant_id), template_code, bearer=True)
+        await template(c, SimpleNamespace(headers=admin), template_code, bearer=True)
         code = await voucher(database_url, str(tenant_id), cards[0][0], template_code)
         run = uuid.uuid4().hex[:8]
         bodies = [

@@ -1,51 +1,19 @@
-"""Voucher templates and vouchers for till tests, written straight to the database (the
-checkout reads templates from its pricing snapshot, so the version is bumped as the API does)."""
+"""Vouchers for till tests: templates and 返券 rules through the API; vouchers with any window
+and the state a till leaves them in, straight in the database."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 from app.domain.voucher_codes import new_code
 from tests.factories.database import sql
 
 
-async def template(url: str, tenant_id: str, code: str = "V18", **fields) -> str:
-    row = {
-        "name": code,
-        "kind": "amount_off",
-        "face_value": "18.00",
-        "rate": None,
-        "max_discount": None,
-        "min_spend": None,
-        "stores": [],
-        "include": {},
-        "exclude": {},
-        "card_classes": [],
-        "bearer": False,
-        "valid_days": 30,
-        "per_member_limit": None,
-        "sharing_group": None,
-        "store_share": None,
-        **fields,
-    }
-    await sql(
-        url,
-        """
-        WITH t AS (
-          INSERT INTO voucher_templates (tenant_id, code, name, kind, face_value, rate,
-            max_discount, min_spend, stores, include, exclude, card_classes, bearer, valid_days,
-            per_member_limit, sharing_group, store_share)
-          VALUES (:tenant, :code, :name, :kind, CAST(:face_value AS numeric),
-            CAST(:rate AS numeric), CAST(:max_discount AS numeric), CAST(:min_spend AS numeric),
-            :stores, CAST(:include AS jsonb), CAST(:exclude AS jsonb), :card_classes, :bearer,
-            :valid_days, :per_member_limit, :sharing_group, CAST(:store_share AS numeric))
-          RETURNING tenant_id)
-        INSERT INTO pricing_versions (tenant_id, version) SELECT tenant_id, 1 FROM t
-        ON CONFLICT (tenant_id) DO UPDATE SET version = pricing_versions.version + 1
-        """,
-        tenant=tenant_id,
-        code=code,
-        **{**row, "include": json.dumps(row["include"]), "exclude": json.dumps(row["exclude"])},
-    )
+async def template(client, tenant, code: str = "V18", **fields) -> str:
+    """A template through the API: 18.00 off, valid 30 days from issue, unless ``fields``."""
+    body = {"code": code, "name": code, "kind": "amount_off", "valid_days": 30, **fields}
+    if body["kind"] != "percent_off":
+        body.setdefault("face_value", "18.00")
+    r = await client.post("/v1/voucher-templates", json=body, headers=tenant.headers)
+    assert r.status_code == 201, r.text
     return code
 
 
@@ -106,27 +74,8 @@ async def set_voucher_on_return(url: str, tenant_id: str, mode: str) -> None:
     )
 
 
-async def rule(url: str, tenant_id: str, code: str = "R200", **fields) -> None:
-    row = {
-        "name": code,
-        "template_code": "V20",
-        "per_amount": "200.00",
-        "max_per_receipt": None,
-        **fields,
-    }
-    await sql(
-        url,
-        """
-        WITH r AS (
-          INSERT INTO voucher_rules (tenant_id, code, name, template_code, per_amount,
-                                     max_per_receipt)
-          VALUES (:tenant, :code, :name, :template_code, CAST(:per_amount AS numeric),
-                  :max_per_receipt)
-          RETURNING tenant_id)
-        INSERT INTO pricing_versions (tenant_id, version) SELECT tenant_id, 1 FROM r
-        ON CONFLICT (tenant_id) DO UPDATE SET version = pricing_versions.version + 1
-        """,
-        tenant=tenant_id,
-        code=code,
-        **row,
-    )
+async def rule(client, tenant, code: str = "R200", **fields) -> None:
+    """A 返券 rule through the API: a V20 voucher per full 200.00, unless ``fields``."""
+    body = {"code": code, "name": code, "template": "V20", "per_amount": "200.00", **fields}
+    r = await client.post("/v1/voucher-rules", json=body, headers=tenant.headers)
+    assert r.status_code == 201, r.text
