@@ -30,7 +30,7 @@ from app.domain.vouchers import OnReturn, Voucher
 from app.domain.vouchers import Status as VoucherStatus
 from app.models.functions import APPLIED, CLAIMED
 from app.repositories import card_numbers
-from app.repositories.card_numbers import CARD_MEMBERS
+from app.repositories.card_numbers import CARD_MEMBERS, KeptMembers
 from app.repositories.points import settings_of
 from app.repositories.reads import (
     CARD_COLUMNS,
@@ -71,7 +71,7 @@ VOUCHER_FIELDS = """'code', v.code, 'template', v.template_code, 'status', v.sta
   'holder', v.member_id, 'valid_from', v.valid_from, 'valid_to', v.valid_to,
   'campaign', v.campaign_code, 'redeemed_amount', v.redeemed_amount"""
 # The vouchers a sale is paid with: where each code is, then each on its holder's key.
-VOUCHER_HOLDERS = """
+HOLDERS_OF_CODES = """
 SELECT code, member_id FROM voucher_codes WHERE tenant_id = $1 AND code = ANY($2::text[])
 """
 VOUCHERS = f"""
@@ -80,6 +80,9 @@ JOIN unnest($2::uuid[], $3::text[]) AS x(member_id, code)
   ON v.member_id = x.member_id AND v.code = x.code
 WHERE v.tenant_id = $1
 """  # noqa: S608 (constant column list, no input)
+
+
+VOUCHER_HOLDERS = KeptMembers()  # (tenant, code) → holder, as card numbers → member
 
 
 def vouchers_of(text: str | None) -> dict[str, Voucher]:
@@ -487,11 +490,16 @@ class LedgerStore:
         if not codes:
             return {}
         tenant = uuid.UUID(tenant_id)
-        holders = await self.connection.fetch(VOUCHER_HOLDERS, tenant, codes)
+        # A code's holder never changes: the quote that priced the basket looked it up.
+        holders = {c: m for c in codes if (m := VOUCHER_HOLDERS.get((tenant, c))) is not None}
+        if unknown := [c for c in codes if c not in holders]:
+            for row in await self.connection.fetch(HOLDERS_OF_CODES, tenant, unknown):
+                holders[row["code"]] = row["member_id"]
+                VOUCHER_HOLDERS.put((tenant, row["code"]), row["member_id"])
         if not holders:
             return {}
         text = await self.connection.fetchval(
-            VOUCHERS, tenant, [r["member_id"] for r in holders], [r["code"] for r in holders]
+            VOUCHERS, tenant, list(holders.values()), list(holders)
         )
         return vouchers_of(text)
 
