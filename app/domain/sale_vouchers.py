@@ -66,6 +66,9 @@ class SaleVouchers:
     answer: dict
 
 
+NOTHING = SaleVouchers({}, (), (), {}, {"vouchers_redeemed": [], "vouchers_earned": []})
+
+
 def _terms_json(template: Template) -> dict:
     include, exclude = template.scope.as_json()
     return {
@@ -134,8 +137,10 @@ def sale_vouchers(
     draw_code: Callable[[], str],
 ) -> SaleVouchers:
     """The sale's voucher payments checked and redeemed, and the vouchers it earns (返券)."""
-    basket = [BasketLine(line, amounts[line.line_no]) for line in lines]
     paying = [(i, p) for i, p in enumerate(payments) if p.method is PaymentMethod.VOUCHER]
+    if not paying and not rules:  # most sales: nothing to redeem or earn
+        return NOTHING
+    basket = [BasketLine(line, amounts[line.line_no]) for line in lines]
     codes = [p.voucher_code or "" for _, p in paying]
     outcomes = apply_vouchers(codes, found, templates, basket, who, groups, now)
     for (i, payment), outcome in zip(paying, outcomes, strict=True):
