@@ -21,6 +21,7 @@ from app.db import ReaderPool
 from app.domain.errors import N_, Conflict, DomainError, Invalid, Unavailable
 from app.repositories.analytics import AnalyticsRepository
 from app.repositories.audit import AuditRepository
+from app.repositories.campaigns import CampaignRepository
 from app.repositories.card_classes import CardClassRepository, SharingGroupRepository
 from app.repositories.cards import CardRepository
 from app.repositories.change_account import ChangeAccountRepository
@@ -43,6 +44,7 @@ from app.repositories.reads import HotReads
 from app.repositories.sales import SalesRepository
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
 from app.repositories.tiers import TierRepository
+from app.repositories.voucher_settings import VoucherSettingsRepository
 from app.repositories.vouchers import VoucherRepository
 
 # constraint name -> (code, message, field)
@@ -155,6 +157,8 @@ class UnitOfWork:
     csi: CsiRepository
     complaints: ComplaintRepository
     vouchers: VoucherRepository
+    campaigns: CampaignRepository
+    voucher_settings: VoucherSettingsRepository
 
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], reader: ReaderPool | None = None

@@ -14,6 +14,7 @@ from app.domain.access import Scope
 from app.domain.complaints import Channel, Severity, Status, Step
 from app.domain.points import Category
 from app.domain.rfm import SEGMENTS
+from app.domain.vouchers import OnReturn
 from app.domain.weights import Method
 
 
@@ -30,6 +31,7 @@ ComplaintChannel = _named("ComplaintChannel", Channel)
 ComplaintSeverity = _named("ComplaintSeverity", Severity)
 WeightingMethod = _named("WeightingMethod", Method)
 PointsCategory = _named("PointsCategory", Category)
+VoucherOnReturn = _named("VoucherOnReturn", OnReturn)
 
 RfmSegment = TypeAliasType("RfmSegment", Literal[SEGMENTS])  # type: ignore[valid-type]
 RfmMethod = TypeAliasType("RfmMethod", Literal["thresholds", "quantile"])

@@ -42,6 +42,7 @@ VOUCHER_TIMESTAMPS = {
     "vouchers": ("issued_at", "redeemed_at", "updated_at", "valid_from", "valid_to", "voided_at"),
 }
 
+
 def execute(url: str, *statements: str, **params) -> list[list[tuple]]:
     return asyncio.run(_execute(url, *((s, params) for s in statements)))
 

@@ -5,6 +5,7 @@ from app.routers.openapi_docs import AUTH_ERRORS
 from app.routers.v1 import (
     analytics,
     api_keys,
+    campaigns,
     card_classes,
     cards,
     change_account,
@@ -26,6 +27,7 @@ from app.routers.v1 import (
     settings,
     sharing_groups,
     stores,
+    voucher_settings,
     weights,
 )
 
@@ -55,3 +57,5 @@ router.include_router(csi.router)
 router.include_router(complaints.router)
 router.include_router(analytics.router)
 router.include_router(member_groups.router)
+router.include_router(campaigns.router)
+router.include_router(voucher_settings.router)
