@@ -170,6 +170,11 @@ class UnitOfWork:
         self._reader = reader
         self.reads = HotReads(reader)
 
+    def fork(self) -> UnitOfWork:
+        """Another unit of work on the same database: a transaction of its own, to run
+        alongside this one (a bulk write split into parts)."""
+        return UnitOfWork(self._sessionmaker, self._reader)
+
     @property
     def session(self) -> AsyncSession:
         """This transaction's session, opened on first use inside ``async with``."""

@@ -123,6 +123,7 @@ DOMAIN_CODES = frozenset(
         "invalid_track",
         "invalid_tree",
         "invalid_value_thresholds",
+        "invalid_voucher_code",
         "invalid_warm_rule",
         "invalid_weight",
         "invalid_window",

@@ -1,10 +1,9 @@
 """Campaigns: their rows, the batches of a bulk issue, and the aggregates of their results.
 
 An issue reads a batch of the group's members in member id order (the group list's key) with
-their stored arm and their draw computed in SQL, and writes what the plan says with one
-statement per table over arrays (``unnest``): the new arms (with their voucher), the codes'
-lookup rows, the vouchers. The results are read set-based: a few aggregate queries, whatever
-the campaign's size.
+their stored arm and their draw computed in SQL, and writes what the plan says with one COPY
+per table: the new arms (with their voucher), the codes' lookup rows, the vouchers. The results
+are read set-based: a few aggregate queries, whatever the campaign's size.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.campaigns import (
+    CENT,
     Arm,
     BatchPlan,
     Campaign,
@@ -65,20 +65,22 @@ def _values(c: Campaign) -> dict:
 
 # A batch of the group's members after ``$3`` (the nil UUID: from the first), with their
 # stored arm in the campaign, whether they hold its voucher, and their draw: the first 60 bits
-# of md5(seed ‖ member id).
+# of md5(seed ‖ member id). Each arm is looked up by its member's key: the lateral subquery is
+# kept apart (OFFSET 0) and compares the campaign as an expression, which no index serves, so
+# that no plan (generic, or made on the stale statistics that follow a bulk insert) scans the
+# whole campaign for every member.
 _BATCH = """
 SELECT g.member_id, a.arm, a.voucher_code IS NOT NULL AS served,
        ('x' || substr(md5($5 || g.member_id::text), 1, 15))::bit(60)::bigint < $6 AS control
 FROM member_group_members AS g
-LEFT JOIN campaign_members AS a
-  ON a.tenant_id = g.tenant_id AND a.member_id = g.member_id AND a.campaign_code = $7
-WHERE g.tenant_id = $1 AND g.group_code = $2 AND g.member_id > $3
+LEFT JOIN LATERAL (
+    SELECT a.arm, a.voucher_code FROM campaign_members AS a
+    WHERE a.tenant_id = $1 AND a.member_id = g.member_id AND a.campaign_code || '' = $7
+    OFFSET 0
+) AS a ON true
+WHERE g.tenant_id = $1 AND g.group_code = $2 AND g.member_id > $3 AND g.member_id <= $8
 ORDER BY g.member_id
 LIMIT $4
-"""
-_ARMS = """
-INSERT INTO campaign_members (tenant_id, member_id, campaign_code, arm, voucher_code)
-SELECT $1, x.m, $2, x.a, x.c FROM unnest($3::uuid[], $4::text[], $5::text[]) AS x(m, a, c)
 """
 _FILL = """
 UPDATE campaign_members AS a SET voucher_code = x.c
@@ -86,16 +88,20 @@ FROM unnest($3::uuid[], $4::text[]) AS x(m, c)
 WHERE a.tenant_id = $1 AND a.campaign_code = $2 AND a.member_id = x.m
   AND a.voucher_code IS NULL
 """
-_CODES = """
-INSERT INTO voucher_codes (tenant_id, code, member_id)
-SELECT $1, x.c, x.m FROM unnest($2::uuid[], $3::text[]) AS x(m, c)
-"""
-_VOUCHERS = """
-INSERT INTO vouchers (tenant_id, member_id, code, template_code, status, valid_from, valid_to,
-                      source, source_ref, campaign_code, issued_at)
-SELECT $1, x.m, x.c, $4, 'issued', $5, $6, 'campaign', $7, $7, $8
-FROM unnest($2::uuid[], $3::text[]) AS x(m, c)
-"""
+_ARM_COLUMNS = ["tenant_id", "member_id", "campaign_code", "arm", "voucher_code"]
+_VOUCHER_COLUMNS = [
+    "tenant_id",
+    "member_id",
+    "code",
+    "template_code",
+    "status",
+    "valid_from",
+    "valid_to",
+    "source",
+    "source_ref",
+    "campaign_code",
+    "issued_at",
+]
 
 # Per receipt that redeemed the campaign's vouchers: how many, their cost, and the receipt's
 # amount net of returns (member_transactions; a receipt returned in full brings nothing).
@@ -117,9 +123,10 @@ WITH r AS (
       ON t.tenant_id = :tenant AND t.member_id = r.member_id AND t.sale_id = r.sale_id
 )
 SELECT GROUPING(s.store) AS by_store, GROUPING(s.day) AS by_day, s.store, s.day,
-       sum(s.redeemed) AS redeemed, count(*) AS transactions,
-       count(DISTINCT s.member_id) AS members, sum(s.revenue) AS revenue, sum(s.cost) AS cost,
-       sum(s.cost_store) AS cost_store, sum(s.cost_supplier) AS cost_supplier
+       coalesce(sum(s.redeemed), 0) AS redeemed, count(*) AS transactions,
+       count(DISTINCT s.member_id) AS members, coalesce(sum(s.revenue), 0) AS revenue,
+       coalesce(sum(s.cost), 0) AS cost, coalesce(sum(s.cost_store), 0) AS cost_store,
+       coalesce(sum(s.cost_supplier), 0) AS cost_supplier
 FROM s
 GROUP BY GROUPING SETS ((), (s.store), (s.day))
 """
@@ -161,12 +168,14 @@ class CampaignRepository:
         )
         return result.first() is not None
 
-    async def get(self, tenant_id: str, code: str, *, lock: bool = False) -> Campaign | None:
+    async def get(
+        self, tenant_id: str, code: str, *, lock: bool = False, share: bool = False
+    ) -> Campaign | None:
         query = select(CampaignRow).where(
             CampaignRow.tenant_id == as_uuid(tenant_id), CampaignRow.code == code
         )
-        if lock:
-            query = query.with_for_update()
+        if lock or share:
+            query = query.with_for_update(read=share)
         row = (await self.session.scalars(query)).first()
         return None if row is None else _campaign(row)
 
@@ -223,19 +232,29 @@ class CampaignRepository:
             )
         ).scalar_one()
 
+    async def lock_issue(self, tenant_id: str, code: str, part: int) -> None:
+        """Until commit: this part of the campaign's issue is this transaction's (-1: the
+        budget's count), whichever call runs it."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key), :part)"),
+            {"key": f"campaign:{tenant_id}:{code}", "part": part},
+        )
+
     async def batch(
-        self, tenant_id: str, campaign: Campaign, after: str | None, limit: int
+        self, tenant_id: str, campaign: Campaign, after: uuid.UUID, last: uuid.UUID, limit: int
     ) -> builtins.list[GroupMember]:
+        """Up to ``limit`` of the group's members with ids in (after, last], in id order."""
         conn = await driver_connection(self.session)
         rows = await conn.fetch(
             _BATCH,
             as_uuid(tenant_id),
             campaign.member_group,
-            uuid.UUID(int=0) if after is None else uuid.UUID(after),
+            after,
             limit,
             campaign.seed,
             control_threshold(campaign.control_share),
             campaign.code,
+            last,
         )
         return [
             GroupMember(
@@ -258,28 +277,32 @@ class CampaignRepository:
         """Write ``plan``'s arms and vouchers (a code drawn twice fails the batch by its key)."""
         conn = await driver_connection(self.session)
         tenant = as_uuid(tenant_id)
+        code = campaign.code
         if plan.new_arms:
-            members, arms, codes = zip(*plan.new_arms, strict=True)
-            await conn.execute(
-                _ARMS, tenant, campaign.code, list(members), [a.value for a in arms], list(codes)
+            await conn.copy_records_to_table(
+                "campaign_members",
+                columns=_ARM_COLUMNS,
+                records=[(tenant, m, code, arm.value, c) for m, arm, c in plan.new_arms],
             )
         if plan.filled:
             members, codes = zip(*plan.filled, strict=True)
-            await conn.execute(_FILL, tenant, campaign.code, list(members), list(codes))
+            await conn.execute(_FILL, tenant, code, list(members), list(codes))
         vouchers = plan.vouchers
         if vouchers:
-            members, codes = zip(*vouchers, strict=True)
-            await conn.execute(_CODES, tenant, list(members), list(codes))
-            await conn.execute(
-                _VOUCHERS,
-                tenant,
-                list(members),
-                list(codes),
-                campaign.template,
-                window[0],
-                window[1],
-                campaign.code,
-                now,
+            await conn.copy_records_to_table(
+                "voucher_codes",
+                columns=["tenant_id", "code", "member_id"],
+                records=[(tenant, c, m) for m, c in vouchers],
+            )
+            start, end = window
+            template = campaign.template
+            await conn.copy_records_to_table(
+                "vouchers",
+                columns=_VOUCHER_COLUMNS,
+                records=[
+                    (tenant, m, c, template, "issued", start, end, "campaign", code, code, now)
+                    for m, c in vouchers
+                ],
             )
 
     # --- results ------------------------------------------------------------------------------
@@ -316,10 +339,10 @@ class CampaignRepository:
                 redeemed=int(r.redeemed),
                 transactions=r.transactions,
                 redeeming_members=r.members,
-                revenue=Decimal(r.revenue),
-                cost=Decimal(r.cost),
-                cost_store=Decimal(r.cost_store),
-                cost_supplier=Decimal(r.cost_supplier),
+                revenue=Decimal(r.revenue).quantize(CENT),
+                cost=Decimal(r.cost).quantize(CENT),
+                cost_store=Decimal(r.cost_store).quantize(CENT),
+                cost_supplier=Decimal(r.cost_supplier).quantize(CENT),
             )
             if r.by_store and r.by_day:
                 totals = slice_

@@ -9,8 +9,11 @@ served before it: exactly one voucher per treated member, however often it is ru
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import itertools
 import secrets
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -31,13 +34,14 @@ from app.domain.campaigns import results as campaign_results
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.member_groups import GroupStatus
 from app.domain.pagination import Page, decode_cursor, page_of
-from app.domain.voucher_codes import new_code
+from app.domain.voucher_codes import new_codes
 from app.domain.vouchers import Template, validity
 from app.services.analytics import zone_of
 from app.uow import UnitOfWork
 
 SUBJECT = "campaign"
 BATCH = 10_000
+PARTS = 2  # parts of an issue run side by side (database connections)
 SHARE = Decimal("0.0001")
 FIELDS = ("name", "template", "member_group", "control_share", "starts_at", "ends_at", "budget")
 
@@ -46,8 +50,10 @@ def _not_found(code: str) -> NotFound:
     return NotFound("campaign_not_found", "No campaign {code_name}.", code_name=code)
 
 
-async def _get(uow: UnitOfWork, who: Principal, code: str, *, lock: bool = False) -> Campaign:
-    campaign = await uow.campaigns.get(who.tenant_id, code, lock=lock)
+async def _get(
+    uow: UnitOfWork, who: Principal, code: str, *, lock: bool = False, share: bool = False
+) -> Campaign:
+    campaign = await uow.campaigns.get(who.tenant_id, code, lock=lock, share=share)
     if campaign is None:
         raise _not_found(code)
     return campaign
@@ -202,31 +208,75 @@ async def _issuable(
     return window
 
 
-async def issue(
-    uow: UnitOfWork, who: Principal, code: str, now: datetime, batch_size: int = BATCH
+def _parts(n: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """The member id space cut into ``n`` ranges (after, last]: the parts of an issue."""
+    top = 1 << 128
+    cuts = [uuid.UUID(int=top * k // n) for k in range(n)] + [uuid.UUID(int=top - 1)]
+    return list(itertools.pairwise(cuts))
+
+
+async def _issue_part(
+    uow: UnitOfWork,
+    who: Principal,
+    code: str,
+    part: int,
+    bounds: tuple[uuid.UUID, uuid.UUID],
+    window: tuple[datetime, datetime],
+    now: datetime,
+    batch_size: int,
 ) -> IssueResult:
-    """One voucher to each treated member of the group without one, within the budget."""
+    """One part of the group's list, batch by batch, each batch one transaction."""
     total = IssueResult()
-    after: str | None = None
-    window: tuple[datetime, datetime] | None = None
+    after, last = bounds
     while True:
         async with uow:
-            campaign = await _get(uow, who, code, lock=True)
-            if window is None:
-                window = await _issuable(uow, who, campaign, now)
-                await uow.campaigns.mark_issued(who.tenant_id, code, now)
+            # The campaign's terms can't change under a batch; the part is this call's until
+            # commit (another call's batch of it waits, then finds these members served).
+            campaign = await _get(uow, who, code, share=True)
+            await uow.campaigns.lock_issue(who.tenant_id, code, part)
             remaining = None
             if campaign.budget is not None:
+                await uow.campaigns.lock_issue(who.tenant_id, code, -1)  # one count at a time
                 issued = await uow.campaigns.issued_count(who.tenant_id, code)
                 remaining = max(campaign.budget - issued, 0)
-            members = await uow.campaigns.batch(who.tenant_id, campaign, after, batch_size)
-            plan = plan_batch(members, remaining, new_code)
+            members = await uow.campaigns.batch(who.tenant_id, campaign, after, last, batch_size)
+            plan = plan_batch(members, remaining, iter(new_codes(len(members))).__next__)
             await uow.campaigns.apply_batch(who.tenant_id, campaign, plan, window, now)
             await uow.commit()
         total = total.plus(plan)
         if len(members) < batch_size:
             return total
-        after = members[-1].member_id
+        after = uuid.UUID(members[-1].member_id)
+
+
+async def issue(
+    uow: UnitOfWork,
+    who: Principal,
+    code: str,
+    now: datetime,
+    batch_size: int = BATCH,
+    parts: int = PARTS,
+) -> IssueResult:
+    """One voucher to each treated member of the group without one, within the budget. The
+    group's list is cut into ``parts`` ranges of member ids issued side by side, each on a
+    connection of its own."""
+    async with uow:
+        campaign = await _get(uow, who, code, lock=True)
+        window = await _issuable(uow, who, campaign, now)
+        await uow.campaigns.mark_issued(who.tenant_id, code, now)
+        await uow.commit()
+    done = await asyncio.gather(
+        *(
+            _issue_part(uow.fork(), who, code, k, bounds, window, now, batch_size)
+            for k, bounds in enumerate(_parts(parts))
+        )
+    )
+    total = IssueResult()
+    for part in done:
+        total = IssueResult(
+            total.issued + part.issued, total.control + part.control, total.skipped + part.skipped
+        )
+    return total
 
 
 async def results(uow: UnitOfWork, who: Principal, code: str, now: datetime) -> Results:

@@ -118,6 +118,10 @@ async def test_create_read_list_change_and_delete(client, tenant, shop):
     assert created["budget"] == 100
     assert created["issued"] is False and created["last_issued_at"] is None
     assert (await client.get("/v1/campaigns/WB", headers=h)).json() == created
+    empty = (await client.get("/v1/campaigns/WB/results", headers=h)).json()
+    assert (empty["issued"], empty["redeemed"], empty["revenue"]) == (0, 0, "0.00")
+    assert empty["redemption_rate"] is None and empty["revenue_per_cost"] is None
+    assert empty["by_store"] == [] and empty["uplift"] is None
     await create(client, h, code="WB2")
     page = (await client.get("/v1/campaigns?limit=1", headers=h)).json()
     assert [c["code"] for c in page["items"]] == ["WB"]
@@ -246,11 +250,11 @@ async def test_small_batches_give_the_same_answer(client, tenant, shop, database
     """The issue walks the group in batches; batch edges change nothing."""
     h = tenant.headers
     await create(client, h, control_share="0.2", budget=30)
-    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    engine = create_engine(database_url, pool_size=2, max_overflow=0)  # two parts at once
     try:
         uow = UnitOfWork(create_sessionmaker(engine))
         who = Principal(tenant.id, "0", "test", frozenset({Scope.ADMIN}))
-        result = await campaigns.issue(uow, who, "WB", datetime.now(UTC), batch_size=7)
+        result = await campaigns.issue(uow, who, "WB", datetime.now(UTC), batch_size=7, parts=3)
     finally:
         await engine.dispose()
     stored = await arms(database_url, tenant.id)
