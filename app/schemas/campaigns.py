@@ -34,17 +34,17 @@ _CREATE: JsonDict = {
     "code": "WINBACK-2026",
     "name": "老客户维护: 18 CNY back",
     "template": "BACK18",
-    "member_group": "LAPSED",
+    "member_group": "ALL-MEMBERS",
     "control_share": "0.10",
     "starts_at": "2026-12-01T00:00:00+08:00",
-    "ends_at": "2027-01-01T00:00:00+08:00",
+    "ends_at": "2027-12-01T00:00:00+08:00",
     "budget": 15000,
 }
 _CAMPAIGN: JsonDict = {
     **_CREATE,
     "control_share": "0.1000",
     "starts_at": "2026-11-30T16:00:00Z",
-    "ends_at": "2026-12-31T16:00:00Z",
+    "ends_at": "2027-11-30T16:00:00Z",
     "issued": True,
     "last_issued_at": "2026-12-01T02:00:00Z",
     "created_at": "2026-11-28T08:00:00Z",
@@ -139,7 +139,19 @@ class IssueRead(BaseModel):
     )
 
 
+_SLICE: JsonDict = {
+    "redeemed": 861,
+    "transactions": 861,
+    "revenue": "169743.00",
+    "cost": "15498.00",
+    "cost_store": "15498.00",
+    "cost_supplier": "0.00",
+}
+
+
 class BreakdownRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SLICE]})
+
     redeemed: int = Field(description="Vouchers of the campaign redeemed.")
     transactions: int = Field(description="Receipts that redeemed them.")
     revenue: Money = Field(description="Those receipts' amounts net of returns (CNY).")
@@ -149,10 +161,14 @@ class BreakdownRead(BaseModel):
 
 
 class StoreBreakdownRead(BreakdownRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"store": "S01", **_SLICE}]})
+
     store: str | None = Field(description="The redeeming store.")
 
 
 class DayBreakdownRead(BreakdownRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"day": "2026-12-02", **_SLICE}]})
+
     day: dt.date = Field(description="The day of the redemption in the tenant's time zone.")
 
 

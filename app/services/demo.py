@@ -17,9 +17,18 @@ from app.domain.access import Principal, Scope
 from app.domain.card_classes import ClassTerms, OverrideLevel, ShareOverride, Usage, Verification
 from app.domain.cards import CardNumberFormat
 from app.domain.discount_rules import RuleLine, RuleTerms
+from app.domain.errors import NotFound
 from app.domain.imports import ImportFormat, OnError
 from app.domain.pricing import Level
-from app.services import card_classes, cards, discount_rules, imports, members, points
+from app.services import (
+    card_classes,
+    cards,
+    discount_rules,
+    imports,
+    member_groups,
+    members,
+    points,
+)
 from app.services.access import ensure_demo_tenant, issue_key
 from app.uow import UnitOfWork
 
@@ -89,6 +98,7 @@ DEMO_CLASSES = [  # created in this order: each upgrades into an earlier one
     ),
 ]
 DEMO_MEMBER_REF = "DEMO-0001"
+DEMO_GROUP = "ALL-MEMBERS"  # generated: the group the campaign examples target
 DEMO_MEMBER_ID = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"  # fixed, for the examples' member_id
 DEMO_MEMBER_POINTS = 5000  # given once, when the seed creates her: the redemption examples'
 # A year of purchases up to HISTORY_END, the CLV model example's calibration end: the demo
@@ -149,6 +159,7 @@ async def seed(uow: UnitOfWork, vault: Vault, remembered_key: str | None) -> Dem
     await _demo_discount_rule(uow, seeder)
     card_number = await _demo_card(uow, vault, seeder)
     await _demo_history(uow, seeder)
+    await _demo_member_group(uow, seeder)
     return DemoTenant(tenant.id, key, card_number)
 
 
@@ -194,6 +205,15 @@ async def _demo_history(uow: UnitOfWork, seeder: Principal) -> None:
         gzipped=False,
         now=datetime.now(UTC),
     )
+
+
+async def _demo_member_group(uow: UnitOfWork, seeder: Principal) -> None:
+    """A generated group of every member (DEMO_GROUP): the campaign examples target it."""
+    try:
+        await member_groups.get_group(uow, seeder, DEMO_GROUP)
+    except NotFound:
+        await member_groups.create_group(uow, seeder, DEMO_GROUP, "Every member", {})
+        await member_groups.generate(uow, seeder, DEMO_GROUP, datetime.now(UTC))
 
 
 async def _demo_discount_rule(uow: UnitOfWork, seeder: Principal) -> None:

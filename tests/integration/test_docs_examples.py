@@ -24,6 +24,8 @@ EXPECTED_PROBLEMS = {
     # The demo card was replaced just before (the step before it): a replaced card is not
     # cancelled. Cancelling first would fail replace the same way; one of the two must.
     ("POST", "/v1/cards/{number}/cancel"): "invalid_card_transition",
+    # The issue example (an action, before the deletes) issued the campaign: it is kept.
+    ("DELETE", "/v1/campaigns/{code}"): "campaign_issued",
 }
 # Ids the server assigns (rules, runs, complaints, jobs, ...) are pre-filled with "42", an id
 # of no particular tenant's: on the demo tenant it names nothing, and the answer is the 404.

@@ -42,8 +42,8 @@ GROUP_NOT_GENERATED = problems(
     examples={
         409: (
             "member_group_not_generated",
-            "Member group LAPSED is new: generate it first "
-            "(POST /v1/member-groups/LAPSED/generate).",
+            "Member group VIP-BEAUTY is new: generate it first "
+            "(POST /v1/member-groups/VIP-BEAUTY/generate).",
         )
     },
 )
