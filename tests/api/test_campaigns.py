@@ -2,6 +2,7 @@
 draw, budget, idempotence), its results (net of returns, by store and day, CSV, control
 comparison), the voucher settings, refusals and isolation."""
 
+import asyncio
 import csv
 import io
 from datetime import UTC, datetime, timedelta
@@ -448,3 +449,32 @@ async def test_other_tenants_see_nothing(client, tenant, other_tenant, shop):
     await client.put("/v1/settings/vouchers", json={"voucher_on_return": "restore"}, headers=o)
     assert (await client.get("/v1/settings/vouchers", headers=h)).json()["gross_margin"] == "0.3000"
     assert (await client.get("/v1/campaigns/WB", headers=h)).json()["name"] == "Winback"
+
+
+async def test_two_issues_at_once_serve_each_member_once(client, tenant, shop, database_url):
+    """Two calls of one campaign take turns on each part: no member gets two vouchers, and
+    neither call fails."""
+    await create(client, tenant.headers, control_share="0.1")
+    engine = create_engine(database_url, pool_size=4, max_overflow=0)
+    try:
+        who = Principal(tenant.id, "0", "test", frozenset({Scope.ADMIN}))
+        now = datetime.now(UTC)
+        a, b = await asyncio.gather(
+            *(
+                campaigns.issue(UnitOfWork(create_sessionmaker(engine)), who, "WB", now, 3)
+                for _ in range(2)
+            )
+        )
+    finally:
+        await engine.dispose()
+    stored = await arms(database_url, tenant.id)
+    treated = sum(1 for arm, _ in stored.values() if arm == "treated")
+    assert a.issued + b.issued == treated
+    assert a.control == b.control == 40 - treated
+    rows = await sql(
+        database_url,
+        "SELECT member_id, count(*) FROM vouchers WHERE tenant_id = CAST(:t AS uuid)"
+        " GROUP BY member_id HAVING count(*) > 1",
+        t=tenant.id,
+    )
+    assert rows == []
