@@ -109,6 +109,14 @@ TAGS = [
         "description": "Head office's view of its members: RFM, churn, lifecycle, CLV.",
     },
     {"name": "member groups", "description": "Member groups (会员卡群组): saved queries."},
+    {
+        "name": "rewards",
+        "description": "The rewards catalogue (积分商城): vouchers exchanged for points.",
+    },
+    {
+        "name": "voucher rules",
+        "description": "返券 rules: sales earn vouchers, one per full amount spent.",
+    },
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 

@@ -24,6 +24,7 @@ from app.domain.schedule import Schedule, daily_at, monthly_at
 from app.services.analytics import scheduled_rfm
 from app.services.idempotency import purge_keys
 from app.services.points import expire_points
+from app.services.vouchers import expire_vouchers
 from app.uow import Busy, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ async def _expire_points(uow: UnitOfWork, who: Principal, now: datetime) -> dict
 def default_jobs() -> list[Job]:
     return [
         Job("expire-points", daily_at(3, 0), _expire_points),
+        Job("expire-vouchers", daily_at(3, 10), expire_vouchers),
         Job("purge-idempotency-keys", daily_at(4, 0), purge_keys),
         # RFM snapshot as of the month just ended (docs/domain §5: 每月自动计算一次).
         Job("rfm", monthly_at(1, 2, 0), scheduled_rfm),

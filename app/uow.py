@@ -41,9 +41,11 @@ from app.repositories.points import PointsRepository
 from app.repositories.points_rules import PointsRulesRepository
 from app.repositories.pricing import DiscountRuleRepository, PricingRepository
 from app.repositories.reads import HotReads
+from app.repositories.rewards import RewardRepository
 from app.repositories.sales import SalesRepository
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
 from app.repositories.tiers import TierRepository
+from app.repositories.voucher_rules import VoucherRuleRepository
 from app.repositories.voucher_settings import VoucherSettingsRepository
 from app.repositories.vouchers import VoucherRepository
 
@@ -58,6 +60,11 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, str, str | None]] = {
     "pk_sharing_groups": (
         "sharing_group_exists",
         N_("A sharing group with this code already exists."),
+        "code",
+    ),
+    "pk_voucher_templates": (
+        "voucher_template_exists",
+        N_("A voucher template with this code already exists."),
         "code",
     ),
     "uq_tenants_name": ("tenant_exists", N_("A tenant with this name already exists."), "name"),
@@ -159,6 +166,8 @@ class UnitOfWork:
     vouchers: VoucherRepository
     campaigns: CampaignRepository
     voucher_settings: VoucherSettingsRepository
+    voucher_rules: VoucherRuleRepository
+    rewards: RewardRepository
 
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], reader: ReaderPool | None = None

@@ -11,10 +11,13 @@ DURATION seconds measured): of every 10 requests, 8 cash sales as above, 1 sale 
 of its 388.00 with points (10,000 points; every member is given 100,000,000 first) and 1
 partial return (1 unit of line 1) of a sale recorded for that purpose at setup. Printed
 after the cash line, with its ratio to the same pgbench tps. Every request must answer 2xx.
-WORKLOAD=cash|mixed|both (default both) chooses what runs.
+
+The voucher workload (issue 17): the same sales, each paid 18.00 with a voucher of its own
+(bearer vouchers issued at setup) and cash for the rest. Target: ≥ 0.9 × the cash sales/s of
+the same run. WORKLOAD=cash,voucher,mixed (default all three; any subset) chooses what runs.
 
     .venv/bin/python bench/sales.py            # embedded PostgreSQL in a temp dir
-    WORKLOAD=mixed DURATION=5 WARM_UP=2 .venv/bin/python bench/sales.py
+    WORKLOAD=cash,voucher DURATION=5 WARM_UP=2 .venv/bin/python bench/sales.py
     LOYALTY_DATABASE_URL=postgresql://... .venv/bin/python bench/sales.py
 """
 
@@ -28,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
@@ -53,13 +57,18 @@ PORT = int(os.environ.get("PORT", "8767"))
 DURATION = os.environ.get("DURATION", "20")
 WARM_UP = os.environ.get("WARM_UP", "5")
 CONNECTIONS = os.environ.get("CONNECTIONS", "32")
-WORKLOAD = os.environ.get("WORKLOAD", "both")
+WORKLOAD = os.environ.get("WORKLOAD", "cash,voucher,mixed").split(",")
+WORKLOADS = ("cash", "voucher", "mixed")
 MEMBERS = 256
 STORE = "S01"
 OCCURRED_AT = "2026-11-23T10:00:00+08:00"
 
 # The kind of each request, in turn (a thread's request counter modulo their number).
 CASH_ONLY = ["cash"]
+VOUCHER_ONLY = ["voucher"]
+# Vouchers per wrk thread and run: more than a run can spend at this machine's rates.
+VOUCHERS_PER_THREAD = int(os.environ.get("VOUCHERS_PER_THREAD", "30000"))
+WRK_THREADS = 2
 MIXED = ["cash"] * 8 + ["points", "return"]
 # Every member's points for the mixed run: a points sale spends 10,000 (100.00 CNY at the
 # default 100 points per CNY), so this is 10,000 of them per member.
@@ -122,6 +131,10 @@ PAYMENTS = {
     "points": [
         {"method": "bank_card", "amount": "288.00"},
         {"method": "points", "amount": "100.00"},
+    ],
+    "voucher": [
+        {"method": "voucher", "voucher_code": "%s", "amount": "18.00"},
+        {"method": "cash", "amount": "370.00"},
     ],
 }
 
@@ -194,6 +207,59 @@ def setup_mixed(c: httpx.Client, members: list[str], cards: list[str]) -> list[s
     return receipts
 
 
+def issue_vouchers(url: str, holder: str, count: int) -> list[str]:
+    """``count`` bearer vouchers of 18.00 (a template made here), held by ``holder``."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    import asyncpg
+
+    from app.domain.voucher_codes import new_code
+
+    codes = [new_code() for _ in range(count)]
+    now = datetime.now(UTC)
+
+    async def run() -> None:
+        conn = await asyncpg.connect(plain_url(url))
+        tenant_id = await conn.fetchval("SELECT tenant_id FROM members WHERE id = $1", holder)
+        await conn.execute(
+            "INSERT INTO voucher_templates (tenant_id, code, name, kind, face_value, bearer, "
+            "valid_days) VALUES ($1, 'B18', 'Bench', 'amount_off', 18, true, 30) "
+            "ON CONFLICT DO NOTHING",
+            tenant_id,
+        )
+        await conn.execute(
+            "UPDATE pricing_versions SET version = version + 1 WHERE tenant_id = $1", tenant_id
+        )
+        member = uuid.UUID(holder)
+        await conn.copy_records_to_table(
+            "voucher_codes",
+            records=[(tenant_id, c, member) for c in codes],
+            columns=["tenant_id", "code", "member_id"],
+        )
+        await conn.copy_records_to_table(
+            "vouchers",
+            records=[
+                (tenant_id, member, c, "B18", "issued", now, now + timedelta(days=30), "manual")
+                for c in codes
+            ],
+            columns=[
+                "tenant_id",
+                "member_id",
+                "code",
+                "template_code",
+                "status",
+                "valid_from",
+                "valid_to",
+                "source",
+            ],
+        )
+        await conn.close()
+
+    asyncio.run(run())
+    return codes
+
+
 # Per request: its kind (``kinds``), then a card by a fixed stride; a sale posts that card's
 # body of its kind, formatted with (thread id, counter, card); a return posts 1 unit of
 # line 1 of that card's return sale, formatted with (thread id, counter). response() counts
@@ -203,9 +269,10 @@ local cards = $cards
 local receipts = $receipts
 local kinds = $kinds
 local bodies = $bodies
+local codes = $codes
 local counter = 0
 local threads = {}
-n_cash, n_points, n_return, n_other, failed, failures = 0, 0, 0, 0, 0, ""
+n_cash, n_points, n_voucher, n_return, n_other, failed, failures = 0, 0, 0, 0, 0, 0, ""
 function setup(thread)
   thread:set("id", #threads)
   table.insert(threads, thread)
@@ -223,7 +290,9 @@ function request()
     local path = "/v1/sales/$store/" .. receipts[i] .. "/returns"
     return wrk.format(nil, path, nil, string.format(bodies[kind], id, counter))
   end
-  return wrk.format(nil, "/v1/sales", nil, string.format(bodies[kind], id, counter, cards[i]))
+  local code = codes[id * $per_thread + counter] or ""
+  return wrk.format(nil, "/v1/sales", nil,
+    string.format(bodies[kind], id, counter, cards[i], code))
 end
 function response(status, headers, body)
   if status < 200 or status > 299 then
@@ -233,6 +302,8 @@ function response(status, headers, body)
     end
   elseif body:find('"return_id"', 1, true) then
     n_return = n_return + 1
+  elseif body:find('"vouchers_redeemed":[{', 1, true) then
+    n_voucher = n_voucher + 1
   elseif body:find('"points_spent": ?0[,}]') then
     n_cash = n_cash + 1
   elseif body:find('"points_spent": ?[1-9]') then
@@ -242,7 +313,7 @@ function response(status, headers, body)
   end
 end
 function done(summary, latency, requests)
-  local n = {cash = 0, points = 0, ["return"] = 0, other = 0}
+  local n = {cash = 0, points = 0, voucher = 0, ["return"] = 0, other = 0}
   local failed = 0
   for _, t in ipairs(threads) do
     for kind in pairs(n) do n[kind] = n[kind] + t:get("n_" .. kind) end
@@ -251,10 +322,12 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   io.write(string.format("JSON {\"rps\": %f, \"p50\": %d, \"p99\": %d, " ..
-    "\"errors\": %d, \"non2xx\": %d, \"cash\": %d, \"points\": %d, \"return\": %d, " ..
-    "\"other\": %d, \"socket\": \"connect %d, read %d, write %d, timeout %d\"}\n",
+    "\"errors\": %d, \"non2xx\": %d, \"cash\": %d, \"points\": %d, \"voucher\": %d, " ..
+    "\"return\": %d, \"other\": %d, " ..
+    "\"socket\": \"connect %d, read %d, write %d, timeout %d\"}\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, failed, n.cash, n.points, n["return"], n.other,
+    e.connect + e.read + e.write + e.timeout, failed, n.cash, n.points, n.voucher, n["return"],
+    n.other,
     e.connect, e.read, e.write, e.timeout))
 end
 """)
@@ -276,6 +349,7 @@ def bodies(run: str) -> dict[str, str]:
     return {
         "cash": json.dumps(sale(number, "%s", PAYMENTS["cash"])),
         "points": json.dumps(sale(number, "%s", PAYMENTS["points"])),
+        "voucher": json.dumps(sale(number, "%s", PAYMENTS["voucher"])),
         "return": json.dumps({"return_no": number, "lines": [{"line_no": 1, "qty": "1"}]}),
     }
 
@@ -307,6 +381,7 @@ def wrk(
     seconds: str,
     kinds: list[str],
     receipts: Sequence[str] = (),
+    vouchers: Callable[[], list[str]] | None = None,
 ) -> dict:
     """Distinct requests of ``kinds`` for ``seconds``; ``run`` prefixes their receipt and
     return numbers. Prints the socket errors and the failures it saw (the first few of each
@@ -320,6 +395,8 @@ def wrk(
             bodies=lua({kind: body for kind, body in bodies(run).items() if kind in kinds}),
             key=key,
             store=STORE,
+            codes=lua(vouchers() if vouchers else []),
+            per_thread=VOUCHERS_PER_THREAD,
         )
     )
     result = run_wrk(script, base, CONNECTIONS, seconds)
@@ -345,8 +422,8 @@ def measured(label: str, url: str, run: str, go: Callable[[str, str], dict]) -> 
 
 
 def main() -> int:
-    if WORKLOAD not in ("cash", "mixed", "both"):
-        print(f"WORKLOAD must be cash, mixed or both, not {WORKLOAD!r}", file=sys.stderr)
+    if not set(WORKLOAD) <= set(WORKLOADS):
+        print(f"WORKLOAD must be some of {','.join(WORKLOADS)}", file=sys.stderr)
         return 2
     ensure_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="loyalty-sales-bench-"))
@@ -368,9 +445,14 @@ def main() -> int:
         )
         results = {}
         go = partial(wrk, base, pos, cards, workdir)
-        if WORKLOAD in ("cash", "both"):
+        if "cash" in WORKLOAD:
             results["sales"] = measured("sales", url, "", partial(go, kinds=CASH_ONLY))
-        if WORKLOAD in ("mixed", "both"):
+        if "voucher" in WORKLOAD:
+            pool = partial(issue_vouchers, url, members[0], VOUCHERS_PER_THREAD * WRK_THREADS)
+            results["voucher"] = measured(
+                "voucher", url, "V", partial(go, kinds=VOUCHER_ONLY, vouchers=pool)
+            )
+        if "mixed" in WORKLOAD:
             receipts = setup_mixed(c, members, cards)
             mixed = partial(go, kinds=MIXED, receipts=receipts)
             m = results["mixed"] = measured("mixed", url, "M", mixed)
@@ -396,6 +478,13 @@ def main() -> int:
             print(
                 f"sales/pgbench: {ratio:.0%}  (targets: >= 30 %, p99 <= 50 ms, no errors: "
                 f"{'met' if ok else 'NOT met'})"
+            )
+        if (v := results.get("voucher")) and (s := results.get("sales")):
+            ratio = v["rps"] / s["rps"]
+            ok = ratio >= 0.9 and v["errors"] == 0 and v["non2xx"] == 0
+            print(
+                f"voucher/cash: {ratio:.0%}  (target: >= 90 %, every request 2xx: "
+                f"{'met' if ok else 'NOT met'}; {v['voucher']} vouchers redeemed)"
             )
         if m := results.get("mixed"):
             clean = m["errors"] == 0 and m["non2xx"] == 0

@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 
 from app.domain.change_account import ChangeKind
 from app.domain.points import Category, Lot, spend_fifo
+from app.domain.vouchers import NewVoucher
 
 T = TypeVar("T")
 
@@ -294,6 +295,30 @@ class AuditRow:
 
 
 @dataclass(frozen=True)
+class VoucherRedemption:
+    """A voucher a sale is paid with: applies only while the voucher is still issued."""
+
+    code: str
+    holder: str  # member id: where the voucher is
+    sale_id: int
+    store_code: str
+    receipt_no: str
+    amount: Decimal
+    store_borne: Decimal
+    supplier_borne: Decimal
+
+
+@dataclass(frozen=True)
+class VoucherChange:
+    """A voucher a return voids (while issued) or restores (while redeemed by ``sale_id``)."""
+
+    code: str
+    holder: str
+    reason: str | None = None
+    sale_id: int | None = None
+
+
+@dataclass(frozen=True)
 class LedgerPlan:
     """Everything one write adds or changes for one member, and what it relied on."""
 
@@ -309,6 +334,10 @@ class LedgerPlan:
     spend: tuple[SpendRow, ...] = ()
     tiers: tuple[TierMove, ...] = ()
     audit: tuple[AuditRow, ...] = ()
+    vouchers_redeemed: tuple[VoucherRedemption, ...] = ()
+    vouchers_issued: tuple[NewVoucher, ...] = ()  # the member's: earned by a sale (返券)
+    vouchers_voided: tuple[VoucherChange, ...] = ()
+    vouchers_restored: tuple[VoucherChange, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -105,3 +105,20 @@ def member_cursor(cursor: str | None) -> uuid.UUID | None:
         return uuid.UUID(key[0])
     except ValueError:
         raise _invalid() from None
+
+
+# A member's vouchers run newest first by (issue time, code): their cursor is both.
+
+
+def time_code_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    key = decode_cursor(cursor, 2, (str,))
+    if not key:
+        return None
+    at, code = key
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise _invalid()
+    return when, code

@@ -84,9 +84,11 @@ class PaymentMethod(StrEnum):
     POINTS = "points"
     CHANGE_ACCOUNT = "change_account"
     COUPON = "coupon"
+    VOUCHER = "voucher"  # one of our vouchers, by its code: it pays the lines it covers
 
 
-# Paid with value the member did not pay money for now: earns no points.
+# Paid with value the member did not pay money for now: earns no points. A voucher pays the
+# lines it covers (its shares, app/domain/voucher_till.py), not the receipt pro rata.
 NOT_EARNING = frozenset({PaymentMethod.POINTS, PaymentMethod.CHANGE_ACCOUNT, PaymentMethod.COUPON})
 
 
@@ -113,6 +115,7 @@ class SaleLine:
 class Payment:
     method: PaymentMethod
     amount: Decimal
+    voucher_code: str | None = None  # a ``voucher`` payment's
 
 
 @dataclass(frozen=True)
@@ -188,10 +191,11 @@ def earn(
     k: Decimal = ONE,
     warm_points: Mapping[str, int] | None = None,
     identity_multiple: Decimal = ZERO,
+    voucher_shares: Mapping[int, Decimal] | None = None,
 ) -> Earning:
     """A, B, C, E for a sale. ``rates``: points per CNY for every line_no (0 excludes);
     ``k``: the largest applicable multiplier (≥ 1); ``warm_points``: rule_id → points, each
-    rule once by construction."""
+    rule once by construction; ``voucher_shares``: line_no → the part paid with vouchers."""
     _check_sale(lines, payments)
     warm_points = warm_points or {}
     for line in lines:
@@ -204,10 +208,11 @@ def earn(
         raise ValueError(f"identity multiple must be ≥ 0, got {identity_multiple}")
     if any(not isinstance(p, int) or p < 0 for p in warm_points.values()):
         raise ValueError("warm points must be integers ≥ 0")
-    amounts = [line.final_amount for line in lines]
+    by_voucher = voucher_shares or {}
+    amounts = [line.final_amount - by_voucher.get(line.line_no, ZERO) for line in lines]
     not_earning = sum((p.amount for p in payments if p.method in NOT_EARNING), ZERO)
     shares = allocate_pro_rata(min(not_earning, sum(amounts, ZERO)), amounts)
-    eligible = {line.line_no: line.final_amount - s for line, s in zip(lines, shares, strict=True)}
+    eligible = {line.line_no: a - s for line, a, s in zip(lines, amounts, shares, strict=True)}
     points = _worth(eligible, rates, k, identity_multiple, sum(warm_points.values()))
     return Earning(points, eligible)
 
@@ -225,10 +230,17 @@ class Sale:
     k: Decimal = ONE
     warm_points: Mapping[str, int] = field(default_factory=dict)
     identity_multiple: Decimal = ZERO
+    voucher_shares: Mapping[int, Decimal] = field(default_factory=dict)
 
     def earning(self) -> Earning:
         return earn(
-            self.lines, self.payments, self.rates, self.k, self.warm_points, self.identity_multiple
+            self.lines,
+            self.payments,
+            self.rates,
+            self.k,
+            self.warm_points,
+            self.identity_multiple,
+            self.voucher_shares,
         )
 
 

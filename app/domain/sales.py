@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 
-from app.domain.card_classes import CardClass
+from app.domain.card_classes import CardClass, SharingGroup, Usage
 from app.domain.card_lifecycle import Card, CardStatus, add_months, require_active
 from app.domain.change_account import ChangeKind, change_paid, refund_of_change_paid, signed
 from app.domain.errors import N_, Conflict, FieldError, Invalid, NotFound, refuse_any
@@ -77,7 +77,11 @@ from app.domain.points import (
 from app.domain.points import spend as spend_change
 from app.domain.points_ledger import PointsSettings
 from app.domain.points_rules import Applied, PointsRules, applied
+from app.domain.sale_vouchers import return_vouchers, sale_vouchers, shares_of
 from app.domain.tiers import UpgradeRule, upgrade_steps
+from app.domain.voucher_codes import new_code
+from app.domain.voucher_till import Redeemer
+from app.domain.vouchers import OnReturn, Template, Voucher, VoucherRule
 
 SALE = "sale"
 SALE_RETURN = "sale_return"
@@ -196,6 +200,9 @@ class SaleTerms:
     settings: PointsSettings
     classes: Mapping[str, CardClass]
     limits: SaleLimits
+    templates: Mapping[str, Template] = field(default_factory=dict)  # voucher templates
+    voucher_rules: tuple[VoucherRule, ...] = ()  # 返券
+    sharing_groups: Mapping[str, SharingGroup] = field(default_factory=dict)
 
     @property
     def upgrades(self) -> dict[str, UpgradeRule]:
@@ -223,6 +230,8 @@ class SaleContext:
     sale_id: int  # allocated by the read
     lot_ids: tuple[int, ...]  # SALE_LOTS allocated by the read
     change_entry_id: int | None
+    vouchers: Mapping[str, Voucher] = field(default_factory=dict)  # the payments', by code
+    draw_code: Callable[[], str] = new_code  # for the vouchers the sale earns
 
 
 @dataclass(frozen=True)
@@ -246,6 +255,8 @@ class ReturnContext:
     change_balance: Decimal | None  # read when the sale was paid from the change account
     return_id: int
     lot_ids: tuple[int, ...]  # RETURN_LOTS allocated by the read
+    on_return: OnReturn = OnReturn.KEEP  # the tenant's voucher_on_return
+    earned: Mapping[str, Voucher] = field(default_factory=dict)  # the sale's 返券, by code
 
 
 # --- pure helpers -------------------------------------------------------------------------
@@ -283,12 +294,16 @@ def sale_fingerprint(sale: SaleRequest) -> str:
                 }
                 for x in sale.lines
             ],
-            "payments": [
-                {"method": p.method.value, "amount": canonical_number(p.amount)}
-                for p in sale.payments
-            ],
+            "payments": [_payment(p, canonical_number(p.amount)) for p in sale.payments],
         }
     )
+
+
+def _payment(payment: Payment, amount: str) -> dict:
+    out = {"method": payment.method.value, "amount": amount}
+    if payment.voucher_code is not None:
+        out["voucher_code"] = payment.voucher_code
+    return out
 
 
 def return_fingerprint(request: ReturnRequest) -> str:
@@ -378,12 +393,14 @@ def sale_of(detail: Mapping) -> Sale:
             for x in detail["lines"]
         ),
         payments=tuple(
-            Payment(PaymentMethod(x["method"]), Decimal(x["amount"])) for x in detail["payments"]
+            Payment(PaymentMethod(x["method"]), Decimal(x["amount"]), x.get("voucher_code"))
+            for x in detail["payments"]
         ),
         rates={int(no): Decimal(rate) for no, rate in detail["rates"].items()},
         k=Decimal(detail["k"]),
         warm_points=dict(detail["warm_points"]),
         identity_multiple=Decimal(detail["identity_multiple"]),
+        voucher_shares=shares_of(detail),
     )
 
 
@@ -407,7 +424,7 @@ def sale_detail(
             }
             for x in till
         ],
-        "payments": [{"method": p.method.value, "amount": str(p.amount)} for p in sale.payments],
+        "payments": [_payment(p, str(p.amount)) for p in sale.payments],
         "rates": {str(no): str(rate) for no, rate in sale.rates.items()},
         "k": str(sale.k),
         "identity_multiple": str(sale.identity_multiple),
@@ -561,6 +578,22 @@ def decide_sale(
         )
     klass = terms.classes[card.card_class]
     settings = terms.settings
+    vouchers = sale_vouchers(
+        payments=request.payments,
+        lines=request.lines,
+        amounts={x.line_no: x.final_amount for x in request.lines},
+        found=context.vouchers,
+        templates=terms.templates,
+        rules=terms.voucher_rules,
+        groups=terms.sharing_groups,
+        who=Redeemer(request.store_code, card.card_class, card.member_id),
+        card_class=card.card_class,
+        sale_id=context.sale_id,
+        receipt_no=request.receipt_no,
+        occurred_at=request.occurred_at,
+        now=now,
+        draw_code=context.draw_code,
+    )
     what: Applied = applied(
         terms.rules,
         settings,
@@ -574,13 +607,16 @@ def decide_sale(
         tz=context.time_zone,
         groups=context.groups,
     )
+    if klass.usage is Usage.COUPON:  # 普通顾客返券卡: holds and earns vouchers, no points
+        what = Applied(dict.fromkeys(what.rates, ZERO), Decimal(1), {})
     sale = Sale(
         lines=tuple(SaleLine(x.line_no, x.qty, x.final_amount) for x in request.lines),
         payments=request.payments,
         rates=what.rates,
         k=what.k,
         warm_points=what.warm_points,
-        identity_multiple=klass.identity_points_multiple,
+        identity_multiple=ZERO if klass.usage is Usage.COUPON else klass.identity_points_multiple,
+        voucher_shares=vouchers.shares,
     )
     earned = sale.earning().points  # refuses bad lines and amounts, naming the field
     paid = points_paid(request.payments, settings.points_per_yuan)
@@ -619,8 +655,18 @@ def decide_sale(
     tier_change = next(
         ({"from": m.from_class, "to": m.to_class} for m in moves if m.number == number), None
     )
-    body = sale_body(
-        context.sale_id, request, member, earned, paid, points.balance, points.pending, tier_change
+    body = (
+        sale_body(
+            context.sale_id,
+            request,
+            member,
+            earned,
+            paid,
+            points.balance,
+            points.pending,
+            tier_change,
+        )
+        | vouchers.answer
     )
     row = SaleRow(
         id=context.sale_id,
@@ -630,7 +676,7 @@ def decide_sale(
         card_number=number,
         occurred_at=request.occurred_at,
         fingerprint=print_,
-        detail=sale_detail(request.lines, sale, earned, paid, lots),
+        detail=sale_detail(request.lines, sale, earned, paid, lots) | vouchers.detail,
         response=body,
     )
     plan = LedgerPlan(
@@ -649,6 +695,8 @@ def decide_sale(
             ),
         ),
         tiers=tuple(moves),
+        vouchers_redeemed=vouchers.redeemed,
+        vouchers_issued=vouchers.issued,
     )
     return Decided(plan, Recorded(201, body, replayed=False))
 
@@ -772,6 +820,20 @@ def decide_return(
     claw_back(ledger, {str(lot) for lot in stored.detail["lots"].values()}, back, source, card)
     points = ledger.plan()
 
+    lines = [_till_line(x) for x in stored.detail["lines"]]
+    vouchers = return_vouchers(
+        detail=stored.detail,
+        lines=lines,
+        amounts={x.line_no: x.final_amount for x in lines},
+        left_before=_left(sale, before),
+        left_after=_left(sale, after),
+        earned=context.earned,
+        member_id=stored.member_id,
+        on_return=context.on_return,
+        sale_id=stored.id,
+        return_no=request.return_no,
+        now=now,
+    )
     body = {
         "return_id": context.return_id,
         "return_no": request.return_no,
@@ -781,6 +843,8 @@ def decide_return(
         "money_due": str(price if missing else ZERO),
         "points_refunded": refund,
         "balance": points.balance,
+        "returned_amount": str(amount),
+        **vouchers.answer(),
     }
     detail = {
         "lines": [{"line_no": x.line_no, "qty": str(x.qty)} for x in request.lines],
@@ -789,6 +853,7 @@ def decide_return(
         "points_refunded": refund,
         "points_purchased": missing,
         "money_due": body["money_due"],
+        "voucher_deduction": str(vouchers.deduction),
     }
     spend: tuple[SpendRow, ...] = ()
     if amount:
@@ -810,5 +875,26 @@ def decide_return(
             returned={str(no): str(q) for no, q in after.items() if q},
         ),
         spend=spend,
+        vouchers_voided=vouchers.voided,
+        vouchers_restored=vouchers.restored,
     )
     return Decided(plan, Recorded(201, body, replayed=False))
+
+
+def _till_line(stored: Mapping) -> TillLine:
+    """A line as the sale stored it (its goods, for the scope of its vouchers)."""
+    return TillLine(
+        int(stored["line_no"]),
+        stored["sku"],
+        Decimal(stored["qty"]),
+        Decimal(stored["final_amount"]),
+        **{name: stored.get(name) for name in GOODS_FIELDS},
+    )
+
+
+def _left(sale: Sale, returned: Mapping[int, Decimal]) -> dict[int, Fraction]:
+    """The share of each line's quantity not returned."""
+    return {
+        line.line_no: 1 - Fraction(returned.get(line.line_no, ZERO)) / Fraction(line.qty)
+        for line in sale.lines
+    }

@@ -122,7 +122,7 @@ class Voucher:
     valid_from: datetime
     valid_to: datetime
     campaign: str | None = None
-    redeemed_sale_id: int | None = None
+    redeemed_amount: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -304,8 +304,85 @@ def _literally(text: str) -> Callable[[re.Match[str]], str]:
     return lambda _: text
 
 
-def _apply_ledger_plan(**fragments: str) -> PGFunction:
-    definition = _BODY
+# From migration 202612031700: the vouchers a sale redeems or earns and a return voids or
+# restores. Each is locked by its holder and code while in the status the plan read.
+_VOUCHER_GUARD = """
+    IF p_plan ? '{key}' THEN
+        SELECT count(*) INTO v_count FROM (
+            SELECT 1 FROM vouchers AS v
+            JOIN jsonb_array_elements(p_plan->'{key}') AS r
+              ON v.member_id = (r->>'holder')::uuid AND v.code = r->>'code'
+            WHERE v.tenant_id = p_tenant AND v.status IN ({status}){extra}
+            FOR UPDATE OF v
+        ) AS locked;
+        IF v_count <> jsonb_array_length(p_plan->'{key}') THEN
+            RETURN 'stale';
+        END IF;
+    END IF;"""
+LOCK_VOUCHERS = "".join(
+    _VOUCHER_GUARD.format(key=key, status=status, extra=extra)
+    for key, status, extra in (
+        ("vouchers_redeemed", "'issued'", ""),
+        ("vouchers_voided", "'issued', 'expired'", ""),
+        (
+            "vouchers_restored",
+            "'redeemed'",
+            "\n              AND v.redeemed_sale_id = (r->>'sale_id')::bigint",
+        ),
+    )
+)
+WRITE_VOUCHERS = """
+    IF p_plan ? 'vouchers_redeemed' THEN
+        UPDATE vouchers AS v
+        SET status = 'redeemed', redeemed_at = v_now, redeemed_member_id = p_member,
+            redeemed_sale_id = (r->>'sale_id')::bigint, redeemed_store = r->>'store_code',
+            redeemed_receipt = r->>'receipt_no', redeemed_amount = (r->>'amount')::numeric,
+            store_borne = (r->>'store_borne')::numeric,
+            supplier_borne = (r->>'supplier_borne')::numeric, updated_at = now()
+        FROM jsonb_array_elements(p_plan->'vouchers_redeemed') AS r
+        WHERE v.tenant_id = p_tenant AND v.member_id = (r->>'holder')::uuid
+          AND v.code = r->>'code';
+    END IF;
+    IF p_plan ? 'vouchers_voided' THEN
+        UPDATE vouchers AS v
+        SET status = 'voided', voided_at = v_now, void_reason = r->>'reason', updated_at = now()
+        FROM jsonb_array_elements(p_plan->'vouchers_voided') AS r
+        WHERE v.tenant_id = p_tenant AND v.member_id = (r->>'holder')::uuid
+          AND v.code = r->>'code';
+    END IF;
+    IF p_plan ? 'vouchers_restored' THEN
+        UPDATE vouchers AS v
+        SET status = 'issued', redeemed_at = NULL, redeemed_member_id = NULL,
+            redeemed_sale_id = NULL, redeemed_store = NULL, redeemed_receipt = NULL,
+            redeemed_amount = NULL, store_borne = NULL, supplier_borne = NULL, updated_at = now()
+        FROM jsonb_array_elements(p_plan->'vouchers_restored') AS r
+        WHERE v.tenant_id = p_tenant AND v.member_id = (r->>'holder')::uuid
+          AND v.code = r->>'code';
+    END IF;
+    IF p_plan ? 'vouchers_issued' THEN
+        INSERT INTO voucher_codes (tenant_id, code, member_id)
+        SELECT p_tenant, r->>'code', p_member
+        FROM jsonb_array_elements(p_plan->'vouchers_issued') AS r;
+        INSERT INTO vouchers (tenant_id, member_id, code, template_code, status, valid_from,
+                              valid_to, source, source_ref, campaign_code, issued_at)
+        SELECT p_tenant, p_member, r->>'code', r->>'template', 'issued',
+               (r->>'valid_from')::timestamptz, (r->>'valid_to')::timestamptz, r->>'source',
+               r->>'source_ref', r->>'campaign', v_now
+        FROM jsonb_array_elements(p_plan->'vouchers_issued') AS r;
+    END IF;"""
+
+
+def _with_vouchers(body: str) -> str:
+    """The body with the voucher fragments' places: guards before the claims, writes last."""
+    claims = "    -- 2. Claims:"
+    done = "    RETURN 'applied';"
+    return body.replace(claims, "    -- LOCK_VOUCHERS\n\n" + claims).replace(
+        done, "    -- WRITE_VOUCHERS\n" + done
+    )
+
+
+def _apply_ledger_plan(body: str = _BODY, **fragments: str) -> PGFunction:
+    definition = body
     for name, text in fragments.items():
         definition = re.sub(f"^ *-- {name}$", _literally(text.strip("\n")), definition, flags=re.M)
     return PGFunction(schema="public", signature=SIGNATURE, definition=definition)
@@ -320,8 +397,9 @@ _202612021100 = {
     "MOVE_TIERS": MOVE_TIERS_202612021100,
     "TIER_EVENTS": TIER_EVENTS_202612021100,
 }
-# As the migrations that created them: 202612021100, 202612031300, 202612031400, then
-# 202612031500 (the current one). The migration that replaces each restores it on downgrade.
+# As the migrations that created them: 202612021100, 202612031300, 202612031400,
+# 202612031500, then 202612031700 (the current one). The migration that replaces each
+# restores it on downgrade.
 APPLY_LEDGER_PLAN_202612021100 = _apply_ledger_plan(**_202612021100)
 APPLY_LEDGER_PLAN_202612031300 = _apply_ledger_plan(
     **(_202612021100 | {"CLAIM_RETURN": CLAIM_RETURN})
@@ -329,12 +407,19 @@ APPLY_LEDGER_PLAN_202612031300 = _apply_ledger_plan(
 APPLY_LEDGER_PLAN_202612031400 = _apply_ledger_plan(
     **(_202612021100 | {"CLAIM_RETURN": CLAIM_RETURN, "TIER_EVENTS": TIER_EVENTS})
 )
+_202612031500 = {
+    "LOCK_TIERS": LOCK_TIERS,
+    "CLAIM_SALE": CLAIM_SALE,
+    "CLAIM_RETURN": CLAIM_RETURN,
+    "MOVE_POINTS": MOVE_POINTS,
+    "ADD_TOTALS": ADD_TOTALS,
+    "MOVE_TIERS": MOVE_TIERS,
+    "TIER_EVENTS": TIER_EVENTS,
+}
+APPLY_LEDGER_PLAN_202612031500 = _apply_ledger_plan(**_202612031500)
 APPLY_LEDGER_PLAN = _apply_ledger_plan(
-    LOCK_TIERS=LOCK_TIERS,
-    CLAIM_SALE=CLAIM_SALE,
-    CLAIM_RETURN=CLAIM_RETURN,
-    MOVE_POINTS=MOVE_POINTS,
-    ADD_TOTALS=ADD_TOTALS,
-    MOVE_TIERS=MOVE_TIERS,
-    TIER_EVENTS=TIER_EVENTS,
+    _with_vouchers(_BODY),
+    **_202612031500,
+    LOCK_VOUCHERS=LOCK_VOUCHERS,
+    WRITE_VOUCHERS=WRITE_VOUCHERS,
 )

@@ -23,9 +23,10 @@ WHERE k.key_hash = $1 AND k.revoked_at IS NULL
 """
 
 
-class CardMembers:
-    """The members of the card numbers this worker has looked up, oldest dropped first
-    beyond ``size`` (a dict keeps insertion order; an entry is a few hundred bytes)."""
+class KeptMembers:
+    """The members of the keys (card numbers, voucher codes) this worker has looked up, oldest
+    dropped first beyond ``size`` (a dict keeps insertion order; an entry is a few hundred
+    bytes). A key never changes its member."""
 
     def __init__(self, size: int = 200_000) -> None:
         self.size = size
@@ -54,4 +55,4 @@ class CardMembers:
         return member
 
 
-CARD_MEMBERS = CardMembers()
+CARD_MEMBERS = KeptMembers()

@@ -26,9 +26,11 @@ from app.domain.ledger import Holdings, LedgerPlan, PlannedEntry
 from app.domain.points import Category, Lot
 from app.domain.points_ledger import PointsSettings
 from app.domain.sales import SALE_LOTS, MemberCard, Stored, StoredSale
+from app.domain.vouchers import OnReturn, Voucher
+from app.domain.vouchers import Status as VoucherStatus
 from app.models.functions import APPLIED, CLAIMED
 from app.repositories import card_numbers
-from app.repositories.card_numbers import CARD_MEMBERS
+from app.repositories.card_numbers import CARD_MEMBERS, KeptMembers
 from app.repositories.points import settings_of
 from app.repositories.reads import (
     CARD_COLUMNS,
@@ -65,6 +67,42 @@ def _lots_column(tenant: str, member: str, when: str = "true") -> str:
 
 
 LOT_FIELDS = "l.id, l.category, l.points_left, l.earned_at, l.available_at, l.expires_at"
+VOUCHER_FIELDS = """'code', v.code, 'template', v.template_code, 'status', v.status,
+  'holder', v.member_id, 'valid_from', v.valid_from, 'valid_to', v.valid_to,
+  'campaign', v.campaign_code, 'redeemed_amount', v.redeemed_amount"""
+# The vouchers a sale is paid with: where each code is, then each on its holder's key.
+HOLDERS_OF_CODES = """
+SELECT code, member_id FROM voucher_codes WHERE tenant_id = $1 AND code = ANY($2::text[])
+"""
+VOUCHERS = f"""
+SELECT json_agg(json_build_object({VOUCHER_FIELDS}))::text FROM vouchers AS v
+JOIN unnest($2::uuid[], $3::text[]) AS x(member_id, code)
+  ON v.member_id = x.member_id AND v.code = x.code
+WHERE v.tenant_id = $1
+"""  # noqa: S608 (constant column list, no input)
+
+
+VOUCHER_HOLDERS = KeptMembers()  # (tenant, code) → holder, as card numbers → member
+
+
+def vouchers_of(text: str | None) -> dict[str, Voucher]:
+    """Vouchers as VOUCHER_FIELDS aggregated them, by code."""
+    return {
+        x["code"]: Voucher(
+            code=x["code"],
+            template=x["template"],
+            status=VoucherStatus(x["status"]),
+            holder=str(x["holder"]),
+            valid_from=datetime.fromisoformat(x["valid_from"]),
+            valid_to=datetime.fromisoformat(x["valid_to"]),
+            campaign=x["campaign"],
+            redeemed_amount=None
+            if x["redeemed_amount"] is None
+            else Decimal(str(x["redeemed_amount"])),
+        )
+        for x in json.loads(text or "[]")
+    }
+
 
 SETTINGS_COLUMNS = """
 ps.expiry_kind, ps.expiry_n, ps.pending_days, ps.point_price, ps.points_per_yuan,
@@ -138,6 +176,12 @@ SELECT t.time_zone, {SETTINGS_COLUMNS},
        {_lots_column("s.tenant_id", "$member")},
        (SELECT ca.balance FROM change_accounts AS ca
         WHERE ca.tenant_id = s.tenant_id AND ca.member_id = $member) AS change_balance,
+       (SELECT vs.voucher_on_return FROM voucher_settings AS vs WHERE vs.tenant_id = t.id)
+         AS voucher_on_return,
+       CASE WHEN s.detail ? 'vouchers_earned' THEN (
+         SELECT json_agg(json_build_object({VOUCHER_FIELDS}))::text FROM vouchers AS v
+         WHERE v.tenant_id = s.tenant_id AND v.member_id = $member AND v.source = 'sale'
+           AND v.source_ref = s.id::text) END AS earned_vouchers,
        CASE WHEN s.id IS NOT NULL AND r.id IS NULL THEN (SELECT nextval('sale_returns_id_seq')) END
          AS new_return_id,
        CASE WHEN s.id IS NOT NULL AND r.id IS NULL THEN
@@ -251,6 +295,8 @@ class ReturnRead:
     change_balance: Decimal | None
     return_id: int
     lot_ids: tuple[int, ...]
+    on_return: OnReturn
+    earned: dict[str, Voucher]
 
 
 @dataclass(frozen=True)
@@ -435,7 +481,27 @@ class LedgerStore:
             change_balance=row["change_balance"],
             return_id=row["new_return_id"] or 0,
             lot_ids=tuple(row["new_lot_ids"] or (0, 0)),
+            on_return=OnReturn(row["voucher_on_return"] or OnReturn.KEEP),
+            earned=vouchers_of(row["earned_vouchers"]),
         )
+
+    async def vouchers(self, tenant_id: str, codes: list[str]) -> dict[str, Voucher]:
+        """The vouchers of ``codes`` in the tenant (a code it does not know is left out)."""
+        if not codes:
+            return {}
+        tenant = uuid.UUID(tenant_id)
+        # A code's holder never changes: the quote that priced the basket looked it up.
+        holders = {c: m for c in codes if (m := VOUCHER_HOLDERS.get((tenant, c))) is not None}
+        if unknown := [c for c in codes if c not in holders]:
+            for row in await self.connection.fetch(HOLDERS_OF_CODES, tenant, unknown):
+                holders[row["code"]] = row["member_id"]
+                VOUCHER_HOLDERS.put((tenant, row["code"]), row["member_id"])
+        if not holders:
+            return {}
+        text = await self.connection.fetchval(
+            VOUCHERS, tenant, list(holders.values()), list(holders)
+        )
+        return vouchers_of(text)
 
     async def member(
         self,
@@ -649,4 +715,40 @@ def plan_json(plan: LedgerPlan) -> str:
             }
             for a in plan.audit
         ]
+    if plan.vouchers_redeemed:
+        out["vouchers_redeemed"] = [
+            {
+                "code": v.code,
+                "holder": v.holder,
+                "sale_id": v.sale_id,
+                "store_code": v.store_code,
+                "receipt_no": v.receipt_no,
+                "amount": v.amount,
+                "store_borne": v.store_borne,
+                "supplier_borne": v.supplier_borne,
+            }
+            for v in plan.vouchers_redeemed
+        ]
+    if plan.vouchers_issued:
+        out["vouchers_issued"] = [
+            {
+                "code": v.code,
+                "template": v.template,
+                "valid_from": v.valid_from,
+                "valid_to": v.valid_to,
+                "source": v.source.value,
+                "source_ref": v.source_ref,
+                "campaign": v.campaign,
+            }
+            for v in plan.vouchers_issued
+        ]
+    for key, changes in (
+        ("vouchers_voided", plan.vouchers_voided),
+        ("vouchers_restored", plan.vouchers_restored),
+    ):
+        if changes:
+            out[key] = [
+                {"code": v.code, "holder": v.holder, "reason": v.reason, "sale_id": v.sale_id}
+                for v in changes
+            ]
     return to_json(out).decode()

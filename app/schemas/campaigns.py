@@ -33,7 +33,7 @@ Ratio2: Any = Annotated[
 _CREATE: JsonDict = {
     "code": "WINBACK-2026",
     "name": "老客户维护: 18 CNY back",
-    "template": "BACK18",
+    "template": "CNY18",
     "member_group": "ALL-MEMBERS",
     "control_share": "0.10",
     "starts_at": "2026-12-01T00:00:00+08:00",

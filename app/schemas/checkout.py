@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from app.domain.money import ZERO
 from app.schemas.common import DecimalString, Instant, JsonInt, Rate4, Strict, rate4
+from app.schemas.enums import VoucherReason
 
 _LINE: JsonDict = {
     "line_no": 1,
@@ -62,6 +65,12 @@ class QuoteRequest(Strict):
         "future to check next week's prices).",
     )
     lines: list[QuoteLine] = Field(description="1 to 500 lines.")
+    vouchers: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Voucher codes to apply (spaces, dashes and lower case are accepted). Each "
+        "is applied or reported with a reason; none makes the quote fail.",
+    )
 
 
 class QuoteCard(BaseModel):
@@ -89,12 +98,27 @@ class QuotedLine(BaseModel):
     member_discount: DecimalString
     store_borne: DecimalString
     supplier_borne: DecimalString
+    voucher_discount: DecimalString = Field(description="What the basket's vouchers take off.")
+    voucher_store_borne: DecimalString
+    voucher_supplier_borne: DecimalString
 
 
 class QuoteTotals(BaseModel):
     original_amount: DecimalString
     final_amount: DecimalString
     discount_amount: DecimalString
+    voucher_discount: DecimalString
+    payable: DecimalString = Field(description="final_amount less the vouchers: left to pay.")
+
+
+class QuotedVoucher(BaseModel):
+    code: str
+    applied: bool
+    amount: DecimalString = Field(
+        description="What it takes off (0.00 when not applied): the sale's `voucher` payment "
+        "for it must be exactly this."
+    )
+    reason: VoucherReason | None = Field(description="Why it does not apply (null if it does).")
 
 
 class PointsPreview(BaseModel):
@@ -131,15 +155,28 @@ class QuoteResponse(BaseModel):
                             "member_discount": "4.50",
                             "store_borne": "2.25",
                             "supplier_borne": "2.25",
+                            "voucher_discount": "18.00",
+                            "voucher_store_borne": "18.00",
+                            "voucher_supplier_borne": "0.00",
                         }
                     ],
                     "totals": {
                         "original_amount": "100.00",
                         "final_amount": "85.50",
                         "discount_amount": "14.50",
+                        "voucher_discount": "18.00",
+                        "payable": "67.50",
                     },
-                    "points_preview": {"A": 8, "B": 8, "C": 0, "E": 0, "total": 16},
+                    "points_preview": {"A": 6, "B": 6, "C": 0, "E": 0, "total": 12},
                     "openable_card_classes": [],
+                    "vouchers": [
+                        {
+                            "code": "X7HF7N6SF9HPRS",
+                            "applied": True,
+                            "amount": "18.00",
+                            "reason": None,
+                        }
+                    ],
                 }
             ]
         },
@@ -159,6 +196,7 @@ class QuoteResponse(BaseModel):
     openable_card_classes: list[str] = Field(
         description="Without a card: classes a walk-in may open on this receipt."
     )
+    vouchers: list[QuotedVoucher] = Field(description="The vouchers sent, in the order sent.")
 
 
 def _money(value: Decimal) -> str:
@@ -172,11 +210,26 @@ def _preview(earning) -> dict | None:
     return {**points, "total": sum(points.values())}
 
 
+def _voucher_split(outcomes, line_no: int) -> dict:
+    amount = store = ZERO
+    for o in outcomes:
+        if o.discount is not None:
+            amount += o.discount.shares.get(line_no, ZERO)
+            store += o.discount.store_by_line.get(line_no, ZERO)
+    return {
+        "voucher_discount": _money(amount),
+        "voucher_store_borne": _money(store),
+        "voucher_supplier_borne": _money(amount - store),
+    }
+
+
 def quote_json(result) -> bytes:
     """A quote as the JSON of ``QuoteResponse``, built directly: the hottest response, so its
     values (already exact Decimals from the domain) are not validated a second time.
     ``tests/api/test_checkout.py`` checks the output against the model."""
     card = result.card
+    totals = result.basket.totals
+    vouchers = sum((o.amount for o in result.vouchers), ZERO)
     return json.dumps(
         {
             "card": {"number": card.number, "class": card.card_class} if card else None,
@@ -197,16 +250,28 @@ def quote_json(result) -> bytes:
                     "member_discount": _money(p.member_discount),
                     "store_borne": _money(p.store_borne),
                     "supplier_borne": _money(p.supplier_borne),
+                    **_voucher_split(result.vouchers, p.line_no),
                 }
                 for p in result.basket.lines
             ],
             "totals": {
-                "original_amount": _money(result.basket.totals.original_amount),
-                "final_amount": _money(result.basket.totals.final_amount),
-                "discount_amount": _money(result.basket.totals.discount_amount),
+                "original_amount": _money(totals.original_amount),
+                "final_amount": _money(totals.final_amount),
+                "discount_amount": _money(totals.discount_amount),
+                "voucher_discount": _money(vouchers),
+                "payable": _money(totals.final_amount - vouchers),
             },
             "points_preview": _preview(result.points_preview),
             "openable_card_classes": result.openable_card_classes,
+            "vouchers": [
+                {
+                    "code": o.code,
+                    "applied": o.applied,
+                    "amount": _money(o.amount),
+                    "reason": o.reason.value if o.reason else None,
+                }
+                for o in result.vouchers
+            ],
         },
         ensure_ascii=False,
     ).encode()

@@ -102,7 +102,7 @@ class Patch(Strict):
     def _no_null_for_required(self) -> Patch:
         for name in self.model_fields_set - self.nullable:
             if getattr(self, name) is None:
-                raise _refused(N_("{name} cannot be null"), name=name)
+                raise refused(N_("{name} cannot be null"), name=name)
         return self
 
     def changes(self) -> dict:
@@ -265,7 +265,7 @@ def _stored(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("stored"))
 
 
-def _refused(template: str, **texts: str) -> PydanticCustomError:
+def refused(template: str, **texts: str) -> PydanticCustomError:
     """A refusal whose message is ``template`` filled with ``texts``; both are kept in its
     context, so the edge can translate each (app/routers/pydantic_messages.py)."""
     # No "Value error, " before the message, as a ValueError would put.
@@ -280,21 +280,21 @@ def parse_instant(value: object, info: ValidationInfo) -> datetime:
         try:
             moment = datetime.fromisoformat(value.upper())  # RFC 3339 allows t and z
         except ValueError:
-            raise _refused(
+            raise refused(
                 N_("is not a valid date and time: it must be {rule}"), rule=INSTANT_RULE
             ) from None
     else:
-        raise _refused(N_("must be {rule}"), rule=INSTANT_RULE)
+        raise refused(N_("must be {rule}"), rule=INSTANT_RULE)
     offset = moment.utcoffset()
     if offset is None:
-        raise _refused(N_("must carry a UTC offset: it must be {rule}"), rule=INSTANT_RULE)
+        raise refused(N_("must carry a UTC offset: it must be {rule}"), rule=INSTANT_RULE)
     if _stored(info):
         return moment
     if abs(offset) > MAX_OFFSET:
-        raise _refused(N_("has a UTC offset beyond ±14:00"))
+        raise refused(N_("has a UTC offset beyond ±14:00"))
     # Aware datetimes compare without converting, so this can't overflow near year 1 or 9999.
     if not INSTANT_MIN <= moment < INSTANT_END:
-        raise _refused(N_("must be from 2000-01-01T00:00:00Z to before 2100-01-01T00:00:00Z"))
+        raise refused(N_("must be from 2000-01-01T00:00:00Z to before 2100-01-01T00:00:00Z"))
     return moment
 
 
@@ -306,11 +306,11 @@ def parse_day(value: object, info: ValidationInfo) -> date:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            raise _refused(N_("is not a valid date: it must be {rule}"), rule=DAY_RULE) from None
+            raise refused(N_("is not a valid date: it must be {rule}"), rule=DAY_RULE) from None
     else:
-        raise _refused(N_("must be {rule}"), rule=DAY_RULE)
+        raise refused(N_("must be {rule}"), rule=DAY_RULE)
     if not _stored(info) and not DAY_MIN <= day < DAY_END:
-        raise _refused(N_("must be from 1900-01-01 to 2099-12-31"))
+        raise refused(N_("must be from 1900-01-01 to 2099-12-31"))
     return day
 
 

@@ -14,7 +14,11 @@ from app.domain.access import Scope
 from app.domain.complaints import Channel, Severity, Status, Step
 from app.domain.points import Category
 from app.domain.rfm import SEGMENTS
+from app.domain.voucher_till import Reason
+from app.domain.vouchers import Kind as VoucherKindEnum
 from app.domain.vouchers import OnReturn
+from app.domain.vouchers import Source as VoucherSourceEnum
+from app.domain.vouchers import Status as VoucherStatusEnum
 from app.domain.weights import Method
 
 
@@ -32,6 +36,14 @@ ComplaintSeverity = _named("ComplaintSeverity", Severity)
 WeightingMethod = _named("WeightingMethod", Method)
 PointsCategory = _named("PointsCategory", Category)
 VoucherOnReturn = _named("VoucherOnReturn", OnReturn)
+VoucherKind = _named("VoucherKind", VoucherKindEnum)
+VoucherStatus = _named("VoucherStatus", VoucherStatusEnum)
+VoucherSource = _named("VoucherSource", VoucherSourceEnum)
+# The goods levels a voucher's scope names (app.domain.vouchers.SCOPE_LEVELS).
+VoucherScopeLevel = TypeAliasType(
+    "VoucherScopeLevel",
+    Literal["major_category", "mid_category", "minor_category", "counter", "brand", "sku"],
+)
 
 RfmSegment = TypeAliasType("RfmSegment", Literal[SEGMENTS])  # type: ignore[valid-type]
 RfmMethod = TypeAliasType("RfmMethod", Literal["thresholds", "quantile"])
@@ -60,3 +72,4 @@ CardEventKind = TypeAliasType("CardEventKind", Literal["issued", "status", "tier
 ReturnShortfall = TypeAliasType("ReturnShortfall", Literal["reject", "purchase"])
 GroupRankingBy = TypeAliasType("GroupRankingBy", Literal["amount", "count"])
 MemberGroupStatus = TypeAliasType("MemberGroupStatus", Literal["new", "generated", "stale"])
+VoucherReason = _named("VoucherReason", Reason)

@@ -1,10 +1,22 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
+from app.domain.errors import N_
 from app.domain.points import PaymentMethod
-from app.schemas.common import DecimalString, Instant, IntId, JsonInt, Money, PositiveMoney, Strict
+from app.schemas.common import (
+    DecimalString,
+    Instant,
+    IntId,
+    JsonInt,
+    Money,
+    PositiveMoney,
+    Strict,
+    refused,
+)
 from app.schemas.enums import ReturnShortfall
 
 _CODE = Field(default=None, min_length=1, max_length=64)
@@ -50,13 +62,36 @@ class SaleLineIn(Strict):
 
 
 class SalePaymentIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"method": "bank_card", "amount": "370.00"},
+                {"method": "voucher", "voucher_code": "X7HF7N6SF9HPRS", "amount": "18.00"},
+            ]
+        }
+    )
+
     method: PaymentMethod = Field(
         description="`points`: paid with points (amount × points_per_yuan points, spent FIFO); "
         "`change_account`: taken from the member's change account in the same transaction and "
-        "refunded pro rata on returns. Points, "
-        "change-account and coupon payments earn no points."
+        "refunded pro rata on returns; `voucher`: one of our vouchers (`voucher_code`), "
+        "redeemed in the same transaction, for exactly what the quote gives for this basket. "
+        "Points, change-account, coupon and voucher payments earn no points."
+    )
+    voucher_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="With `method: voucher` (and only then): the voucher's code (spaces, "
+        "dashes and lower case are accepted).",
     )
     amount: Money = Field(description="CNY, ≥ 0, 2 decimals.")
+
+    @model_validator(mode="after")
+    def _voucher_code_with_voucher(self) -> SalePaymentIn:
+        if (self.method is PaymentMethod.VOUCHER) != (self.voucher_code is not None):
+            raise refused(N_("voucher_code is given with method voucher, and only then"))
+        return self
 
 
 class SaleCreate(Strict):
@@ -133,6 +168,24 @@ class SaleRead(BaseModel):
     tier_change: TierChange | None = Field(
         description="The card's class before and after, when the sale moved it up a tier."
     )
+    vouchers_redeemed: list[RedeemedVoucher] = Field(
+        default_factory=list, description="The vouchers the sale was paid with, now redeemed."
+    )
+    vouchers_earned: list[EarnedVoucher] = Field(
+        default_factory=list,
+        description="Vouchers the sale earned by the tenant's 返券 rules, issued to the member.",
+    )
+
+
+class RedeemedVoucher(BaseModel):
+    code: str
+    amount: DecimalString
+
+
+class EarnedVoucher(BaseModel):
+    code: str
+    template: str
+    valid_to: Instant
 
 
 class ReturnLineIn(Strict):
@@ -191,6 +244,24 @@ class ReturnRead(BaseModel):
     )
     points_refunded: int = Field(description="Points paid on the sale given back (R).")
     balance: int
+    returned_amount: DecimalString | None = Field(
+        default=None, description="The returned goods' share of the receipt's final amount."
+    )
+    voucher_deduction: DecimalString = Field(
+        default=Decimal("0.00"),
+        description="What the refund is reduced by for vouchers: with `voucher_on_return: "
+        "deduct`, the part of the sale's vouchers that the rest of the receipt no longer "
+        "earns; and the value of 返券 vouchers the return takes back that were already used.",
+    )
+    vouchers_voided: list[str] = Field(
+        default_factory=list,
+        description="Unused 返券 vouchers the rest of the receipt no longer earns, now void.",
+    )
+    vouchers_restored: list[str] = Field(
+        default_factory=list,
+        description="With `voucher_on_return: restore`, on a full return: the sale's vouchers "
+        "still valid, issued again.",
+    )
 
 
 _LIMITS: JsonDict = {"max_line_amount": "1000000.00", "max_receipt_amount": "5000000.00"}

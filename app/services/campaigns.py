@@ -64,9 +64,9 @@ async def _template(uow: UnitOfWork, who: Principal, code: str) -> Template:
     if template is None:
         raise Invalid(
             "voucher_template_not_found",
-            "No voucher template {template}.",
+            "No voucher template {code_name}.",
             field="template",
-            template=code,
+            code_name=code,
         )
     return template
 

@@ -1,7 +1,8 @@
 """The demo tenant `make run` serves: stores, a sharing group, three card classes that
 upgrade into each other, the brand discount rule of the README's pricing example, one member
-with a GOLD card and points to redeem, a year of imported purchase history for a CLV model, and
-an admin key. The OpenAPI examples use its ids, so that /docs' "Try it out" works on it."""
+with a GOLD card and points to redeem, a year of imported purchase history for a CLV model, two
+voucher templates and a voucher of the demo member's, and an admin key. The OpenAPI examples
+use its ids, so that /docs' "Try it out" works on it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from app.domain.discount_rules import RuleLine, RuleTerms
 from app.domain.errors import NotFound
 from app.domain.imports import ImportFormat, OnError
 from app.domain.pricing import Level
+from app.domain.vouchers import Kind, NewVoucher, Source, Template
 from app.services import (
     card_classes,
     cards,
@@ -28,6 +30,7 @@ from app.services import (
     member_groups,
     members,
     points,
+    voucher_templates,
 )
 from app.services.access import ensure_demo_tenant, issue_key
 from app.uow import UnitOfWork
@@ -100,6 +103,12 @@ DEMO_CLASSES = [  # created in this order: each upgrades into an earlier one
 DEMO_MEMBER_REF = "DEMO-0001"
 DEMO_GROUP = "ALL-MEMBERS"  # generated: the group the campaign examples target
 DEMO_MEMBER_ID = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"  # fixed, for the examples' member_id
+# A fixed code, so that the examples' voucher exists: the quote, the sale, GET and void use it.
+DEMO_VOUCHER_CODE = "X7HF7N6SF9HPRS"
+DEMO_TEMPLATES = (  # what the rewards' and 返券 rules' examples offer
+    Template("CNY18", "18 CNY off", Kind.AMOUNT_OFF, face_value=Decimal("18.00"), valid_days=30),
+    Template("CNY20", "20 CNY off", Kind.AMOUNT_OFF, face_value=Decimal("20.00"), valid_days=30),
+)
 DEMO_MEMBER_POINTS = 5000  # given once, when the seed creates her: the redemption examples'
 # A year of purchases up to HISTORY_END, the CLV model example's calibration end: the demo
 # member's few and 40 imported customers', drawn from a fixed seed (BG/NBD-like: a purchase
@@ -160,7 +169,30 @@ async def seed(uow: UnitOfWork, vault: Vault, remembered_key: str | None) -> Dem
     card_number = await _demo_card(uow, vault, seeder)
     await _demo_history(uow, seeder)
     await _demo_member_group(uow, seeder)
+    await _demo_vouchers(uow, seeder)
     return DemoTenant(tenant.id, key, card_number)
+
+
+async def _demo_vouchers(uow: UnitOfWork, seeder: Principal) -> None:
+    for template in DEMO_TEMPLATES:
+        async with uow:
+            found = await uow.vouchers.template(seeder.tenant_id, template.code)
+        if found is None:
+            await voucher_templates.create_template(uow, seeder, template)
+    async with uow:
+        if await uow.vouchers.get(seeder.tenant_id, DEMO_VOUCHER_CODE) is None:
+            now = datetime.now(UTC)
+            voucher = NewVoucher(
+                DEMO_VOUCHER_CODE,
+                "CNY18",
+                DEMO_MEMBER_ID,
+                now,
+                now + timedelta(days=365),
+                Source.MANUAL,
+                "demo",
+            )
+            await uow.vouchers.issue(seeder.tenant_id, [voucher])
+            await uow.commit()
 
 
 def demo_history() -> list[tuple[str, str, str, str]]:

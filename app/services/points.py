@@ -61,7 +61,7 @@ def _member_points(who: Principal, found: MemberRead) -> MemberPoints:
     )
 
 
-def _reader(
+def member_reader(
     store: LedgerStore,
     who: Principal,
     member_id: str | None,
@@ -89,7 +89,7 @@ async def adjust(
     async with uow.ledger() as store:
         return await decide_and_apply(
             store,
-            _reader(store, who, member_id, None, now, with_lots=points < 0),
+            member_reader(store, who, member_id, None, now, with_lots=points < 0),
             lambda context: decide_adjustment(
                 context,
                 member_id=member_id,
@@ -117,7 +117,9 @@ async def redeem(
     async with uow.ledger() as store:
         return await decide_and_apply(
             store,
-            _reader(store, who, member_id, card_number, now, with_lots=True, with_redemption=True),
+            member_reader(
+                store, who, member_id, card_number, now, with_lots=True, with_redemption=True
+            ),
             lambda context: decide_redemption(
                 context,
                 card_number=card_number,
@@ -169,7 +171,7 @@ async def purchase(
     async with uow.ledger() as store:
         return await decide_and_apply(
             store,
-            _reader(store, who, member_id, card_number, now, with_lots=False),
+            member_reader(store, who, member_id, card_number, now, with_lots=False),
             lambda context: decide_purchase(
                 context,
                 card_number=card_number,
@@ -199,7 +201,7 @@ async def get_points(uow: UnitOfWork, who: Principal, member_id: str, now: datet
     async with uow, uow.ledger() as store:
         return await decide_and_apply(
             store,
-            _reader(store, who, member_id, None, now, with_lots=True),
+            member_reader(store, who, member_id, None, now, with_lots=True),
             lambda context: decide_points(context, member_id, now),
         )
 

@@ -12,15 +12,17 @@ stale cache.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from app.domain.access import Scope, hash_api_key
+from app.domain.card_classes import Usage
 from app.domain.card_lifecycle import Card
 from app.domain.errors import Invalid, NotFound
-from app.domain.points import Earning
+from app.domain.money import ZERO
+from app.domain.points import EARNED_ON_SALE, Earning
 from app.domain.points_rules import applied, needs_birthday, preview
 from app.domain.pricing import (
     ClassPricing,
@@ -33,6 +35,15 @@ from app.domain.pricing import (
     price_basket,
 )
 from app.domain.sales import SaleTerms
+from app.domain.voucher_codes import canonical_or_none, is_valid
+from app.domain.voucher_till import (
+    BasketLine,
+    Outcome,
+    Reason,
+    Redeemer,
+    apply_vouchers,
+    voucher_shares,
+)
 from app.repositories.members import decrypt_birthday
 from app.services.access import known, presented_key
 from app.services.cards import CardKit, admit, check_digits, presented_number
@@ -97,6 +108,9 @@ async def _build(uow: UnitOfWork, tenant_id: str, version: int) -> PricingSnapsh
             settings=await uow.points.settings(tenant_id),
             classes={c.code: c for c in classes},
             limits=await uow.sales.limits(tenant_id),
+            templates={t.code: t for t in await uow.vouchers.templates(tenant_id)},
+            voucher_rules=tuple(await uow.vouchers.rules(tenant_id)),
+            sharing_groups=groups,
         ),
     )
 
@@ -107,6 +121,7 @@ class Quote:
     basket: PricedBasket
     openable_card_classes: list[str]
     points_preview: Earning | None = None  # with a card: what the basket would earn
+    vouchers: tuple[Outcome, ...] = ()  # the basket's vouchers, in the order sent
 
 
 async def quote(
@@ -122,6 +137,7 @@ async def quote(
     verification_code: str | None,
     at: datetime | None,
     lines: list[Line],
+    vouchers: list[str] | None = None,
 ) -> Quote:
     """Price a basket for a card (or none) as of ``at`` (default now, past or future). The
     caller's key is checked in the checkout context's own read (``allowed``: its scopes)."""
@@ -152,20 +168,28 @@ async def quote(
             card = await admit(uow, who, context.card, verification_code)
         snapshot = await cache.snapshot(uow, who.tenant_id, context.pricing_version)
         await uow.commit()  # admit may have cleared a verification-failure count
-    if card is None:
-        basket = price_basket(lines, None, snapshot.index, snapshot.mode, at)
-        openable = openable_classes(basket.totals.final_amount, snapshot.open_thresholds)
-        return Quote(None, basket, openable)
     terms = snapshot.sale_terms
+    coupon = card is not None and terms.classes[card.card_class].usage is Usage.COUPON
+    if card is None or coupon:  # 普通顾客返券卡: no member price
+        basket = price_basket(lines, None, snapshot.index, snapshot.mode, at)
+    else:
+        basket = price_basket(
+            lines, snapshot.classes[card.card_class], snapshot.index, snapshot.mode, at
+        )
+    outcomes = await _vouchers(
+        uow, who.tenant_id, vouchers or [], lines, basket, card, store_code, terms, at
+    )
+    if card is None:
+        openable = openable_classes(basket.totals.final_amount, snapshot.open_thresholds)
+        return Quote(None, basket, openable, vouchers=outcomes)
+    if coupon:
+        return Quote(card, basket, [], Earning(dict.fromkeys(EARNED_ON_SALE, 0), {}), outcomes)
     birthday = None
     if needs_birthday(terms.rules.warm, terms.settings.birthday_multiplier, at):
         birthday = decrypt_birthday(
             kit.vault, who.tenant_id, card.member_id, context.birthday_ciphertext
         )
     klass = terms.classes[card.card_class]
-    basket = price_basket(
-        lines, snapshot.classes[card.card_class], snapshot.index, snapshot.mode, at
-    )
     what = applied(
         terms.rules,
         terms.settings,
@@ -179,8 +203,42 @@ async def quote(
         tz=ZoneInfo(context.time_zone),
         groups=context.member_groups,
     )
+    paid = voucher_shares(outcomes)  # earns no points (§3.2)
     amounts = {
-        line.line_no: (line.qty, priced.final_amount)
+        line.line_no: (line.qty, priced.final_amount - paid.get(line.line_no, ZERO))
         for line, priced in zip(lines, basket.lines, strict=True)
     }
-    return Quote(card, basket, [], preview(amounts, what, klass.identity_points_multiple))
+    earning = preview(amounts, what, klass.identity_points_multiple)
+    return Quote(card, basket, [], earning, outcomes)
+
+
+async def _vouchers(
+    uow: UnitOfWork,
+    tenant_id: str,
+    texts: list[str],
+    lines: list[Line],
+    basket: PricedBasket,
+    card: Card | None,
+    store_code: str,
+    terms: SaleTerms,
+    at: datetime,
+) -> tuple[Outcome, ...]:
+    """Each voucher sent: applied to the priced basket, or why not (a mistyped code
+    included: a quote reports, it does not refuse)."""
+    if not texts:
+        return ()
+    codes = [text if (code := canonical_or_none(text)) is None else code for text in texts]
+    async with uow.ledger() as store:
+        found = await store.vouchers(tenant_id, [c for c in codes if is_valid(c)])
+    outcomes = apply_vouchers(
+        codes,
+        found,
+        terms.templates,
+        [BasketLine(x, p.final_amount) for x, p in zip(lines, basket.lines, strict=True)],
+        Redeemer(store_code, card.card_class if card else None, card.member_id if card else None),
+        terms.sharing_groups,
+        at,
+    )
+    return tuple(
+        replace(o, reason=Reason.INVALID_CODE) if not is_valid(o.code) else o for o in outcomes
+    )

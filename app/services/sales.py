@@ -95,6 +95,8 @@ async def read_sale(
         birthday = decrypt_birthday(
             kit.vault, who.tenant_id, card.member_id, found.birthday_ciphertext
         )
+    codes = [p.voucher_code for p in request.payments if p.voucher_code is not None]
+    vouchers = await store.vouchers(who.tenant_id, codes) if card is not None else {}
     context = SaleContext(
         tenant_id=who.tenant_id,
         actor=who.key_name,
@@ -111,6 +113,7 @@ async def read_sale(
         sale_id=found.sale_id,
         lot_ids=found.lot_ids,
         change_entry_id=found.change_entry_id,
+        vouchers=vouchers,
     )
     return context, terms
 
@@ -134,6 +137,8 @@ async def record_return(
                 change_balance=found.change_balance,
                 return_id=found.return_id,
                 lot_ids=found.lot_ids,
+                on_return=found.on_return,
+                earned=found.earned,
             )
             return context, found.settings
 

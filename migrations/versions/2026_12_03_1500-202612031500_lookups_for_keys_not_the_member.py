@@ -31,7 +31,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.models.functions import APPLY_LEDGER_PLAN, APPLY_LEDGER_PLAN_202612031400
+from app.models.functions import APPLY_LEDGER_PLAN_202612031400, APPLY_LEDGER_PLAN_202612031500
 from app.models.views import MEMBER_TRANSACTIONS_202611232010, MEMBER_TRANSACTIONS_202612031500
 
 revision: str = "202612031500"
@@ -114,7 +114,7 @@ def upgrade() -> None:
     op.create_unique_constraint(
         SALE_RECEIPT[0], "sales", ["tenant_id", "member_id", "store_code", "receipt_no"]
     )
-    op.replace_entity(APPLY_LEDGER_PLAN)
+    op.replace_entity(APPLY_LEDGER_PLAN_202612031500)
     op.execute(MEMBER_TRANSACTIONS_202612031500)
     for name, fields in ROW_TYPES.items():
         op.execute(f"CREATE TYPE {name} AS ({fields})")

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from app.models.functions import APPLY_LEDGER_PLAN, APPLY_LEDGER_PLAN_202612031500
+
 revision: str = "202612031700"
 down_revision: str | None = "202612031610"
 branch_labels: str | Sequence[str] | None = None
@@ -378,8 +380,11 @@ def upgrade() -> None:
         "ix_vouchers_tenant_template", "vouchers", ["tenant_id", "template_code"], unique=False
     )
 
+    op.replace_entity(APPLY_LEDGER_PLAN)  # redeems, issues, voids and restores vouchers
+
 
 def downgrade() -> None:
+    op.replace_entity(APPLY_LEDGER_PLAN_202612031500)
     op.drop_index("ix_vouchers_tenant_template", table_name="vouchers")
     op.drop_index("ix_vouchers_tenant_member_issued", table_name="vouchers")
     op.drop_index(

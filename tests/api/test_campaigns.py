@@ -16,11 +16,12 @@ from app.domain.campaigns import is_control
 from app.domain.voucher_codes import is_valid
 from app.services import campaigns
 from app.uow import UnitOfWork
+from tests.factories.campaigns import redeem
 from tests.factories.cards import issue, setup_tenant
 from tests.factories.database import sql
 from tests.factories.problems import assert_problem
 from tests.factories.sales import line, post_return, post_sale, sale_body
-from tests.factories.vouchers import add_template, redeem
+from tests.factories.vouchers import create_template, insert_template
 
 ISOLATION_COVERS = {
     ("POST", "/v1/campaigns"),
@@ -85,7 +86,7 @@ async def shop(client, tenant, database_url):
         r = await client.post("/v1/members", json={"name": f"m{i}"}, headers=h)
         member = r.json()["id"]
         cards[member] = (await issue(client, h, member))["number"]
-    await add_template(database_url, tenant.id)
+    await create_template(client, tenant, "BACK18")
     assert await group(client, h) == 40
     return cards
 
@@ -293,10 +294,11 @@ async def test_issue_refusals(client, tenant, shop, database_url):
         t=tenant.id,
     )
     assert_problem(await client.post("/v1/campaigns/WB/issue", headers=h), 409, "campaign_ended")
-    await add_template(
+    await insert_template(
         database_url,
         tenant.id,
         "OLD",
+        valid_days=None,
         valid_from=NOW - timedelta(days=9),
         valid_to=NOW - timedelta(days=1),
     )

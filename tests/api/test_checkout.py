@@ -66,6 +66,8 @@ async def test_counter_rule_beats_the_class_default(client, tenant):
         "original_amount": "200.00",
         "final_amount": "188.00",
         "discount_amount": "12.00",
+        "voucher_discount": "0.00",
+        "payable": "188.00",
     }
 
 

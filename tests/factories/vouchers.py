@@ -1,94 +1,98 @@
-"""Voucher templates, bulk members in a generated group, and redemptions, written with SQL
-(until the template and till endpoints exist, and for sizes the API would take long to
-build)."""
+"""Voucher templates and vouchers through the API, and what only time or a till would do to
+a voucher (pass its validity, redeem it), written straight to the database; templates
+written straight to the database too, for tests of what uses them."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 from tests.factories.database import sql
 
+AMOUNT_OFF = {"name": "18 off", "kind": "amount_off", "face_value": "18.00", "valid_days": 30}
 
-async def add_template(url: str, tenant_id: str, code: str = "BACK18", **fields) -> str:
-    """An amount_off template (18 CNY, valid 30 days from issue unless told otherwise)."""
-    values = {"name": "18 CNY back", "kind": "amount_off", "face_value": "18.00"}
-    values |= fields
-    if "valid_from" not in values and "valid_days" not in values:
-        values["valid_days"] = 30
-    columns = ", ".join(["tenant_id", "code", *values])
-    params = ", ".join(f"CAST(:{k} AS {_TYPES.get(k, 'text')})" for k in values)
+
+def template(code: str, **fields) -> dict:
+    return {"code": code, **AMOUNT_OFF, **fields}
+
+
+async def create_template(client, tenant, code: str, **fields) -> dict:
+    r = await client.post(
+        "/v1/voucher-templates", json=template(code, **fields), headers=tenant.headers
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def new_member(client, tenant, name: str = "王芳") -> str:
+    r = await client.post("/v1/members", json={"name": name}, headers=tenant.headers)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def issue_voucher(client, tenant, template_code: str, member_id: str, **fields) -> dict:
+    body = {"template": template_code, "member_id": member_id, **fields}
+    r = await client.post("/v1/vouchers", json=body, headers=tenant.headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def backdate(database_url: str, tenant_id: str, code: str, days: int) -> None:
+    """Move the voucher's window ``days`` into the past (as if issued then)."""
     await sql(
-        url,
-        f"INSERT INTO voucher_templates ({columns})"  # noqa: S608 (test-made column names)
-        f" VALUES (CAST(:tenant AS uuid), :code, {params})",
-        tenant=tenant_id,
+        database_url,
+        "UPDATE vouchers SET valid_from = valid_from - make_interval(days => :d), "
+        "valid_to = valid_to - make_interval(days => :d), "
+        "issued_at = issued_at - make_interval(days => :d) WHERE tenant_id = :t AND code = :c",
+        d=days,
+        t=uuid.UUID(tenant_id),
+        c=code,
+    )
+
+
+async def mark_redeemed(database_url: str, tenant_id: str, code: str) -> None:
+    """What a sale paying with the voucher writes (the till is another module's)."""
+    await sql(
+        database_url,
+        "UPDATE vouchers SET status = 'redeemed', redeemed_at = now(), redeemed_store = 'S01', "
+        "redeemed_receipt = 'R-1', redeemed_amount = 18.00, redeemed_sale_id = 7, "
+        "redeemed_member_id = member_id WHERE tenant_id = :t AND code = :c",
+        t=uuid.UUID(tenant_id),
+        c=code,
+    )
+
+
+async def insert_template(
+    database_url: str,
+    tenant_id: str,
+    code: str = "CNY18",
+    *,
+    face_value: str = "18.00",
+    valid_days: int | None = 30,
+    valid_from: datetime | None = None,
+    valid_to: datetime | None = None,
+) -> str:
+    """An amount-off template, valid ``valid_days`` from issue (else from..to)."""
+    await sql(
+        database_url,
+        "INSERT INTO voucher_templates (tenant_id, code, name, kind, face_value, valid_days, "
+        "valid_from, valid_to) VALUES (:t, :code, :code, 'amount_off', CAST(:face AS numeric), "
+        ":days, :valid_from, :valid_to)",
+        t=tenant_id,
         code=code,
-        **values,
+        face=face_value,
+        days=valid_days,
+        valid_from=valid_from,
+        valid_to=valid_to,
     )
     return code
 
 
-_TYPES = {
-    "face_value": "numeric",
-    "min_spend": "numeric",
-    "valid_days": "integer",
-    "valid_from": "timestamptz",
-    "valid_to": "timestamptz",
-    "store_share": "numeric",
-}
-
-
-async def bulk_group(url: str, tenant_id: str, code: str, n: int) -> None:
-    """``n`` bare members and a generated group ``code`` of exactly them."""
-    await sql(
-        url,
-        "WITH m AS (INSERT INTO members (id, tenant_id, name)"
-        " SELECT gen_random_uuid(), CAST(:tenant AS uuid), 'bulk ' || i"
-        " FROM generate_series(1, :n) AS i RETURNING id)"
-        " INSERT INTO member_group_members (tenant_id, group_code, member_id)"
-        " SELECT CAST(:tenant AS uuid), :code, m.id FROM m",
-        tenant=tenant_id,
-        code=code,
-        n=n,
-    )
-    await sql(
-        url,
-        "INSERT INTO member_groups (tenant_id, code, name, criteria, status, member_count,"
-        " generated_at, generated_as_of)"
-        " VALUES (CAST(:tenant AS uuid), :code, 'bulk', '{}', 'generated', :n, now(),"
-        " current_date)",
-        tenant=tenant_id,
-        code=code,
-        n=n,
-    )
-
-
-async def redeem(
-    url: str,
-    tenant_id: str,
-    code: str,
-    receipt: str,
-    amount: str = "18.00",
-    store_borne: str | None = None,
-    store_code: str = "S01",
-) -> None:
-    """Mark voucher ``code`` redeemed by the sale of ``receipt`` at ``store_code`` (made
-    through POST /v1/sales), as the till will: status, the sale, its store and receipt, the
-    amount and who bears it."""
-    await sql(
-        url,
-        "UPDATE vouchers AS v SET status = 'redeemed', redeemed_at = s.occurred_at,"
-        " redeemed_member_id = s.member_id, redeemed_sale_id = s.id,"
-        " redeemed_store = s.store_code, redeemed_receipt = s.receipt_no,"
-        " redeemed_amount = CAST(:amount AS numeric),"
-        " store_borne = CAST(:store AS numeric),"
-        " supplier_borne = CAST(:amount AS numeric) - CAST(:store AS numeric)"
-        " FROM sales AS s"
-        " WHERE v.tenant_id = CAST(:tenant AS uuid) AND v.code = :code"
-        " AND s.tenant_id = v.tenant_id AND s.store_code = :store_code"
-        " AND s.receipt_no = :receipt",
-        tenant=tenant_id,
-        code=code,
-        amount=amount,
-        store=store_borne if store_borne is not None else amount,
-        store_code=store_code,
-        receipt=receipt,
+async def vouchers_of(database_url: str, tenant_id: str) -> list:
+    """(member id, code, template, status, source, source_ref) of every voucher of the tenant."""
+    return await sql(
+        database_url,
+        "SELECT member_id::text, code, template_code, status, source, source_ref FROM vouchers "
+        "WHERE tenant_id = :t ORDER BY member_id, code",
+        t=tenant_id,
     )

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.conftest import free_port
+from tests.factories.campaigns import bulk_group
 from tests.factories.database import sql
 from tests.factories.server import start_server
-from tests.factories.vouchers import add_template, bulk_group
+from tests.factories.vouchers import insert_template
 
 MEMBERS = 60_000
 
@@ -28,7 +29,7 @@ async def arms(database_url, tenant_id) -> dict[str, str]:
 
 async def test_kill_9_mid_issue_then_a_rerun_completes_exactly_once(database_url, tenant):
     await bulk_group(database_url, tenant.id, "BULK", MEMBERS)
-    await add_template(database_url, tenant.id)
+    await insert_template(database_url, tenant.id, "BACK18")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(database_url, port)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from app.repositories.card_numbers import CardMembers
+from app.repositories.card_numbers import KeptMembers
 
 
 async def test_a_member_is_fetched_once_and_kept_and_an_unknown_number_is_not_kept():
-    kept = CardMembers(size=10)
+    kept = KeptMembers(size=10)
     member = uuid.uuid4()
     fetched: list[str] = []
 
@@ -24,7 +24,7 @@ async def test_a_member_is_fetched_once_and_kept_and_an_unknown_number_is_not_ke
 
 
 def test_beyond_its_size_the_oldest_number_goes_first():
-    kept = CardMembers(size=3)
+    kept = KeptMembers(size=3)
     members = [uuid.uuid4() for _ in range(4)]
     for i, member in enumerate(members):
         kept.put(i, member)

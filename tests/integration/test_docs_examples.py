@@ -26,6 +26,11 @@ EXPECTED_PROBLEMS = {
     ("POST", "/v1/cards/{number}/cancel"): "invalid_card_transition",
     # The issue example (an action, before the deletes) issued the campaign: it is kept.
     ("DELETE", "/v1/campaigns/{code}"): "campaign_issued",
+    # A member's vouchers are listed by member_id or card_number, neither of them required
+    # alone, so /docs pre-fills neither.
+    ("GET", "/v1/vouchers"): "card_or_member_required",
+    # The issue example gave a voucher of the template the create example made: in use now.
+    ("DELETE", "/v1/voucher-templates/{code}"): "template_in_use",
 }
 # Ids the server assigns (rules, runs, complaints, jobs, ...) are pre-filled with "42", an id
 # of no particular tenant's: on the demo tenant it names nothing, and the answer is the 404.

@@ -23,11 +23,15 @@ from app.routers.v1 import (
     points_earning,
     points_rules,
     points_settings,
+    rewards,
     sales,
     settings,
     sharing_groups,
     stores,
+    voucher_rules,
     voucher_settings,
+    voucher_templates,
+    vouchers,
     weights,
 )
 
@@ -59,3 +63,7 @@ router.include_router(analytics.router)
 router.include_router(member_groups.router)
 router.include_router(campaigns.router)
 router.include_router(voucher_settings.router)
+router.include_router(voucher_templates.router)
+router.include_router(vouchers.router)
+router.include_router(rewards.router)
+router.include_router(voucher_rules.router)

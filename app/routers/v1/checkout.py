@@ -92,5 +92,6 @@ async def _quote(
         verification_code=body.verification_code,
         at=body.at,
         lines=[_line(line) for line in body.lines],
+        vouchers=body.vouchers,
     )
     return quote_json(result)

@@ -15,6 +15,7 @@ from app.domain.access import Principal, Scope
 from app.domain.ledger import Recorded
 from app.domain.points import Payment, ReturnLine
 from app.domain.sales import ReturnRequest, SaleRequest, TillLine
+from app.domain.voucher_codes import canonical
 from app.routers.deps import Uow, scoped
 from app.routers.idempotency import (
     IDEMPOTENCY_ERRORS,
@@ -139,11 +140,19 @@ async def _record(
         card_number=body.card_number,
         occurred_at=body.occurred_at,
         lines=tuple(TillLine(**vars(line)) for line in body.lines),
-        payments=tuple(Payment(p.method, p.amount) for p in body.payments),
+        payments=tuple(
+            Payment(p.method, p.amount, _voucher_code(p.voucher_code, i))
+            for i, p in enumerate(body.payments)
+        ),
     )
     return await sales.record_sale(
         uow, state.card_kit, state.pricing_cache, authorization, TILL_SCOPES, sale, _now()
     )
+
+
+def _voucher_code(text: str | None, i: int) -> str | None:
+    """The code as stored; a mistyped one is 422 before anything is read."""
+    return None if text is None else canonical(text, f"payments[{i}].voucher_code")
 
 
 def _sale_dict(body: dict) -> dict:
