@@ -21,6 +21,7 @@ from app.db import ReaderPool
 from app.domain.errors import N_, Conflict, DomainError, Invalid, Unavailable
 from app.repositories.analytics import AnalyticsRepository
 from app.repositories.audit import AuditRepository
+from app.repositories.campaigns import CampaignRepository
 from app.repositories.card_classes import CardClassRepository, SharingGroupRepository
 from app.repositories.cards import CardRepository
 from app.repositories.change_account import ChangeAccountRepository
@@ -45,6 +46,7 @@ from app.repositories.sales import SalesRepository
 from app.repositories.tenancy import ApiKeyRepository, StoreRepository, TenantRepository
 from app.repositories.tiers import TierRepository
 from app.repositories.voucher_rules import VoucherRuleRepository
+from app.repositories.voucher_settings import VoucherSettingsRepository
 from app.repositories.vouchers import VoucherRepository
 
 # constraint name -> (code, message, field)
@@ -162,6 +164,8 @@ class UnitOfWork:
     csi: CsiRepository
     complaints: ComplaintRepository
     vouchers: VoucherRepository
+    campaigns: CampaignRepository
+    voucher_settings: VoucherSettingsRepository
     voucher_rules: VoucherRuleRepository
     rewards: RewardRepository
 
@@ -174,6 +178,11 @@ class UnitOfWork:
         self._repositories: dict[str, object] = {}
         self._reader = reader
         self.reads = HotReads(reader)
+
+    def fork(self) -> UnitOfWork:
+        """Another unit of work on the same database: a transaction of its own, to run
+        alongside this one (a bulk write split into parts)."""
+        return UnitOfWork(self._sessionmaker, self._reader)
 
     @property
     def session(self) -> AsyncSession:

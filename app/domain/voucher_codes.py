@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import secrets
 
+import numpy as np
+
 from app.domain.errors import Invalid
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -78,3 +80,25 @@ def canonical(text: str, field: str = "code") -> str:
             text=text[:40],
         )
     return code
+
+
+_ALPHABET_BYTES = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+_TIMES_X = np.array([_times_x(v) for v in range(32)], dtype=np.uint8)  # v ↦ v × x in GF(32)
+
+
+def new_codes(n: int) -> list[str]:
+    """``n`` fresh codes at once (a bulk issue), as ``new_code`` draws them: 13 characters of
+    5 random bits each (the low 5 bits of bytes from ``secrets``) and the check character,
+    computed for all of them together (Horner's rule over GF(32), column by column)."""
+    if n <= 0:
+        return []
+    digits = np.frombuffer(secrets.token_bytes(BODY_LENGTH * n), dtype=np.uint8).reshape(
+        n, BODY_LENGTH
+    ) & np.uint8(31)
+    syndrome = np.zeros(n, dtype=np.uint8)
+    for column in range(BODY_LENGTH):
+        syndrome = _TIMES_X[syndrome] ^ digits[:, column]
+    check = _TIMES_X[syndrome]
+    chars = _ALPHABET_BYTES[np.concatenate([digits, check[:, None]], axis=1)]
+    text = chars.tobytes().decode("ascii")
+    return [text[i : i + LENGTH] for i in range(0, LENGTH * n, LENGTH)]

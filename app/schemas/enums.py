@@ -16,6 +16,7 @@ from app.domain.points import Category
 from app.domain.rfm import SEGMENTS
 from app.domain.voucher_till import Reason
 from app.domain.vouchers import Kind as VoucherKindEnum
+from app.domain.vouchers import OnReturn
 from app.domain.vouchers import Source as VoucherSourceEnum
 from app.domain.vouchers import Status as VoucherStatusEnum
 from app.domain.weights import Method
@@ -34,6 +35,7 @@ ComplaintChannel = _named("ComplaintChannel", Channel)
 ComplaintSeverity = _named("ComplaintSeverity", Severity)
 WeightingMethod = _named("WeightingMethod", Method)
 PointsCategory = _named("PointsCategory", Category)
+VoucherOnReturn = _named("VoucherOnReturn", OnReturn)
 VoucherKind = _named("VoucherKind", VoucherKindEnum)
 VoucherStatus = _named("VoucherStatus", VoucherStatusEnum)
 VoucherSource = _named("VoucherSource", VoucherSourceEnum)

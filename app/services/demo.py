@@ -18,6 +18,7 @@ from app.domain.access import Principal, Scope
 from app.domain.card_classes import ClassTerms, OverrideLevel, ShareOverride, Usage, Verification
 from app.domain.cards import CardNumberFormat
 from app.domain.discount_rules import RuleLine, RuleTerms
+from app.domain.errors import NotFound
 from app.domain.imports import ImportFormat, OnError
 from app.domain.pricing import Level
 from app.domain.vouchers import Kind, NewVoucher, Source, Template
@@ -26,6 +27,7 @@ from app.services import (
     cards,
     discount_rules,
     imports,
+    member_groups,
     members,
     points,
     voucher_templates,
@@ -99,6 +101,7 @@ DEMO_CLASSES = [  # created in this order: each upgrades into an earlier one
     ),
 ]
 DEMO_MEMBER_REF = "DEMO-0001"
+DEMO_GROUP = "ALL-MEMBERS"  # generated: the group the campaign examples target
 DEMO_MEMBER_ID = "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10"  # fixed, for the examples' member_id
 # A fixed code, so that the examples' voucher exists: the quote, the sale, GET and void use it.
 DEMO_VOUCHER_CODE = "X7HF7N6SF9HPRS"
@@ -165,6 +168,7 @@ async def seed(uow: UnitOfWork, vault: Vault, remembered_key: str | None) -> Dem
     await _demo_discount_rule(uow, seeder)
     card_number = await _demo_card(uow, vault, seeder)
     await _demo_history(uow, seeder)
+    await _demo_member_group(uow, seeder)
     await _demo_vouchers(uow, seeder)
     return DemoTenant(tenant.id, key, card_number)
 
@@ -233,6 +237,15 @@ async def _demo_history(uow: UnitOfWork, seeder: Principal) -> None:
         gzipped=False,
         now=datetime.now(UTC),
     )
+
+
+async def _demo_member_group(uow: UnitOfWork, seeder: Principal) -> None:
+    """A generated group of every member (DEMO_GROUP): the campaign examples target it."""
+    try:
+        await member_groups.get_group(uow, seeder, DEMO_GROUP)
+    except NotFound:
+        await member_groups.create_group(uow, seeder, DEMO_GROUP, "Every member", {})
+        await member_groups.generate(uow, seeder, DEMO_GROUP, datetime.now(UTC))
 
 
 async def _demo_discount_rule(uow: UnitOfWork, seeder: Principal) -> None:

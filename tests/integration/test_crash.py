@@ -2,44 +2,21 @@
 that got a 2xx is in the ledger exactly once, and every member's ledger adds up."""
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 
 import httpx
 from sqlalchemy import text
 
-from app.db import create_engine, plain_url
-from tests.conftest import SMALL_POOLS, free_port
+from app.db import create_engine
+from tests.conftest import free_port
 from tests.factories.cards import GOLD
 from tests.factories.ledger import ledger_report
+from tests.factories.server import start_server
 
 ROUNDS = 3
 CLIENTS = 12
-
-
-def start_server(database_url: str, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "LOYALTY_DATABASE_URL": plain_url(database_url),
-        "LOYALTY_LOG_LEVEL": "WARNING",
-        "LOYALTY_LOG_FORMAT": "text",
-        **SMALL_POOLS,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"], env=env
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 def sale(card: str, receipt: str) -> dict:

@@ -24,6 +24,8 @@ EXPECTED_PROBLEMS = {
     # The demo card was replaced just before (the step before it): a replaced card is not
     # cancelled. Cancelling first would fail replace the same way; one of the two must.
     ("POST", "/v1/cards/{number}/cancel"): "invalid_card_transition",
+    # The issue example (an action, before the deletes) issued the campaign: it is kept.
+    ("DELETE", "/v1/campaigns/{code}"): "campaign_issued",
     # A member's vouchers are listed by member_id or card_number, neither of them required
     # alone, so /docs pre-fills neither.
     ("GET", "/v1/vouchers"): "card_or_member_required",

@@ -5,6 +5,7 @@ from app.routers.openapi_docs import AUTH_ERRORS
 from app.routers.v1 import (
     analytics,
     api_keys,
+    campaigns,
     card_classes,
     cards,
     change_account,
@@ -28,6 +29,7 @@ from app.routers.v1 import (
     sharing_groups,
     stores,
     voucher_rules,
+    voucher_settings,
     voucher_templates,
     vouchers,
     weights,
@@ -59,6 +61,8 @@ router.include_router(csi.router)
 router.include_router(complaints.router)
 router.include_router(analytics.router)
 router.include_router(member_groups.router)
+router.include_router(campaigns.router)
+router.include_router(voucher_settings.router)
 router.include_router(voucher_templates.router)
 router.include_router(vouchers.router)
 router.include_router(rewards.router)
