@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -28,7 +29,7 @@ from app.domain.campaigns import (
     control_threshold,
 )
 from app.domain.vouchers import Template
-from app.models import CampaignRow, VoucherTemplateRow
+from app.models import CampaignMemberRow, CampaignRow, VoucherRow, VoucherTemplateRow
 from app.repositories.bulk import driver_connection
 from app.repositories.tenancy import as_uuid
 from app.repositories.vouchers import template_of
@@ -149,6 +150,15 @@ GROUP BY a.arm
 """
 
 
+@dataclass(frozen=True)
+class CampaignMember:
+    member_id: str
+    arm: str
+    voucher_code: str | None
+    voucher_status: str | None  # as stored (an issued one past valid_to is shown expired)
+    valid_to: datetime | None
+
+
 class CampaignRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -186,6 +196,33 @@ class CampaignRepository:
             query = query.where(c.code > after)
         rows = await self.session.scalars(query.order_by(c.code).limit(limit + 1))
         return [_campaign(r) for r in rows]
+
+    async def members(
+        self, tenant_id: str, code: str, arm: str | None, after: str | None, limit: int
+    ) -> builtins.list[CampaignMember]:
+        """The campaign's drawn members (of ``arm``, if given) by member id, with their
+        voucher's code and status."""
+        m, v = CampaignMemberRow, VoucherRow
+        tenant = as_uuid(tenant_id)
+        query = (
+            select(m.member_id, m.arm, m.voucher_code, v.status, v.valid_to)
+            .outerjoin(
+                v,
+                (v.tenant_id == m.tenant_id)
+                & (v.member_id == m.member_id)
+                & (v.code == m.voucher_code),
+            )
+            .where(m.tenant_id == tenant, m.campaign_code == code)
+        )
+        if arm is not None:
+            query = query.where(m.arm == arm)
+        if after is not None:
+            query = query.where(m.member_id > uuid.UUID(after))
+        rows = await self.session.execute(query.order_by(m.member_id).limit(limit + 1))
+        return [
+            CampaignMember(str(r.member_id), r.arm, r.voucher_code, r.status, r.valid_to)
+            for r in rows
+        ]
 
     async def update(self, tenant_id: str, campaign: Campaign) -> None:
         await self.session.execute(

@@ -23,6 +23,7 @@ from app.schemas.common import (
     Strict,
     fixed,
 )
+from app.schemas.enums import CampaignArm, VoucherStatus
 
 Ratio2: Any = Annotated[
     Decimal,
@@ -124,6 +125,30 @@ class CampaignRead(BaseModel):
     last_issued_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class CampaignMemberRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member_id": "3f1c9a52-0d4e-4b7a-9b1e-2c5d8e7f6a10",
+                    "arm": "treated",
+                    "voucher_code": "X7HF7N6SF9HPRS",
+                    "voucher_status": "issued",
+                    "valid_to": "2026-12-31T16:00:00Z",
+                }
+            ]
+        }
+    )
+
+    member_id: str
+    arm: CampaignArm = Field(description="treated (a voucher is issued) or control (held out).")
+    voucher_code: str | None = Field(description="The treated member's voucher (null: none yet).")
+    voucher_status: VoucherStatus | None = Field(
+        description="As GET /v1/vouchers/{code} shows it (an issued one past valid_to: expired)."
+    )
+    valid_to: dt.datetime | None
 
 
 class IssueRead(BaseModel):

@@ -73,3 +73,4 @@ ReturnShortfall = TypeAliasType("ReturnShortfall", Literal["reject", "purchase"]
 GroupRankingBy = TypeAliasType("GroupRankingBy", Literal["amount", "count"])
 MemberGroupStatus = TypeAliasType("MemberGroupStatus", Literal["new", "generated", "stale"])
 VoucherReason = _named("VoucherReason", Reason)
+CampaignArm = TypeAliasType("CampaignArm", Literal["treated", "control"])

@@ -36,6 +36,7 @@ from app.domain.member_groups import GroupStatus
 from app.domain.pagination import Page, decode_cursor, page_of
 from app.domain.voucher_codes import new_codes
 from app.domain.vouchers import Template, validity
+from app.repositories.campaigns import CampaignMember
 from app.services.analytics import zone_of
 from app.uow import UnitOfWork
 
@@ -182,6 +183,25 @@ async def list_campaigns(
     async with uow:
         rows = await uow.campaigns.list(who.tenant_id, after[0] if after else None, limit)
     return page_of(rows, limit, lambda c: [c.code])
+
+
+async def list_members(
+    uow: UnitOfWork,
+    who: Principal,
+    code: str,
+    arm: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[CampaignMember]:
+    """Who was drawn into the campaign and, for the treated, the voucher each got: the list
+    the codes are sent out from."""
+    after = decode_cursor(cursor, 1, (str,))
+    async with uow:
+        await _get(uow, who, code)
+        rows = await uow.campaigns.members(
+            who.tenant_id, code, arm, after[0] if after else None, limit
+        )
+    return page_of(rows, limit, lambda m: [m.member_id])
 
 
 async def _issuable(

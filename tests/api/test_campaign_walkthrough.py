@@ -62,14 +62,17 @@ async def test_group_campaign_issue_quote_sale_return_results(client, tenant):
     again = await ok("POST", "/v1/campaigns/WINBACK/issue")
     assert again == {"issued": 0, "control": first["control"], "skipped": first["issued"]}
 
-    treated, control = [], []
-    for member in cards:
-        page = await ok("GET", f"/v1/vouchers?member_id={member}")
-        (treated if page["items"] else control).append((member, page["items"]))
+    drawn = (await ok("GET", "/v1/campaigns/WINBACK/members?limit=100"))["items"]
+    assert sorted(m["member_id"] for m in drawn) == sorted(cards)
+    treated = (await ok("GET", "/v1/campaigns/WINBACK/members?arm=treated&limit=100"))["items"]
+    control = [m["member_id"] for m in drawn if m["arm"] == "control"]
     assert (len(treated), len(control)) == (first["issued"], first["control"])
-    member, [voucher] = treated[0]
-    code = voucher["code"]
-    assert (voucher["status"], voucher["template"]) == ("issued", "BACK18")
+    assert all(m["voucher_code"] and m["voucher_status"] == "issued" for m in treated)
+    member, code = treated[0]["member_id"], treated[0]["voucher_code"]
+    [voucher] = (await ok("GET", f"/v1/vouchers?member_id={member}"))["items"]
+    assert (voucher["code"], voucher["template"]) == (code, "BACK18")
+    for held_out in control:
+        assert (await ok("GET", f"/v1/vouchers?member_id={held_out}"))["items"] == []
 
     basket = [
         {"line_no": 1, "sku": "A", "original_price": "80.00", "qty": "1"},
@@ -92,7 +95,7 @@ async def test_group_campaign_issue_quote_sale_return_results(client, tenant):
     assert redeemed["redemption"]["receipt_no"] == "W-1"
 
     # A control member buys too: the comparison the uplift rests on.
-    await post_sale(client, h, sale_body(cards[control[0][0]], "C-1", [line(1, "1", "50.00")]))
+    await post_sale(client, h, sale_body(cards[control[0]], "C-1", [line(1, "1", "50.00")]))
 
     back = await post_return(client, h, "RT-1", [{"line_no": 2, "qty": "1"}], receipt="W-1")
     assert back["voucher_deduction"] == "18.00"  # 80.00 left is not 满100
@@ -110,6 +113,8 @@ async def test_group_campaign_issue_quote_sale_return_results(client, tenant):
     expected = ((incremental * Decimal("0.4") - 18) / 18).quantize(Decimal("0.0001"))
     assert abs(Decimal(results["incremental_return"]) - expected) <= Decimal("0.0001")
     assert [s["store"] for s in results["by_store"]] == ["S01"]
+    members = (await ok("GET", "/v1/campaigns/WINBACK/members?arm=treated&limit=100"))["items"]
+    assert next(m for m in members if m["member_id"] == member)["voucher_status"] == "redeemed"
 
     csv = await client.get("/v1/campaigns/WINBACK/results", headers={**h, "Accept": "text/csv"})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")

@@ -31,6 +31,7 @@ ISOLATION_COVERS = {
     ("DELETE", "/v1/campaigns/{code}"),
     ("POST", "/v1/campaigns/{code}/issue"),
     ("GET", "/v1/campaigns/{code}/results"),
+    ("GET", "/v1/campaigns/{code}/members"),
     ("GET", "/v1/settings/vouchers"),
     ("PUT", "/v1/settings/vouchers"),
 }
@@ -438,6 +439,7 @@ async def test_other_tenants_see_nothing(client, tenant, other_tenant, shop):
         ("DELETE", "/v1/campaigns/WB"),
         ("POST", "/v1/campaigns/WB/issue"),
         ("GET", "/v1/campaigns/WB/results"),
+        ("GET", "/v1/campaigns/WB/members"),
     ]:
         r = await client.request(
             method, path, json={"name": "x"} if method == "PATCH" else None, headers=o

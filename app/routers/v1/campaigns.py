@@ -10,11 +10,14 @@ from fastapi import APIRouter, Request, Response
 
 from app.domain.access import Principal, Scope
 from app.domain.pagination import DEFAULT_LIMIT
+from app.domain.voucher_states import shown_status
+from app.domain.vouchers import Status
 from app.routers.deps import Cursor, Limit, Uow, demo_code, scoped
 from app.routers.openapi_docs import BODY_ERRORS, problems
 from app.schemas.campaigns import (
     CSV_EXAMPLE,
     CampaignCreate,
+    CampaignMemberRead,
     CampaignRead,
     CampaignUpdate,
     IssueRead,
@@ -24,6 +27,7 @@ from app.schemas.campaigns import (
     results_read,
 )
 from app.schemas.common import Page
+from app.schemas.enums import CampaignArm
 from app.services import campaigns
 
 CampaignCode = Annotated[str, demo_code("WINBACK-2026", "The campaign the create example makes")]
@@ -114,6 +118,42 @@ async def list_campaigns(
 )
 async def get_campaign(code: CampaignCode, uow: Uow, who: Principal = WHO) -> CampaignRead:
     return campaign_read(await campaigns.get_campaign(uow, who, code))
+
+
+@router.get(
+    "/{code}/members",
+    response_model=Page[CampaignMemberRead],
+    summary="A campaign's members, with their arm and voucher",
+    description="Scopes: `admin`, `analytics`. Every member drawn by an issue: `treated` "
+    "with the voucher issued to them (the list the codes are sent out from, by SMS or a mini "
+    "program), `control` held out. `arm` filters; by member id, in cursor pages.",
+    responses=NOT_FOUND,
+)
+async def list_campaign_members(
+    code: CampaignCode,
+    uow: Uow,
+    arm: CampaignArm | None = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+    who: Principal = WHO,
+) -> Page[CampaignMemberRead]:
+    page = await campaigns.list_members(uow, who, code, arm, cursor, limit)
+    now = _now()
+    return Page[CampaignMemberRead](
+        items=[
+            CampaignMemberRead(
+                member_id=m.member_id,
+                arm=m.arm,
+                voucher_code=m.voucher_code,
+                voucher_status=None
+                if m.voucher_status is None or m.valid_to is None
+                else shown_status(Status(m.voucher_status), m.valid_to, now),
+                valid_to=m.valid_to,
+            )
+            for m in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.patch(
