@@ -16,7 +16,7 @@ from sqlalchemy import delete, exists, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.voucher_states import Redemption, VoucherRecord
-from app.domain.voucher_templates import References, TemplateRecord
+from app.domain.voucher_templates import References, TemplateRecord, api_values
 from app.domain.vouchers import Kind, NewVoucher, Scope, Source, Status, Template, VoucherRule
 from app.models import (
     CardClassRow,
@@ -59,29 +59,6 @@ def _template(cls: type[T], row: VoucherTemplateRow, **extra) -> T:
         store_share=row.store_share,
         **extra,
     )
-
-
-def _template_values(t: Template) -> dict:
-    include, exclude = t.scope.as_json()
-    return {
-        "name": t.name,
-        "kind": t.kind.value,
-        "face_value": t.face_value,
-        "rate": t.rate,
-        "max_discount": t.max_discount,
-        "min_spend": t.min_spend,
-        "stores": sorted(t.stores),
-        "include": include,
-        "exclude": exclude,
-        "card_classes": sorted(t.card_classes),
-        "bearer": t.bearer,
-        "valid_days": t.valid_days,
-        "valid_from": t.valid_from,
-        "valid_to": t.valid_to,
-        "per_member_limit": t.per_member_limit,
-        "sharing_group": t.sharing_group,
-        "store_share": t.store_share,
-    }
 
 
 def _record(row: VoucherTemplateRow) -> TemplateRecord:
@@ -218,7 +195,7 @@ class VoucherRepository:
 
     async def add_template(self, tenant_id: str, template: Template) -> TemplateRecord:
         row = VoucherTemplateRow(
-            tenant_id=as_uuid(tenant_id), code=template.code, **_template_values(template)
+            tenant_id=as_uuid(tenant_id), code=template.code, **api_values(template)
         )
         self.session.add(row)
         await self.session.flush()
@@ -230,7 +207,7 @@ class VoucherRepository:
         row = await self.session.scalar(
             update(t)
             .where(t.tenant_id == as_uuid(tenant_id), t.code == template.code)
-            .values(**_template_values(template), updated_at=func.now())
+            .values(**api_values(template), updated_at=func.now())
             .returning(t)
             .execution_options(populate_existing=True)
         )

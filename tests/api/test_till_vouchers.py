@@ -286,20 +286,7 @@ async def test_one_voucher_in_twenty_racing_sales_is_redeemed_once(live_server, 
     async with httpx.AsyncClient(base_url=live_server.url, headers=admin, timeout=60) as c:
         await c.post("/v1/stores", json={"code": "S01", "name": "x"})
         code_ = "Q" + uuid.uuid4().hex[:6].upper()
-        klass = {
-            "code": code_,
-            "name": "Race",
-            "usage": "member",
-            "prefix": code_[1:5],
-            "serial_length": 6,
-            "serial_start": 1,
-            "serial_end": 999999,
-            "check_digit_length": 1,
-            "suffix": "",
-            "validity_months": 24,
-            "verification": "none",
-            "default_points_rate": "0.1",
-        }
+        klass = {**GOLD, "code": code_, "prefix": code_[1:5], "default_points_rate": "0.1"}
         assert (await c.post("/v1/card-classes", json=klass)).status_code == 201
         cards = []
         for i in range(4):  # a bearer voucher: several members race for it
