@@ -131,6 +131,10 @@ SELECT {PRINCIPAL_COLUMNS}, t.time_zone, coalesce(v.version, 0) AS pricing_versi
        CASE WHEN $with_change THEN (
          SELECT ca.balance FROM change_accounts AS ca
          WHERE ca.tenant_id = c.tenant_id AND ca.member_id = $member) END AS change_balance,
+       CASE WHEN cardinality($vouchers::text[]) > 0 THEN (  -- the card's member's own
+         SELECT json_agg(json_build_object({VOUCHER_FIELDS}))::text FROM vouchers AS v
+         WHERE v.tenant_id = c.tenant_id AND v.member_id = $member
+           AND v.code = ANY($vouchers::text[])) END AS own_vouchers,
        up.cards AS member_cards,
        CASE WHEN up.cards IS NOT NULL THEN (
          SELECT coalesce(sum(ms.amount), 0) FROM member_spend AS ms
@@ -162,7 +166,18 @@ LEFT JOIN LATERAL (
       SELECT 1 FROM card_classes AS u WHERE u.tenant_id = c.tenant_id AND u.upgrade_to IS NOT NULL)
 ) AS up ON true
 """,  # noqa: S608 (constant column lists, no input)
-    ["key_hash", "store", "receipt", "card", "now", "since", "with_lots", "with_change", "member"],
+    [
+        "key_hash",
+        "store",
+        "receipt",
+        "card",
+        "now",
+        "since",
+        "with_lots",
+        "with_change",
+        "member",
+        "vouchers",
+    ],
 )
 
 SALE_RETURN = _numbered(
@@ -283,6 +298,7 @@ class SaleRead:
     sale_id: int
     lot_ids: tuple[int, ...]
     change_entry_id: int | None
+    own_vouchers: dict[str, Voucher]  # of the codes asked, those the card's member holds
 
 
 @dataclass(frozen=True)
@@ -390,7 +406,10 @@ class LedgerStore:
         *,
         with_lots: bool,
         with_change: bool,
+        vouchers: list[str],
     ) -> SaleRead:
+        """``vouchers``: the codes the sale pays with, read here when the card's member holds
+        them (a bearer voucher of another holder is read by ``vouchers()``)."""
         row = await routed_by_card(
             key_hash,
             card_number,
@@ -405,6 +424,7 @@ class LedgerStore:
                 with_lots,
                 with_change,
                 member,
+                vouchers,
             ),
             self.connection.fetchval,
         )
@@ -432,6 +452,7 @@ class LedgerStore:
             sale_id=row["new_sale_id"] or 0,
             lot_ids=tuple(row["new_lot_ids"] or ()),
             change_entry_id=row["new_change_entry_id"],
+            own_vouchers=vouchers_of(row["own_vouchers"]),
         )
 
     async def _card_member(self, tenant: uuid.UUID, number: str) -> uuid.UUID | None:

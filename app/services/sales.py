@@ -72,6 +72,7 @@ async def read_sale(
 ) -> tuple[SaleContext, SaleTerms]:
     """Everything the sale's decision needs, as of one read."""
     methods = {p.method for p in request.payments}
+    codes = [p.voucher_code for p in request.payments if p.voucher_code is not None]
     found = await store.sale(
         key_hash,
         request.store_code,
@@ -81,6 +82,7 @@ async def read_sale(
         add_months(now, -12),
         with_lots=PaymentMethod.POINTS in methods,
         with_change=PaymentMethod.CHANGE_ACCOUNT in methods,
+        vouchers=codes,
     )
     who = known(found.principal)
     assert found.time_zone is not None  # the key's tenant's, read with the key
@@ -95,8 +97,9 @@ async def read_sale(
         birthday = decrypt_birthday(
             kit.vault, who.tenant_id, card.member_id, found.birthday_ciphertext
         )
-    codes = [p.voucher_code for p in request.payments if p.voucher_code is not None]
-    vouchers = await store.vouchers(who.tenant_id, codes) if card is not None else {}
+    vouchers = dict(found.own_vouchers)
+    if card is not None and (others := [c for c in codes if c not in vouchers]):
+        vouchers |= await store.vouchers(who.tenant_id, others)  # bearer vouchers of others
     context = SaleContext(
         tenant_id=who.tenant_id,
         actor=who.key_name,
