@@ -180,7 +180,7 @@ def apply_vouchers(
     now: datetime,
 ) -> list[Outcome]:
     """Each code's outcome, in the order given (decided in the order of the module's rules).
-    ``codes`` are canonical codes or, for text that is no code, ``None``-valued in ``found``."""
+    A code missing from ``found`` (unknown, or text that is no code) is ``not_found``."""
     left = {line.line_no: line.amount for line in lines}
     outcomes: dict[int, Outcome] = {}
     candidates: list[tuple[int, int, str, Voucher, Template]] = []

@@ -20,7 +20,8 @@ from app.domain.card_classes import (
     terms_of,
 )
 from app.domain.errors import Conflict, Invalid, NotFound
-from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
+from app.domain.pagination import Page, decode_cursor, page_of
+from app.services.change_logs import logged_changes
 from app.uow import UnitOfWork
 
 
@@ -165,14 +166,7 @@ async def delete_card_class(uow: UnitOfWork, principal: Principal, code: str) ->
 async def list_card_class_changes(
     uow: UnitOfWork, principal: Principal, code: str, cursor: str | None, limit: int
 ) -> Page[Change]:
-    """Newest first. Still readable after the class is deleted."""
-    before = id_cursor(cursor)
-    async with uow:
-        rows = await uow.audit.read(principal.tenant_id, "card_class", code, before, limit)
-    # Every class logs its creation, so an empty first page means no such class ever existed.
-    if not rows and before is None:
-        raise _missing(code)
-    return id_page(rows, limit)
+    return await logged_changes(uow, principal, "card_class", code, cursor, limit, _missing(code))
 
 
 async def create_sharing_group(

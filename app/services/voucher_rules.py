@@ -12,9 +12,10 @@ from dataclasses import fields, replace
 from app.domain.access import Principal
 from app.domain.audit import Change
 from app.domain.errors import Conflict, NotFound
-from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
+from app.domain.pagination import Page, decode_cursor, page_of
 from app.domain.voucher_rules import StoredVoucherRule, VoucherRuleTerms, check_voucher_rule
 from app.domain.voucher_terms import changed_terms
+from app.services.change_logs import logged_changes
 from app.uow import UnitOfWork
 
 SUBJECT = "voucher_rule"
@@ -124,11 +125,4 @@ async def delete_voucher_rule(uow: UnitOfWork, who: Principal, code: str) -> Non
 async def list_voucher_rule_changes(
     uow: UnitOfWork, who: Principal, code: str, cursor: str | None, limit: int
 ) -> Page[Change]:
-    """Newest first; still readable after the rule is deleted."""
-    before = id_cursor(cursor)
-    async with uow:
-        rows = await uow.audit.read(who.tenant_id, SUBJECT, code, before, limit)
-    # Every rule logs its creation, so an empty first page means no such rule ever existed.
-    if not rows and before is None:
-        raise _not_found(code)
-    return id_page(rows, limit)
+    return await logged_changes(uow, who, SUBJECT, code, cursor, limit, _not_found(code))

@@ -7,7 +7,7 @@ from app.domain.access import Principal
 from app.domain.audit import Change
 from app.domain.card_classes import ChangeAction
 from app.domain.errors import NotFound
-from app.domain.pagination import Page, decode_cursor, id_cursor, id_page, page_of
+from app.domain.pagination import Page, decode_cursor, page_of
 from app.domain.voucher_templates import (
     TemplateRecord,
     changed_fields,
@@ -17,6 +17,7 @@ from app.domain.voucher_templates import (
     template_terms,
 )
 from app.domain.vouchers import Template
+from app.services.change_logs import logged_changes
 from app.uow import UnitOfWork
 
 SUBJECT = "voucher_template"
@@ -113,11 +114,4 @@ async def delete_template(uow: UnitOfWork, who: Principal, code: str) -> None:
 async def list_template_changes(
     uow: UnitOfWork, who: Principal, code: str, cursor: str | None, limit: int
 ) -> Page[Change]:
-    """Newest first; still readable after the template is deleted."""
-    before = id_cursor(cursor)
-    async with uow:
-        rows = await uow.audit.read(who.tenant_id, SUBJECT, code, before, limit)
-    # Every template logs its creation: an empty first page means it never existed.
-    if not rows and before is None:
-        raise missing(code)
-    return id_page(rows, limit)
+    return await logged_changes(uow, who, SUBJECT, code, cursor, limit, missing(code))
