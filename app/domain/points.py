@@ -92,7 +92,7 @@ class PaymentMethod(StrEnum):
 NOT_EARNING = frozenset({PaymentMethod.POINTS, PaymentMethod.CHANGE_ACCOUNT, PaymentMethod.COUPON})
 
 
-def _fen(value: Fraction) -> Decimal:
+def fen(value: Fraction) -> Decimal:
     """Half up to the fen (value ≥ 0), exactly."""
     return (Decimal(math.floor(value * 100 + Fraction(1, 2))) / 100).quantize(CENT)
 
@@ -137,7 +137,7 @@ def allocate_pro_rata(amount: Decimal, weights: Sequence[Decimal]) -> list[Decim
     shares, running, done = [], Fraction(0), ZERO
     for weight in weights:
         running += Fraction(weight)
-        upto = _fen(Fraction(amount) * running / Fraction(total))
+        upto = fen(Fraction(amount) * running / Fraction(total))
         shares.append(upto - done)
         done = upto
     return shares
@@ -289,7 +289,7 @@ def returned_after(
     return after
 
 
-def _remaining(sale: Sale, returned: Mapping[int, Decimal]) -> dict[int, Fraction]:
+def shares_left(sale: Sale, returned: Mapping[int, Decimal]) -> dict[int, Fraction]:
     """Remaining fraction of each line's quantity."""
     return {
         line.line_no: 1 - Fraction(returned.get(line.line_no, ZERO)) / Fraction(line.qty)
@@ -301,10 +301,10 @@ def worth_after_returns(
     sale: Sale, returned: Mapping[int, Decimal], warm_kept: WarmKept | None = None
 ) -> dict[Category, int]:
     """A, B, C, E that the receipt is worth with ``returned`` (cumulative qty) removed."""
-    left = _remaining(sale, returned)
+    left = shares_left(sale, returned)
     if not any(left.values()):
         return dict.fromkeys(EARNED_ON_SALE, 0)
-    eligible = {no: _fen(Fraction(e) * left[no]) for no, e in sale.earning().eligible.items()}
+    eligible = {no: fen(Fraction(e) * left[no]) for no, e in sale.earning().eligible.items()}
     kept: AbstractSet[str] = sale.warm_points.keys()
     if warm_kept is not None:
         qty_left = {
@@ -333,12 +333,12 @@ def clawback(
 
 def returned_fraction(sale: Sale, returned: Mapping[int, Decimal]) -> Fraction:
     """Share of the receipt's final amount returned so far (remaining amounts half up)."""
-    left = _remaining(sale, returned)
+    left = shares_left(sale, returned)
     total = sum((line.final_amount for line in sale.lines), ZERO)
     if not total:
         return Fraction(0 if any(left.values()) else 1)
     remaining = sum(
-        (_fen(Fraction(line.final_amount) * left[line.line_no]) for line in sale.lines), ZERO
+        (fen(Fraction(line.final_amount) * left[line.line_no]) for line in sale.lines), ZERO
     )
     return 1 - Fraction(remaining) / Fraction(total)
 
@@ -357,7 +357,7 @@ def shortfall(balance: int, clawback_total: int, point_price: Decimal) -> tuple[
     if point_price < 0 or balance < 0 or clawback_total < 0:
         raise ValueError("balance, clawback and point price must be ≥ 0")
     points = max(0, clawback_total - balance)
-    return points, _fen(points * Fraction(point_price))
+    return points, fen(points * Fraction(point_price))
 
 
 # --- lots, FIFO and expiry -------------------------------------------------------------------

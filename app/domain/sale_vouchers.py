@@ -25,8 +25,8 @@ from fractions import Fraction
 from app.domain.card_classes import SharingGroup
 from app.domain.errors import Conflict, Invalid
 from app.domain.ledger import VoucherChange, VoucherRedemption
-from app.domain.money import CENT, ZERO
-from app.domain.points import Payment, PaymentMethod
+from app.domain.money import ZERO
+from app.domain.points import Payment, PaymentMethod, fen
 from app.domain.pricing import Goods
 from app.domain.voucher_till import (
     KIND_ORDER,
@@ -262,15 +262,10 @@ class ReturnVouchers:
         }
 
 
-def _left(amount: Decimal, left: Fraction) -> Decimal:
-    exact = Fraction(amount) * left
-    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(CENT)
-
-
 def _basket(
     lines: Sequence[Goods], amounts: Mapping[int, Decimal], left: Mapping[int, Fraction]
 ) -> list[BasketLine]:
-    return [BasketLine(x, _left(amounts[x.line_no], left[x.line_no])) for x in lines]
+    return [BasketLine(x, fen(Fraction(amounts[x.line_no]) * left[x.line_no])) for x in lines]
 
 
 def return_vouchers(

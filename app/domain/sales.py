@@ -71,6 +71,7 @@ from app.domain.points import (
     refund_of_points_paid,
     returned_after,
     returned_fraction,
+    shares_left,
     shortfall,
     spend_fifo,
 )
@@ -825,8 +826,8 @@ def decide_return(
         detail=stored.detail,
         lines=lines,
         amounts={x.line_no: x.final_amount for x in lines},
-        left_before=_left(sale, before),
-        left_after=_left(sale, after),
+        left_before=shares_left(sale, before),
+        left_after=shares_left(sale, after),
         earned=context.earned,
         member_id=stored.member_id,
         on_return=context.on_return,
@@ -890,11 +891,3 @@ def _till_line(stored: Mapping) -> TillLine:
         Decimal(stored["final_amount"]),
         **{name: stored.get(name) for name in GOODS_FIELDS},
     )
-
-
-def _left(sale: Sale, returned: Mapping[int, Decimal]) -> dict[int, Fraction]:
-    """The share of each line's quantity not returned."""
-    return {
-        line.line_no: 1 - Fraction(returned.get(line.line_no, ZERO)) / Fraction(line.qty)
-        for line in sale.lines
-    }
